@@ -1,0 +1,206 @@
+//! What the rest of the server holds of one connection: its id, user, request, outbound queue.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{Notify, mpsc};
+
+use crate::context::RequestInfo;
+use crate::lifetime::Lifetime;
+
+/// One encoded hub message, shared by every recipient (cloning it clones a reference count).
+pub(crate) type Frame = Utf8Bytes;
+
+/// The public id of a connection: what `Context.ConnectionId` is in ASP.NET Core and what the
+/// client's `connectionId` shows. It is not the secret connection token.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(Arc<str>);
+
+impl ConnectionId {
+    /// A new random id: 128 random bits, URL-safe base64 (22 characters).
+    pub(crate) fn random() -> Self {
+        ConnectionId(random_token().into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<str> {
+        &self.0
+    }
+}
+
+/// 128 random bits as 22 characters of URL-safe base64 without padding.
+pub(crate) fn random_token() -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let bits: u128 = rand::random();
+    (0..22)
+        .map(|i| ALPHABET[((bits >> (i * 6)) & 63) as usize] as char)
+        .collect()
+}
+
+impl fmt::Debug for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for ConnectionId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ConnectionId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<ConnectionId> for String {
+    fn from(id: ConnectionId) -> String {
+        id.0.to_string()
+    }
+}
+
+impl PartialEq<str> for ConnectionId {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ConnectionId {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+/// Why the server ends a connection from outside its own task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CloseReason {
+    /// The outbound queue was full: the client reads too slowly.
+    SlowClient,
+    /// The client sent nothing within the client timeout.
+    ClientTimeout,
+    /// The hub is shutting down.
+    Shutdown,
+    /// Hub code asked for it ([`Ctx::abort`](crate::Ctx::abort)).
+    Aborted,
+}
+
+/// The shared half of a connection; its task owns the socket and the receiving end of the queue.
+pub(crate) struct ConnectionHandle {
+    pub(crate) id: ConnectionId,
+    pub(crate) user: Option<Arc<str>>,
+    pub(crate) request: RequestInfo,
+    pub(crate) lifetime: Arc<Lifetime>,
+    outbound: mpsc::Sender<Frame>,
+    /// The groups this connection is in; its lock also orders joins against the disconnect.
+    pub(crate) groups: Mutex<GroupMembership>,
+    close_reason: Mutex<Option<CloseReason>>,
+    close_signal: Notify,
+    last_read_ms: AtomicU64,
+    last_write_ms: AtomicU64,
+    ping_queued: AtomicBool,
+}
+
+#[derive(Default)]
+pub(crate) struct GroupMembership {
+    pub(crate) names: Vec<Arc<str>>,
+    /// Set once the connection has left the lifetime manager: joins after that are refused.
+    pub(crate) removed: bool,
+}
+
+impl ConnectionHandle {
+    pub(crate) fn new(
+        id: ConnectionId,
+        user: Option<Arc<str>>,
+        request: RequestInfo,
+        lifetime: Arc<Lifetime>,
+        capacity: usize,
+    ) -> (Arc<Self>, mpsc::Receiver<Frame>) {
+        let (outbound, receiver) = mpsc::channel(capacity);
+        let now = lifetime.now_ms();
+        let handle = Arc::new(ConnectionHandle {
+            id,
+            user,
+            request,
+            lifetime,
+            outbound,
+            groups: Mutex::new(GroupMembership::default()),
+            close_reason: Mutex::new(None),
+            close_signal: Notify::new(),
+            last_read_ms: AtomicU64::new(now),
+            last_write_ms: AtomicU64::new(now),
+            ping_queued: AtomicBool::new(false),
+        });
+        (handle, receiver)
+    }
+
+    /// Queues a frame without waiting. A full queue means the client cannot keep up: it is
+    /// disconnected rather than allowed to hold up the sender.
+    pub(crate) fn push(&self, frame: Frame) {
+        match self.outbound.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.close(CloseReason::SlowClient),
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    /// Asks the connection's task to end the connection.
+    pub(crate) fn close(&self, reason: CloseReason) {
+        let mut slot = self.close_reason.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(reason);
+            self.close_signal.notify_one();
+        }
+    }
+
+    /// Resolves once [`close`](Self::close) was called; returns the first reason given.
+    pub(crate) async fn closed(&self) -> CloseReason {
+        loop {
+            if let Some(reason) = *self.close_reason.lock().unwrap_or_else(|e| e.into_inner()) {
+                return reason;
+            }
+            self.close_signal.notified().await;
+        }
+    }
+
+    pub(crate) fn mark_read(&self) {
+        self.last_read_ms
+            .store(self.lifetime.now_ms(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn mark_written(&self) {
+        self.last_write_ms
+            .store(self.lifetime.now_ms(), Ordering::Relaxed);
+        self.ping_queued.store(false, Ordering::Relaxed);
+    }
+
+    /// Called by the heartbeat: queues a Ping after `keep_alive_ms` of silence from the server,
+    /// and ends a connection whose client was silent for `timeout_ms`.
+    pub(crate) fn heartbeat(&self, now: u64, keep_alive_ms: u64, timeout_ms: u64, ping: &Frame) {
+        let last_read = self.last_read_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last_read) >= timeout_ms {
+            self.close(CloseReason::ClientTimeout);
+            return;
+        }
+        let last_write = self.last_write_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last_write) >= keep_alive_ms
+            && !self.ping_queued.swap(true, Ordering::Relaxed)
+        {
+            self.push(ping.clone());
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! One connection's life: handshake, read loop, invocations, outbound queue, close.
+
+mod handle;
+mod run;
+
+pub use handle::ConnectionId;
+pub(crate) use handle::{CloseReason, ConnectionHandle, Frame, random_token};
+pub(crate) use run::{Transport, run_connection};

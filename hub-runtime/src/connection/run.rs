@@ -1,0 +1,474 @@
+//! The task of one connection: handshake, then a single loop that reads hub messages, runs
+//! invocations, drains the outbound queue in batches, and ends the connection.
+//!
+//! One task per connection, no extra tasks: an idle connection costs its socket, its queue and
+//! this future.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{SinkExt, StreamExt};
+
+use super::handle::{CloseReason, ConnectionHandle, ConnectionId, Frame};
+use crate::context::{Ctx, RequestInfo};
+use crate::dispatch::{self, BoxFuture, Finished, Hub, PendingCall};
+use crate::error::HubError;
+use crate::lifetime::LiveTask;
+use crate::protocol::{
+    Close, HandshakeResponse, HubMessage, JsonEncoder, ProtocolError, parse_handshake,
+    parse_json_message, split_json_messages,
+};
+use crate::router::HubShared;
+
+/// Invocations waiting for a free slot beyond which the connection stops reading (backpressure).
+const MAX_QUEUED_CALLS: usize = 64;
+/// Frames written per flush at most, so one busy connection cannot starve its own reads.
+const MAX_BATCH: usize = 256;
+/// The largest handshake request accepted.
+const MAX_HANDSHAKE_SIZE: usize = 4096;
+
+/// The transport a connection runs on.
+pub(crate) enum Transport {
+    WebSocket(WebSocket),
+}
+
+/// Runs a connection to its end: handshake, `on_connected`, messages, `on_disconnected`.
+pub(crate) async fn run_connection<H: Hub>(
+    shared: Arc<HubShared<H>>,
+    transport: Transport,
+    id: ConnectionId,
+    token: Option<Box<str>>,
+    request: RequestInfo,
+    live: LiveTask,
+) {
+    let Transport::WebSocket(socket) = transport;
+    let _live = live;
+    let _token = TokenGuard {
+        shared: &shared,
+        token,
+    };
+    let mut socket = socket;
+    let options = &shared.options;
+    let mut input = Vec::new();
+    let handshake = tokio::time::timeout(
+        options.handshake_timeout,
+        read_handshake(&mut socket, &mut input, options.detailed_errors),
+    )
+    .await
+    .unwrap_or(Err(Some("Handshake was canceled.".to_owned())));
+    let response = match &handshake {
+        Ok(()) => HandshakeResponse::Accepted,
+        Err(Some(error)) => HandshakeResponse::Refused(error.clone()),
+        Err(None) => return,
+    };
+    if socket
+        .send(Message::Text(response.encode().into()))
+        .await
+        .is_err()
+        || handshake.is_err()
+    {
+        let _ = socket.close().await;
+        return;
+    }
+
+    let user = options
+        .user_id_provider
+        .as_ref()
+        .and_then(|provide| provide(&request))
+        .map(Arc::from);
+    let (handle, outbound) = ConnectionHandle::new(
+        id,
+        user,
+        request,
+        shared.lifetime.clone(),
+        options.outbound_queue_capacity,
+    );
+    shared.lifetime.add(&handle);
+    shared
+        .lifetime
+        .ensure_heartbeat(options.keep_alive_interval, options.client_timeout_interval);
+    tracing::debug!(connection_id = %handle.id, "connected");
+
+    let ctx = Ctx::<H>::new(handle.clone());
+    let mut connection = Connection {
+        shared: &shared,
+        socket,
+        handle: &handle,
+        outbound,
+        input,
+        running: FuturesUnordered::new(),
+        queued: VecDeque::new(),
+        connecting: Some(shared.hub.__on_connected(ctx.clone())),
+        ctx,
+    };
+    let end = connection.run().await;
+    let Connection {
+        mut socket,
+        running,
+        queued,
+        ctx,
+        ..
+    } = connection;
+
+    shared.lifetime.remove(&handle);
+    let (close, error) = close_message(end, options.detailed_errors);
+    if let Some(close) = close {
+        let frame = JsonEncoder::close(&close);
+        let _ = socket
+            .send(Message::Text(
+                String::from_utf8(frame).expect("JSON is UTF-8").into(),
+            ))
+            .await;
+    }
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: 1000,
+            reason: "".into(),
+        })))
+        .await;
+    drop(socket);
+
+    // Calls the client sent before it left still run: their effects on others are not lost.
+    finish_calls(running, queued).await;
+    tracing::debug!(connection_id = %handle.id, "disconnected");
+    shared.hub.__on_disconnected(ctx, error).await;
+}
+
+/// Forgets the connection token when the connection ends.
+struct TokenGuard<'a, H: Hub> {
+    shared: &'a HubShared<H>,
+    token: Option<Box<str>>,
+}
+
+impl<H: Hub> Drop for TokenGuard<'_, H> {
+    fn drop(&mut self) {
+        if let Some(token) = &self.token {
+            self.shared.forget_token(token);
+        }
+    }
+}
+
+/// Reads until a whole handshake request arrived; answers `Err(Some(text))` to refuse it with
+/// that text, `Err(None)` when the client left.
+async fn read_handshake(
+    socket: &mut WebSocket,
+    input: &mut Vec<u8>,
+    detailed: bool,
+) -> Result<(), Option<String>> {
+    loop {
+        match socket.recv().await {
+            Some(Ok(Message::Text(text))) => input.extend_from_slice(text.as_bytes()),
+            Some(Ok(Message::Binary(bytes))) => input.extend_from_slice(&bytes),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(_)) | Err(_)) | None => return Err(None),
+        }
+        match parse_handshake(input) {
+            Ok(Some((request, used))) => {
+                input.drain(..used);
+                request.select_protocol().map_err(Some)?;
+                return Ok(());
+            }
+            Ok(None) if input.len() > MAX_HANDSHAKE_SIZE => {
+                return Err(Some("Handshake was canceled.".to_owned()));
+            }
+            Ok(None) => {}
+            Err(err) => {
+                let prefix = "An unexpected error occurred during connection handshake.";
+                return Err(Some(if detailed {
+                    format!("{prefix} InvalidDataException: {err}")
+                } else {
+                    prefix.to_owned()
+                }));
+            }
+        }
+    }
+}
+
+/// Why the loop ended.
+enum End {
+    /// The client closed (its Close message may carry an error), or the socket ended.
+    ClientClosed(Option<String>),
+    /// The client sent bytes that are not hub messages.
+    Protocol(ProtocolError),
+    /// The server closed it.
+    Server(CloseReason),
+    /// `on_connected` failed.
+    ConnectFailed(HubError),
+}
+
+/// The Close message to send, and the error `on_disconnected` sees.
+fn close_message(end: End, detailed: bool) -> (Option<Close>, Option<HubError>) {
+    const CLOSED: &str = "Connection closed with an error.";
+    let with_error = |error: HubError, allow_reconnect: bool| {
+        let text = error.client_text(CLOSED, detailed);
+        (
+            Some(Close {
+                error: Some(text),
+                allow_reconnect,
+            }),
+            Some(error),
+        )
+    };
+    match end {
+        End::ClientClosed(None) => (None, None),
+        End::ClientClosed(Some(error)) => (None, Some(HubError::internal("ClientError", error))),
+        End::Protocol(err) => with_error(
+            HubError::internal("InvalidDataException", err.to_string()),
+            true,
+        ),
+        End::Server(CloseReason::Shutdown) => (
+            Some(Close {
+                error: None,
+                allow_reconnect: true,
+            }),
+            None,
+        ),
+        End::Server(CloseReason::ClientTimeout) => with_error(
+            HubError::internal(
+                "OperationCanceledException",
+                "Client hasn't sent a message/ping within the configured ClientTimeoutInterval.",
+            ),
+            true,
+        ),
+        End::Server(CloseReason::SlowClient) => with_error(
+            HubError::internal(
+                "SlowClient",
+                "The client did not read its messages fast enough; its outbound queue was full.",
+            ),
+            true,
+        ),
+        End::Server(CloseReason::Aborted) => (Some(Close::default()), None),
+        End::ConnectFailed(error) => with_error(error, false),
+    }
+}
+
+/// Drives the calls still pending when the connection ended; their results have nowhere to go.
+async fn finish_calls(mut running: FuturesUnordered<PendingCall>, queued: VecDeque<PendingCall>) {
+    running.extend(queued);
+    while let Some(finished) = running.next().await {
+        if let Err(err) = finished.outcome {
+            tracing::warn!(method = finished.method, %err, "hub method failed after its caller left");
+        }
+    }
+}
+
+struct Connection<'a, H: Hub> {
+    shared: &'a HubShared<H>,
+    socket: WebSocket,
+    handle: &'a Arc<ConnectionHandle>,
+    outbound: tokio::sync::mpsc::Receiver<Frame>,
+    /// Bytes of a hub message whose end has not arrived yet.
+    input: Vec<u8>,
+    running: FuturesUnordered<PendingCall>,
+    queued: VecDeque<PendingCall>,
+    /// `on_connected`, while it runs: no message is read before it finished.
+    connecting: Option<BoxFuture<Result<(), HubError>>>,
+    ctx: Ctx<H>,
+}
+
+impl<H: Hub> Connection<'_, H> {
+    async fn run(&mut self) -> End {
+        // Messages that came in the same frame as the handshake.
+        if !self.input.is_empty() {
+            let data = std::mem::take(&mut self.input);
+            if let Err(end) = self.receive(&data) {
+                return end;
+            }
+        }
+        loop {
+            let reading = self.connecting.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
+            tokio::select! {
+                biased;
+                reason = self.handle.closed() => {
+                    // Whatever was queued before the close still goes out first.
+                    if reason != CloseReason::SlowClient {
+                        let _ = self.write_queued(None).await;
+                    }
+                    return End::Server(reason);
+                }
+                result = async { self.connecting.as_mut().expect("guarded").await }, if self.connecting.is_some() => {
+                    self.connecting = None;
+                    if let Err(error) = result {
+                        return End::ConnectFailed(error);
+                    }
+                }
+                Some(finished) = self.running.next(), if !self.running.is_empty() => {
+                    if let Some(frame) = self.completion(finished) {
+                        if self.write_queued(Some(frame)).await.is_err() {
+                            return End::ClientClosed(None);
+                        }
+                    }
+                    self.start_queued();
+                }
+                Some(frame) = self.outbound.recv() => {
+                    if self.write_batch(frame).await.is_err() {
+                        return End::ClientClosed(None);
+                    }
+                }
+                message = self.socket.recv(), if reading => {
+                    self.handle.mark_read();
+                    let data = match message {
+                        Some(Ok(Message::Text(text))) => text.into(),
+                        Some(Ok(Message::Binary(bytes))) => bytes,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(_))) | None => return End::ClientClosed(None),
+                        Some(Err(err)) => return self.read_error(err),
+                    };
+                    if let Err(end) = self.receive(&data) {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    fn read_error(&self, err: axum::Error) -> End {
+        let too_large = std::error::Error::source(&err)
+            .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+            .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
+        match (too_large, self.shared.options.maximum_receive_message_size) {
+            (true, Some(max)) => End::Protocol(ProtocolError::MessageTooLarge { max }),
+            _ => End::ClientClosed(None),
+        }
+    }
+
+    /// Handles the bytes of one frame: complete messages now, the unfinished rest later.
+    fn receive(&mut self, data: &[u8]) -> Result<(), End> {
+        let max = self.shared.options.maximum_receive_message_size;
+        let buffered;
+        let bytes = if self.input.is_empty() {
+            data
+        } else {
+            self.input.extend_from_slice(data);
+            buffered = std::mem::take(&mut self.input);
+            &buffered[..]
+        };
+        let (messages, rest, error) = split_json_messages(bytes, max);
+        for message in messages {
+            let parsed = parse_json_message(message).map_err(End::Protocol)?;
+            if let Some(message) = parsed {
+                self.handle_message(message)?;
+            }
+        }
+        if let Some(error) = error {
+            return Err(End::Protocol(error));
+        }
+        self.input.extend_from_slice(rest);
+        if self.input.capacity() > 4 * MAX_HANDSHAKE_SIZE && self.input.is_empty() {
+            self.input = Vec::new();
+        }
+        Ok(())
+    }
+
+    fn handle_message(&mut self, message: HubMessage<'_>) -> Result<(), End> {
+        let detailed = self.shared.options.detailed_errors;
+        let (invocation, streaming) = match message {
+            HubMessage::Invocation(invocation) => (invocation, false),
+            HubMessage::StreamInvocation(invocation) => (invocation, true),
+            HubMessage::Close(close) => return Err(End::ClientClosed(close.error)),
+            HubMessage::Ping | HubMessage::Ack { .. } | HubMessage::Sequence { .. } => {
+                return Ok(());
+            }
+            HubMessage::CancelInvocation { .. }
+            | HubMessage::StreamItem(_)
+            | HubMessage::Completion(_) => {
+                tracing::debug!(connection_id = %self.handle.id, "ignored a message for an unknown stream or invocation");
+                return Ok(());
+            }
+        };
+        match dispatch::bind(&self.shared.hub, &self.ctx, &invocation, streaming, detailed) {
+            Ok(call) => {
+                self.queued.push_back(call);
+                self.start_queued();
+            }
+            Err(refusal) => match refusal.invocation_id {
+                Some(id) => self
+                    .handle
+                    .push(text_frame(JsonEncoder::completion_error(&id, &refusal.error))),
+                None => {
+                    tracing::debug!(connection_id = %self.handle.id, error = %refusal.error, "refused a fire-and-forget invocation");
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn start_queued(&mut self) {
+        let limit = self
+            .shared
+            .options
+            .maximum_parallel_invocations_per_client;
+        while self.running.len() < limit {
+            match self.queued.pop_front() {
+                Some(call) => self.running.push(call),
+                None => break,
+            }
+        }
+    }
+
+    /// The Completion of a finished call, if its client waits for one.
+    fn completion(&self, finished: Finished) -> Option<Frame> {
+        let detailed = self.shared.options.detailed_errors;
+        let Some(id) = finished.invocation_id else {
+            if let Err(err) = finished.outcome {
+                tracing::warn!(method = finished.method, %err, "fire-and-forget hub method failed");
+            }
+            return None;
+        };
+        let bytes = match finished.outcome {
+            Ok(None) => JsonEncoder::completion_void(&id),
+            Ok(Some(value)) => match JsonEncoder::completion_result(&id, &value) {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    let error = HubError::internal("JsonException", err.to_string());
+                    let text = Finished::error_text(&error, finished.method, detailed);
+                    JsonEncoder::completion_error(&id, &text)
+                }
+            },
+            Err(error) => {
+                if !error.is_hub_exception() {
+                    tracing::warn!(method = finished.method, %error, "hub method failed");
+                }
+                let text = Finished::error_text(&error, finished.method, detailed);
+                JsonEncoder::completion_error(&id, &text)
+            }
+        };
+        Some(text_frame(bytes))
+    }
+
+    /// Writes what is queued, then `last`, in one flush: messages a call sent before it finished
+    /// reach the client before its Completion.
+    async fn write_queued(&mut self, last: Option<Frame>) -> Result<(), axum::Error> {
+        while let Ok(frame) = self.outbound.try_recv() {
+            self.socket.feed(Message::Text(frame)).await?;
+        }
+        if let Some(frame) = last {
+            self.socket.feed(Message::Text(frame)).await?;
+        }
+        self.socket.flush().await?;
+        self.handle.mark_written();
+        Ok(())
+    }
+
+    /// Writes `first` and whatever else is queued (up to a batch) with a single flush.
+    async fn write_batch(&mut self, first: Frame) -> Result<(), axum::Error> {
+        self.socket.feed(Message::Text(first)).await?;
+        for _ in 1..MAX_BATCH {
+            match self.outbound.try_recv() {
+                Ok(frame) => self.socket.feed(Message::Text(frame)).await?,
+                Err(_) => break,
+            }
+        }
+        self.socket.flush().await?;
+        self.handle.mark_written();
+        Ok(())
+    }
+}
+
+fn text_frame(bytes: Vec<u8>) -> Frame {
+    String::from_utf8(bytes)
+        .expect("the JSON encoder writes UTF-8")
+        .into()
+}

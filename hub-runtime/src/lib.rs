@@ -1,0 +1,72 @@
+//! Typed real-time hubs for Rust that speak the SignalR protocol.
+//!
+//! `#[client]` on a trait declares what the server may call on clients; `#[hub]` on an impl
+//! block makes its `pub` methods callable by clients. [`HubRouter`] mounts the hub on axum, and
+//! every official SignalR client (`@microsoft/signalr`, the .NET and Java clients) can connect.
+//!
+//! ```no_run
+//! use hub_runtime::prelude::*;
+//!
+//! /// What the server may call on connected clients.
+//! #[hub_runtime::client]
+//! pub trait ChatClient {
+//!     async fn receive_message(&self, user: String, message: String);
+//! }
+//!
+//! pub struct ChatHub;
+//!
+//! #[hub_runtime::hub(client = ChatClient)]
+//! impl ChatHub {
+//!     /// Clients call this as `SendMessage`.
+//!     pub async fn send_message(&self, ctx: &Ctx<Self>, user: String, message: String) {
+//!         ctx.clients().all().receive_message(user, message).await;
+//!     }
+//! }
+//!
+//! # async fn run() {
+//! let app = axum::Router::new().merge(HubRouter::new("/hubs/chat", ChatHub));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await.unwrap();
+//! axum::serve(listener, app).await.unwrap();
+//! # }
+//! ```
+//!
+//! See `docs/` in the repository for the guide, the architecture and the compatibility table.
+
+mod connection;
+mod context;
+mod dispatch;
+mod error;
+mod lifetime;
+mod options;
+pub mod protocol;
+mod proxy;
+mod router;
+mod transport;
+
+pub use connection::ConnectionId;
+pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext, RequestInfo};
+pub use dispatch::{BoxFuture, Hub, MethodOutcome};
+pub use error::HubError;
+pub use hub_macros::{client, hub};
+pub use options::HubOptions;
+pub use proxy::{ClientProxy, Many, Single, TargetKind};
+pub use router::HubRouter;
+
+/// The names most hub code needs.
+pub mod prelude {
+    pub use crate::{
+        CallerClients, ConnectionId, Ctx, GroupManager, HubClients, HubContext, HubError,
+        HubOptions, HubRouter, client, hub,
+    };
+}
+
+/// What generated code refers to. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::dispatch::{MethodInfo, outcome};
+    pub use crate::protocol::{ArgumentError, Arguments};
+    pub use crate::proxy::{FromTarget, ProxyTarget, TypedTarget};
+    pub use serde;
+    pub use std::boxed::Box;
+    pub use std::sync::Arc;
+}

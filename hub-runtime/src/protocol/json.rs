@@ -1,0 +1,421 @@
+//! The JSON hub protocol: each message is one JSON object followed by `0x1E`.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+
+use super::message::{
+    Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,
+};
+use super::{ProtocolError, RECORD_SEPARATOR};
+
+/// Splits `input` at record separators: the complete messages (without separator) and the bytes
+/// of an unfinished message at the end.
+///
+/// A message longer than `max_message_size` is an error, whether complete or not, so an
+/// unterminated flood is refused before it is buffered.
+pub fn split_json_messages(
+    input: &[u8],
+    max_message_size: Option<usize>,
+) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
+    let mut messages = Vec::new();
+    let mut rest = input;
+    while let Some(end) = rest.iter().position(|&b| b == RECORD_SEPARATOR) {
+        if let Some(max) = max_message_size.filter(|&max| end > max) {
+            return (messages, rest, Some(ProtocolError::MessageTooLarge { max }));
+        }
+        messages.push(&rest[..end]);
+        rest = &rest[end + 1..];
+    }
+    if let Some(max) = max_message_size.filter(|&max| rest.len() > max) {
+        return (messages, rest, Some(ProtocolError::MessageTooLarge { max }));
+    }
+    (messages, rest, None)
+}
+
+/// Every property a hub message may have; unknown properties are ignored and order is free.
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(rename = "type")]
+    kind: Option<serde_json::Number>,
+    #[serde(rename = "invocationId", borrow)]
+    invocation_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    target: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    arguments: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "streamIds", borrow)]
+    stream_ids: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    item: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    error: Option<Cow<'a, str>>,
+    #[serde(rename = "allowReconnect")]
+    allow_reconnect: Option<bool>,
+    #[serde(rename = "sequenceId")]
+    sequence_id: Option<u64>,
+}
+
+/// Keeps a present property even when its value is `null` (`"result": null` is a result).
+fn present<'de, D: Deserializer<'de>>(de: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(de).map(Some)
+}
+
+/// Parses one JSON hub message (without its record separator).
+///
+/// Returns `Ok(None)` for a message type this server does not know: newer clients may send
+/// types an older server ignores.
+pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+    let raw: RawMessage<'_> =
+        serde_json::from_slice(bytes).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
+    let kind = raw.kind.ok_or(ProtocolError::MissingProperty("type"))?;
+    let Some(kind) = kind.as_u64() else {
+        return Err(ProtocolError::InvalidJson(
+            "Expected 'type' to be of type Number.".to_owned(),
+        ));
+    };
+    let message = match kind {
+        1 | 4 => {
+            let invocation = Invocation {
+                invocation_id: raw.invocation_id,
+                target: raw.target.ok_or(ProtocolError::MissingProperty("target"))?,
+                arguments: Arguments::from_json(
+                    raw.arguments
+                        .ok_or(ProtocolError::MissingProperty("arguments"))?,
+                ),
+                stream_ids: raw.stream_ids.unwrap_or_default(),
+            };
+            if kind == 1 {
+                HubMessage::Invocation(invocation)
+            } else {
+                if invocation.invocation_id.is_none() {
+                    return Err(ProtocolError::MissingProperty("invocationId"));
+                }
+                HubMessage::StreamInvocation(invocation)
+            }
+        }
+        2 => HubMessage::StreamItem(StreamItem {
+            invocation_id: raw
+                .invocation_id
+                .ok_or(ProtocolError::MissingProperty("invocationId"))?,
+            item: raw.item.ok_or(ProtocolError::MissingProperty("item"))?,
+        }),
+        3 => {
+            let invocation_id = raw
+                .invocation_id
+                .ok_or(ProtocolError::MissingProperty("invocationId"))?;
+            let body = match (raw.result, raw.error) {
+                (Some(_), Some(_)) => return Err(ProtocolError::ResultAndError),
+                (Some(result), None) => CompletionBody::Result(result),
+                (None, Some(error)) => CompletionBody::Error(error),
+                (None, None) => CompletionBody::Void,
+            };
+            HubMessage::Completion(Completion {
+                invocation_id,
+                body,
+            })
+        }
+        5 => HubMessage::CancelInvocation {
+            invocation_id: raw
+                .invocation_id
+                .ok_or(ProtocolError::MissingProperty("invocationId"))?,
+        },
+        6 => HubMessage::Ping,
+        7 => HubMessage::Close(Close {
+            error: raw.error.map(Cow::into_owned),
+            allow_reconnect: raw.allow_reconnect.unwrap_or(false),
+        }),
+        8 => HubMessage::Ack {
+            sequence_id: raw
+                .sequence_id
+                .ok_or(ProtocolError::MissingProperty("sequenceId"))?,
+        },
+        9 => HubMessage::Sequence {
+            sequence_id: raw
+                .sequence_id
+                .ok_or(ProtocolError::MissingProperty("sequenceId"))?,
+        },
+        _ => return Ok(None),
+    };
+    Ok(Some(message))
+}
+
+/// Writes JSON hub messages, each ended by the record separator.
+///
+/// Values are written with serde; a value that cannot be serialized (a map with non-string keys,
+/// a failing `Serialize` impl) is an error and nothing half-written is returned.
+#[derive(Debug, Default)]
+pub struct JsonEncoder;
+
+impl JsonEncoder {
+    /// A fire-and-forget Invocation from the server: no `invocationId` at all (the JS client
+    /// drops the connection on `"invocationId": null`).
+    pub fn invocation<A: Serialize + ?Sized>(
+        target: &str,
+        arguments: &A,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(br#"{"type":1,"target":"#);
+        serde_json::to_writer(&mut out, target)?;
+        out.extend_from_slice(br#","arguments":"#);
+        serde_json::to_writer(&mut out, arguments)?;
+        out.extend_from_slice(b"}\x1e");
+        Ok(out)
+    }
+
+    /// A Completion with a result.
+    pub fn completion_result<T: Serialize + ?Sized>(
+        invocation_id: &str,
+        result: &T,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Self::completion_head(invocation_id)?;
+        out.extend_from_slice(br#","result":"#);
+        serde_json::to_writer(&mut out, result)?;
+        out.extend_from_slice(b"}\x1e");
+        Ok(out)
+    }
+
+    /// A Completion without result: a void method returned, or a stream ended.
+    pub fn completion_void(invocation_id: &str) -> Vec<u8> {
+        let mut out = Self::completion_head(invocation_id).expect("a string always serializes");
+        out.extend_from_slice(b"}\x1e");
+        out
+    }
+
+    /// A Completion with an error text.
+    pub fn completion_error(invocation_id: &str, error: &str) -> Vec<u8> {
+        let mut out = Self::completion_head(invocation_id).expect("a string always serializes");
+        out.extend_from_slice(br#","error":"#);
+        serde_json::to_writer(&mut out, error).expect("a string always serializes");
+        out.extend_from_slice(b"}\x1e");
+        out
+    }
+
+    fn completion_head(invocation_id: &str) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::with_capacity(48);
+        out.extend_from_slice(br#"{"type":3,"invocationId":"#);
+        serde_json::to_writer(&mut out, invocation_id)?;
+        Ok(out)
+    }
+
+    /// A Ping.
+    pub const PING: &'static str = "{\"type\":6}\u{1e}";
+
+    /// A Close message.
+    pub fn close(close: &Close) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(br#"{"type":7"#);
+        if let Some(error) = &close.error {
+            out.extend_from_slice(br#","error":"#);
+            serde_json::to_writer(&mut out, error).expect("a string always serializes");
+        }
+        if close.allow_reconnect {
+            out.extend_from_slice(br#","allowReconnect":true"#);
+        }
+        out.extend_from_slice(b"}\x1e");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+        parse_json_message(text.as_bytes())
+    }
+
+    #[test]
+    fn invocation_with_type_last_and_unknown_properties() {
+        let msg = parse(
+            r#"{"arguments":["a",1],"extra":{"x":[1,2]},"invocationId":"7","target":"Send","type":1}"#,
+        )
+        .unwrap()
+        .unwrap();
+        let HubMessage::Invocation(inv) = msg else {
+            panic!("not an invocation: {msg:?}")
+        };
+        assert_eq!(inv.invocation_id.as_deref(), Some("7"));
+        assert_eq!(inv.target, "Send");
+        assert_eq!(inv.arguments.len(), 2);
+        assert_eq!(inv.arguments.decode::<String>(0).unwrap(), "a");
+        assert_eq!(inv.arguments.decode::<u32>(1).unwrap(), 1);
+        assert!(inv.arguments.decode::<u32>(0).is_err());
+        assert!(inv.stream_ids.is_empty());
+    }
+
+    #[test]
+    fn fire_and_forget_invocation_and_stream_ids() {
+        let HubMessage::Invocation(inv) =
+            parse(r#"{"type":1,"target":"Up","arguments":[],"streamIds":["1","2"]}"#)
+                .unwrap()
+                .unwrap()
+        else {
+            panic!()
+        };
+        assert!(inv.invocation_id.is_none());
+        assert_eq!(inv.stream_ids, ["1", "2"]);
+    }
+
+    #[test]
+    fn escaped_strings_are_decoded() {
+        let HubMessage::Invocation(inv) =
+            parse(r#"{"type":1,"target":"Se\u006ed","arguments":["a\"b"]}"#)
+                .unwrap()
+                .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(inv.target, "Send");
+        assert_eq!(inv.arguments.decode::<String>(0).unwrap(), "a\"b");
+    }
+
+    #[test]
+    fn completion_kinds() {
+        let void = parse(r#"{"type":3,"invocationId":"1"}"#).unwrap().unwrap();
+        assert!(matches!(
+            void,
+            HubMessage::Completion(Completion {
+                body: CompletionBody::Void,
+                ..
+            })
+        ));
+        let null = parse(r#"{"type":3,"invocationId":"1","result":null}"#)
+            .unwrap()
+            .unwrap();
+        let HubMessage::Completion(Completion {
+            body: CompletionBody::Result(raw),
+            ..
+        }) = null
+        else {
+            panic!()
+        };
+        assert_eq!(raw.get(), "null");
+        let err = parse(r#"{"type":3,"invocationId":"1","error":"boom"}"#)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            err,
+            HubMessage::Completion(Completion { body: CompletionBody::Error(e), .. }) if e == "boom"
+        ));
+    }
+
+    #[test]
+    fn other_types() {
+        assert!(matches!(
+            parse(r#"{"type":6}"#).unwrap().unwrap(),
+            HubMessage::Ping
+        ));
+        assert!(matches!(
+            parse(r#"{"type":5,"invocationId":"3"}"#).unwrap().unwrap(),
+            HubMessage::CancelInvocation { invocation_id } if invocation_id == "3"
+        ));
+        assert!(matches!(
+            parse(r#"{"type":2,"invocationId":"3","item":null}"#).unwrap().unwrap(),
+            HubMessage::StreamItem(StreamItem { item, .. }) if item.get() == "null"
+        ));
+        let HubMessage::Close(close) = parse(r#"{"type":7,"error":"bye","allowReconnect":true}"#)
+            .unwrap()
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(close.error.as_deref(), Some("bye"));
+        assert!(close.allow_reconnect);
+        assert!(matches!(
+            parse(r#"{"type":8,"sequenceId":4}"#).unwrap().unwrap(),
+            HubMessage::Ack { sequence_id: 4 }
+        ));
+        assert!(matches!(
+            parse(r#"{"type":9,"sequenceId":5}"#).unwrap().unwrap(),
+            HubMessage::Sequence { sequence_id: 5 }
+        ));
+        assert!(parse(r#"{"type":99,"whatever":true}"#).unwrap().is_none());
+    }
+
+    #[test]
+    fn malformed_messages_are_errors() {
+        let cases = [
+            "",
+            "{",
+            "[]",
+            "null",
+            "42",
+            r#"{"type":1,"#,
+            r#"{"target":"x","arguments":[]}"#,
+            r#"{"type":"1","target":"x","arguments":[]}"#,
+            r#"{"type":-1}"#,
+            r#"{"type":1.5}"#,
+            r#"{"type":1,"arguments":[]}"#,
+            r#"{"type":1,"target":"x"}"#,
+            r#"{"type":1,"target":5,"arguments":[]}"#,
+            r#"{"type":1,"target":"x","arguments":{}}"#,
+            r#"{"type":1,"target":"x","arguments":[],"invocationId":5}"#,
+            r#"{"type":4,"target":"x","arguments":[]}"#,
+            r#"{"type":2,"invocationId":"1"}"#,
+            r#"{"type":3}"#,
+            r#"{"type":3,"invocationId":"1","result":1,"error":"e"}"#,
+            r#"{"type":5}"#,
+            r#"{"type":7,"allowReconnect":"yes"}"#,
+            r#"{"type":8}"#,
+            r#"{"type":1,"type":1,"target":"x","arguments":[]}"#,
+            "{\"type\":1,\"target\":\"\u{0}\"}",
+        ];
+        for case in cases {
+            assert!(parse(case).is_err(), "accepted: {case}");
+        }
+        assert!(parse_json_message(&[0xff, 0xfe, 0x7b]).is_err());
+    }
+
+    #[test]
+    fn split_keeps_partial_tail_and_limits_size() {
+        let (msgs, rest, err) = split_json_messages(b"{\"type\":6}\x1e{\"type\":6}\x1e{\"ty", None);
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(rest, b"{\"ty");
+        assert!(err.is_none());
+
+        let (msgs, _, err) = split_json_messages(b"12345\x1e123456\x1e", Some(5));
+        assert_eq!(msgs, [b"12345"]);
+        assert_eq!(err, Some(ProtocolError::MessageTooLarge { max: 5 }));
+
+        let (_, _, err) = split_json_messages(b"123456", Some(5));
+        assert!(err.is_some());
+    }
+
+    #[test]
+    fn encoding() {
+        assert_eq!(
+            JsonEncoder::invocation("ReceiveMessage", &("a", "b\"")).unwrap(),
+            b"{\"type\":1,\"target\":\"ReceiveMessage\",\"arguments\":[\"a\",\"b\\\"\"]}\x1e"
+        );
+        assert_eq!(
+            JsonEncoder::invocation("Ping", &[(); 0]).unwrap(),
+            b"{\"type\":1,\"target\":\"Ping\",\"arguments\":[]}\x1e"
+        );
+        assert_eq!(
+            JsonEncoder::completion_result("1", &42).unwrap(),
+            b"{\"type\":3,\"invocationId\":\"1\",\"result\":42}\x1e"
+        );
+        assert_eq!(
+            JsonEncoder::completion_void("1"),
+            b"{\"type\":3,\"invocationId\":\"1\"}\x1e"
+        );
+        assert_eq!(
+            JsonEncoder::completion_error("1", "no"),
+            b"{\"type\":3,\"invocationId\":\"1\",\"error\":\"no\"}\x1e"
+        );
+        assert_eq!(
+            JsonEncoder::close(&Close {
+                error: Some("x".into()),
+                allow_reconnect: true
+            }),
+            b"{\"type\":7,\"error\":\"x\",\"allowReconnect\":true}\x1e"
+        );
+        assert_eq!(JsonEncoder::close(&Close::default()), b"{\"type\":7}\x1e");
+        let map: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        assert!(JsonEncoder::invocation("X", &(map,)).is_err());
+    }
+}

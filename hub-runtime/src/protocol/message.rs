@@ -1,0 +1,134 @@
+//! The hub message model shared by every protocol.
+
+use std::borrow::Cow;
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+/// One hub protocol message, borrowing from the bytes it was read from where it can.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum HubMessage<'a> {
+    /// Type 1: call a method and, with an invocation id, expect a Completion.
+    Invocation(Invocation<'a>),
+    /// Type 2: one item of a stream.
+    StreamItem(StreamItem<'a>),
+    /// Type 3: the end of an invocation or stream, with a result or an error.
+    Completion(Completion<'a>),
+    /// Type 4: call a streaming method.
+    StreamInvocation(Invocation<'a>),
+    /// Type 5: stop a stream the client started.
+    CancelInvocation {
+        /// The id of the stream invocation to cancel.
+        invocation_id: Cow<'a, str>,
+    },
+    /// Type 6: keep-alive.
+    Ping,
+    /// Type 7: the sender closes the connection.
+    Close(Close),
+    /// Type 8: acknowledges messages up to a sequence id (stateful reconnect).
+    Ack {
+        /// The highest sequence id received.
+        sequence_id: u64,
+    },
+    /// Type 9: the sequence id of the next message (stateful reconnect).
+    Sequence {
+        /// The sequence id of the next message.
+        sequence_id: u64,
+    },
+}
+
+/// An Invocation or StreamInvocation.
+#[derive(Debug)]
+pub struct Invocation<'a> {
+    /// Absent for a fire-and-forget call.
+    pub invocation_id: Option<Cow<'a, str>>,
+    /// The method's wire name, as the client spelt it.
+    pub target: Cow<'a, str>,
+    /// The arguments, still encoded.
+    pub arguments: Arguments<'a>,
+    /// Ids of the streams the client uploads as arguments.
+    pub stream_ids: Vec<Cow<'a, str>>,
+}
+
+/// A StreamItem.
+#[derive(Debug)]
+pub struct StreamItem<'a> {
+    /// The stream this item belongs to.
+    pub invocation_id: Cow<'a, str>,
+    /// The item, still encoded.
+    pub item: &'a RawValue,
+}
+
+/// A Completion.
+#[derive(Debug)]
+pub struct Completion<'a> {
+    /// The invocation or stream it completes.
+    pub invocation_id: Cow<'a, str>,
+    /// What it completes with.
+    pub body: CompletionBody<'a>,
+}
+
+/// What a Completion carries.
+#[derive(Debug)]
+pub enum CompletionBody<'a> {
+    /// Neither result nor error: a void method returned or a stream ended.
+    Void,
+    /// A result, still encoded (may be JSON `null`).
+    Result(&'a RawValue),
+    /// An error text.
+    Error(Cow<'a, str>),
+}
+
+/// A Close message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Close {
+    /// Why the sender closes, if it failed.
+    pub error: Option<String>,
+    /// Whether a client with automatic reconnect may reconnect.
+    pub allow_reconnect: bool,
+}
+
+/// The still-encoded arguments of an invocation; each is decoded into the hub method's parameter
+/// type when the call is bound.
+#[derive(Debug)]
+pub struct Arguments<'a> {
+    json: Vec<&'a RawValue>,
+}
+
+/// An argument that could not be decoded into the parameter's type.
+#[derive(Debug)]
+pub struct ArgumentError {
+    /// Position of the argument.
+    pub index: usize,
+    /// What the decoder said.
+    pub detail: String,
+}
+
+impl<'a> Arguments<'a> {
+    pub(crate) fn from_json(json: Vec<&'a RawValue>) -> Self {
+        Arguments { json }
+    }
+
+    /// How many arguments the client sent.
+    pub fn len(&self) -> usize {
+        self.json.len()
+    }
+
+    /// Whether the client sent no argument.
+    pub fn is_empty(&self) -> bool {
+        self.json.is_empty()
+    }
+
+    /// Decodes argument `index` into `T`.
+    pub fn decode<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgumentError> {
+        let raw = self.json.get(index).ok_or_else(|| ArgumentError {
+            index,
+            detail: "missing argument".to_owned(),
+        })?;
+        serde_json::from_str(raw.get()).map_err(|err| ArgumentError {
+            index,
+            detail: err.to_string(),
+        })
+    }
+}

@@ -1,0 +1,83 @@
+//! `POST {hub}/negotiate`: a connection id, a secret token, the transports.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::connection::{ConnectionId, random_token};
+use crate::dispatch::Hub;
+use crate::router::{HubShared, TokenState};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NegotiateResponse {
+    negotiate_version: u32,
+    connection_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connection_token: Option<String>,
+    available_transports: [AvailableTransport; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AvailableTransport {
+    transport: &'static str,
+    transfer_formats: &'static [&'static str],
+}
+
+pub(crate) async fn negotiate<H: Hub>(
+    State(shared): State<Arc<HubShared<H>>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if shared.lifetime.is_shutting_down() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let version = match query.get("negotiateVersion") {
+        None => 0,
+        Some(text) => match text.parse::<i64>() {
+            Ok(version) => version.clamp(0, 1) as u32,
+            Err(_) => {
+                return Json(serde_json::json!({
+                    "error": "The client requested a non-integer protocol version."
+                }))
+                .into_response();
+            }
+        },
+    };
+    let id = ConnectionId::random();
+    // Version 0 clients send the connection id back as `id`; later ones the secret token.
+    let token = if version == 0 {
+        id.to_string()
+    } else {
+        random_token()
+    };
+    shared
+        .tokens
+        .insert(token.as_str().into(), TokenState::Pending(id.clone()));
+    let expiry = shared.options.negotiate_timeout;
+    let weak = Arc::downgrade(&shared);
+    let pending_token = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(expiry).await;
+        if let Some(shared) = weak.upgrade() {
+            shared.tokens.remove_if(pending_token.as_str(), |_, state| {
+                matches!(state, TokenState::Pending(_))
+            });
+        }
+    });
+    Json(NegotiateResponse {
+        negotiate_version: version,
+        connection_id: id.to_string(),
+        connection_token: (version > 0).then_some(token),
+        available_transports: [AvailableTransport {
+            transport: "WebSockets",
+            transfer_formats: &["Text", "Binary"],
+        }],
+    })
+    .into_response()
+}

@@ -1,0 +1,126 @@
+//! `{hub}` with a WebSocket upgrade, and the statuses of the other methods on that path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use super::plain;
+use crate::connection::{ConnectionId, Transport, run_connection};
+use crate::context::RequestInfo;
+use crate::dispatch::Hub;
+use crate::router::{HubShared, TokenState};
+
+/// The largest WebSocket message accepted when no hub message limit is set.
+const UNLIMITED_WEBSOCKET_MESSAGE: usize = 64 << 20;
+
+/// `GET {hub}`: a WebSocket for a negotiated connection (`?id=<token>`), or a new one
+/// (`skipNegotiation`, no id).
+pub(crate) async fn connect<H: Hub>(
+    State(shared): State<Arc<HubShared<H>>>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if shared.lifetime.is_shutting_down() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(_) => {
+            // Not a WebSocket: the other transports are not enabled on this hub.
+            return match query.get("id") {
+                None => plain(StatusCode::BAD_REQUEST, "Connection ID required"),
+                Some(token) if !shared.tokens.contains_key(token.as_str()) => {
+                    plain(StatusCode::NOT_FOUND, "No Connection with that ID")
+                }
+                Some(_) if headers
+                    .get("accept")
+                    .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) =>
+                {
+                    plain(
+                        StatusCode::NOT_FOUND,
+                        "ServerSentEvents transport not supported by this end point type",
+                    )
+                }
+                Some(_) => plain(
+                    StatusCode::NOT_FOUND,
+                    "LongPolling transport not supported by this end point type",
+                ),
+            };
+        }
+    };
+    let (id, token) = match query.get("id") {
+        None => (ConnectionId::random(), None),
+        Some(token) => {
+            let Some(mut state) = shared.tokens.get_mut(token.as_str()) else {
+                return plain(StatusCode::NOT_FOUND, "No Connection with that ID");
+            };
+            let id = match &*state {
+                TokenState::Pending(id) => id.clone(),
+                TokenState::Connected => return StatusCode::CONFLICT.into_response(),
+            };
+            *state = TokenState::Connected;
+            (id, Some(Box::<str>::from(token.as_str())))
+        }
+    };
+    let options = &shared.options;
+    let max_message = options
+        .maximum_receive_message_size
+        .map_or(UNLIMITED_WEBSOCKET_MESSAGE, |max| max.saturating_mul(2).max(64 << 10));
+    let request = RequestInfo::new(uri, &headers);
+    let live = shared.lifetime.task_started();
+    let shared = shared.clone();
+    upgrade
+        .read_buffer_size(options.websocket_read_buffer_size)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
+        .on_upgrade(move |socket| {
+            run_connection(
+                shared,
+                Transport::WebSocket(socket),
+                id,
+                token,
+                request,
+                live,
+            )
+        })
+}
+
+/// `POST {hub}?id=`: the sending half of the SSE and long-polling transports.
+pub(crate) async fn send<H: Hub>(
+    State(shared): State<Arc<HubShared<H>>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match query.get("id") {
+        None => plain(StatusCode::BAD_REQUEST, "Connection ID required"),
+        Some(token) if !shared.tokens.contains_key(token.as_str()) => {
+            plain(StatusCode::NOT_FOUND, "No Connection with that ID")
+        }
+        Some(_) => plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST requests are not allowed for WebSocket connections.",
+        ),
+    }
+}
+
+/// `DELETE {hub}?id=`: ends a long-polling connection; not one on a WebSocket.
+pub(crate) async fn delete<H: Hub>(
+    State(shared): State<Arc<HubShared<H>>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match query.get("id") {
+        None => plain(StatusCode::BAD_REQUEST, "Connection ID required"),
+        Some(token) if !shared.tokens.contains_key(token.as_str()) => {
+            plain(StatusCode::NOT_FOUND, "No Connection with that ID")
+        }
+        Some(_) => plain(
+            StatusCode::BAD_REQUEST,
+            "Cannot terminate this connection using the DELETE endpoint.",
+        ),
+    }
+}
