@@ -1,8 +1,58 @@
-//! Procedural macros of hub (placeholder until the macro crate lands).
+//! Procedural macros of hub: `#[hub]` and `#[client]`. Use them through `hub_runtime`, which
+//! re-exports them; their documentation lives there.
+//!
+//! Each macro is a pipeline: parse the item into a model, checking every rule and collecting
+//! every mistake as a spanned error, then expand the model. On error the user's item is still
+//! emitted beside the `compile_error!`s, so one mistake gives one message.
+
 use proc_macro::TokenStream;
-/// `#[hub]`
+
+mod attr;
+mod client;
+mod errors;
+mod hub;
+mod names;
+mod types;
+
+/// Makes the `pub` methods of an impl block callable by SignalR clients.
+///
+/// ```ignore
+/// #[hub_runtime::hub(client = ChatClient)]
+/// impl ChatHub {
+///     pub async fn send_message(&self, ctx: &Ctx<Self>, user: String, message: String) { .. }
+///     #[hub(rename = "Ping")]
+///     pub fn ping(&self) -> &'static str { "pong" }
+///     async fn on_connected(&self, ctx: &Ctx<Self>) { .. }
+///     async fn on_disconnected(&self, ctx: &Ctx<Self>, error: Option<HubError>) { .. }
+/// }
+/// ```
+///
+/// Generates `impl hub_runtime::Hub for ChatHub`: the method table (wire names in PascalCase,
+/// matched case-insensitively), argument decoding and result encoding. Set
+/// `HUB_MACROS_DEBUG=1` at build time to print the expansion.
 #[proc_macro_attribute]
-pub fn hub(_a: TokenStream, i: TokenStream) -> TokenStream { i }
-/// `#[client]`
+pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
+    debug_print("hub", hub::expand(args.into(), input.into())).into()
+}
+
+/// Declares the methods the server may call on clients, and generates their typed proxies.
+///
+/// ```ignore
+/// #[hub_runtime::client]
+/// pub trait ChatClient {
+///     async fn receive_message(&self, user: String, message: String);
+/// }
+/// ```
+///
+/// Generates `ChatClientProxy<K>`, whose methods send `ReceiveMessage` to the proxy's target.
 #[proc_macro_attribute]
-pub fn client(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+pub fn client(args: TokenStream, input: TokenStream) -> TokenStream {
+    debug_print("client", client::expand(args.into(), input.into())).into()
+}
+
+fn debug_print(name: &str, tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    if std::env::var_os("HUB_MACROS_DEBUG").is_some() {
+        eprintln!("#[{name}] expands to:\n{tokens}");
+    }
+    tokens
+}

@@ -49,7 +49,7 @@ pub use dispatch::{BoxFuture, Hub, MethodOutcome};
 pub use error::HubError;
 pub use hub_macros::{client, hub};
 pub use options::HubOptions;
-pub use proxy::{ClientProxy, Many, Single, TargetKind};
+pub use proxy::{ClientProxy, Many, NoClient, Single, TargetKind};
 pub use router::HubRouter;
 
 /// The names most hub code needs.
@@ -69,4 +69,9 @@ pub mod __private {
     pub use serde;
     pub use std::boxed::Box;
     pub use std::sync::Arc;
+
+    /// Logs an error returned by `on_disconnected`: the connection is gone, nobody else to tell.
+    pub fn log_hook_error(hook: &str, error: &crate::HubError) {
+        tracing::warn!(hook, %error, "lifecycle hook failed");
+    }
 }

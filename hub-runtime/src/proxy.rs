@@ -96,3 +96,21 @@ impl<K> Clone for TypedTarget<K> {
         TypedTarget::new(self.target.clone())
     }
 }
+
+/// The client proxy of a hub that calls no client method (`#[hub]` without `client = ...`).
+pub struct NoClient<K = Many> {
+    _target: TypedTarget<K>,
+}
+
+impl<K> FromTarget for NoClient<K> {
+    fn from_target(target: ProxyTarget) -> Self {
+        NoClient {
+            _target: TypedTarget::new(target),
+        }
+    }
+}
+
+impl ClientProxy for NoClient {
+    type Many = NoClient<Many>;
+    type Single = NoClient<Single>;
+}

@@ -1,1 +1,265 @@
-pub fn main() {}
+//! The chat example: the ChatHub of the SignalR samples at `/hubs/chat`, and an HTTP endpoint that
+//! pushes notifications to every client through `HubContext`.
+//!
+//! ```text
+//! cargo run -p chat -- --addr 127.0.0.1:5000 [--detailed-errors] [--max-message-size BYTES]
+//! ```
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use hub_runtime::prelude::*;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// What the server calls on chat clients.
+#[hub_runtime::client]
+pub trait ChatClient {
+    /// A chat message from `user`.
+    async fn receive_message(&self, user: String, message: String);
+    /// `connection_id` joined `group_name`.
+    async fn user_joined(&self, connection_id: String, group_name: String);
+    /// `connection_id` left `group_name`.
+    async fn user_left(&self, connection_id: String, group_name: String);
+    /// A client connected.
+    async fn user_connected(&self, connection_id: String);
+    /// A client disconnected.
+    async fn user_disconnected(&self, connection_id: String);
+    /// A notification pushed by the server (`POST /api/notifications/broadcast`).
+    async fn receive_notification(&self, notification: Notification);
+}
+
+/// A server notification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    /// The text posted to the notification endpoint.
+    pub message: String,
+    /// When the server sent it, RFC 3339.
+    pub timestamp: String,
+}
+
+/// The chat hub. It holds no state: connections and groups live in the runtime.
+pub struct ChatHub;
+
+#[hub_runtime::hub(client = ChatClient)]
+impl ChatHub {
+    /// Sends a message to everybody.
+    pub async fn send_message(&self, ctx: &Ctx<Self>, user: String, message: String) {
+        ctx.clients().all().receive_message(user, message).await;
+    }
+
+    /// Sends a message to one group.
+    pub async fn send_message_to_group(
+        &self,
+        ctx: &Ctx<Self>,
+        group_name: String,
+        user: String,
+        message: String,
+    ) {
+        ctx.clients()
+            .group(&group_name)
+            .receive_message(user, message)
+            .await;
+    }
+
+    /// Joins a group and tells its members (the caller included).
+    pub async fn join_group(&self, ctx: &Ctx<Self>, group_name: String) {
+        let id = ctx.connection_id();
+        ctx.groups().add_to_group(id, &group_name).await;
+        ctx.clients()
+            .group(&group_name)
+            .user_joined(id.to_string(), group_name)
+            .await;
+    }
+
+    /// Leaves a group and tells the remaining members.
+    pub async fn leave_group(&self, ctx: &Ctx<Self>, group_name: String) {
+        let id = ctx.connection_id();
+        ctx.groups().remove_from_group(id, &group_name).await;
+        ctx.clients()
+            .group(&group_name)
+            .user_left(id.to_string(), group_name)
+            .await;
+    }
+
+    /// Returns its argument.
+    pub fn echo(&self, message: String) -> String {
+        message
+    }
+
+    /// Sends a message to everybody but the caller.
+    pub async fn broadcast(&self, ctx: &Ctx<Self>, message: String) {
+        ctx.clients()
+            .others()
+            .receive_message(ctx.connection_id().to_string(), message)
+            .await;
+    }
+
+    /// Sends a message to one connection.
+    pub async fn whisper(&self, ctx: &Ctx<Self>, to_connection_id: String, message: String) {
+        ctx.clients()
+            .client(&to_connection_id)
+            .receive_message(ctx.connection_id().to_string(), message)
+            .await;
+    }
+
+    async fn on_connected(&self, ctx: &Ctx<Self>) {
+        ctx.clients()
+            .all()
+            .user_connected(ctx.connection_id().to_string())
+            .await;
+    }
+
+    async fn on_disconnected(&self, ctx: &Ctx<Self>, _error: Option<HubError>) {
+        ctx.clients()
+            .all()
+            .user_disconnected(ctx.connection_id().to_string())
+            .await;
+    }
+}
+
+/// `POST /api/notifications/broadcast` with a JSON string: `ReceiveNotification` to every client.
+async fn broadcast_notification(
+    State(hub): State<HubContext<ChatHub>>,
+    Json(message): Json<String>,
+) -> StatusCode {
+    let timestamp = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"));
+    hub.clients()
+        .all()
+        .receive_notification(Notification { message, timestamp })
+        .await;
+    StatusCode::ACCEPTED
+}
+
+struct Args {
+    addr: SocketAddr,
+    detailed_errors: bool,
+    max_message_size: Option<usize>,
+}
+
+const USAGE: &str = "usage: chat [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES]\n\
+\n\
+  --addr HOST:PORT          where to listen (default 127.0.0.1:5000; port 0 picks a free one)\n\
+  --detailed-errors         send error details to clients\n\
+  --max-message-size BYTES  largest hub message a client may send (default 32768)";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+        detailed_errors: false,
+        max_message_size: Some(32 * 1024),
+    };
+    let mut iter = std::env::args().skip(1);
+    while let Some(arg) = iter.next() {
+        let mut value = |name: &str| iter.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--addr" => {
+                let text = value("--addr")?;
+                args.addr = text
+                    .parse()
+                    .map_err(|e| format!("--addr {text}: {e} (expected HOST:PORT)"))?;
+            }
+            "--detailed-errors" => args.detailed_errors = true,
+            "--max-message-size" => {
+                let text = value("--max-message-size")?;
+                args.max_message_size = Some(
+                    text.parse()
+                        .map_err(|e| format!("--max-message-size {text}: {e}"))?,
+                );
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) if message.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("chat: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let options = HubOptions::default()
+        .detailed_errors(args.detailed_errors)
+        .maximum_receive_message_size(args.max_message_size);
+    let hub = HubRouter::new("/hubs/chat", ChatHub).options(options);
+    let context = hub.context();
+    let app = Router::new()
+        .route(
+            "/api/notifications/broadcast",
+            post(broadcast_notification),
+        )
+        .with_state(context.clone())
+        .merge(hub);
+
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("chat: cannot listen on {}: {err}", args.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(args.addr);
+    // Tests and scripts wait for this line to know the server is ready, and on which port.
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "chat hub at /hubs/chat");
+
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing connections");
+            context.shutdown().await;
+        })
+        .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("chat: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

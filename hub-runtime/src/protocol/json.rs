@@ -13,8 +13,9 @@ use super::{ProtocolError, RECORD_SEPARATOR};
 /// Splits `input` at record separators: the complete messages (without separator) and the bytes
 /// of an unfinished message at the end.
 ///
-/// A message longer than `max_message_size` is an error, whether complete or not, so an
-/// unterminated flood is refused before it is buffered.
+/// A message that does not fit in `max_message_size` bytes with its separator is an error, as
+/// in ASP.NET Core; so is an unfinished tail longer than that, so an unterminated flood is
+/// refused before it is buffered.
 pub fn split_json_messages(
     input: &[u8],
     max_message_size: Option<usize>,
@@ -22,7 +23,7 @@ pub fn split_json_messages(
     let mut messages = Vec::new();
     let mut rest = input;
     while let Some(end) = rest.iter().position(|&b| b == RECORD_SEPARATOR) {
-        if let Some(max) = max_message_size.filter(|&max| end > max) {
+        if let Some(max) = max_message_size.filter(|&max| end >= max) {
             return (messages, rest, Some(ProtocolError::MessageTooLarge { max }));
         }
         messages.push(&rest[..end]);
@@ -73,9 +74,7 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
         serde_json::from_slice(bytes).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
     let kind = raw.kind.ok_or(ProtocolError::MissingProperty("type"))?;
     let Some(kind) = kind.as_u64() else {
-        return Err(ProtocolError::InvalidJson(
-            "Expected 'type' to be of type Number.".to_owned(),
-        ));
+        return Err(ProtocolError::InvalidType);
     };
     let message = match kind {
         1 | 4 => {
@@ -377,8 +376,8 @@ mod tests {
         assert_eq!(rest, b"{\"ty");
         assert!(err.is_none());
 
-        let (msgs, _, err) = split_json_messages(b"12345\x1e123456\x1e", Some(5));
-        assert_eq!(msgs, [b"12345"]);
+        let (msgs, _, err) = split_json_messages(b"1234\x1e12345\x1e", Some(5));
+        assert_eq!(msgs, [b"1234"]);
         assert_eq!(err, Some(ProtocolError::MessageTooLarge { max: 5 }));
 
         let (_, _, err) = split_json_messages(b"123456", Some(5));

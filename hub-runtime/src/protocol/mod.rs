@@ -54,8 +54,11 @@ impl Protocol {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProtocolError {
-    /// The bytes are not valid JSON, or a property has the wrong JSON type.
+    /// The bytes are not valid JSON, or a property has the wrong JSON type. The text is the
+    /// parser's detail, for logs; clients see ASP.NET Core's `Error reading JSON.`.
     InvalidJson(String),
+    /// `type` is not a non-negative integer.
+    InvalidType,
     /// A property the message type requires is absent.
     MissingProperty(&'static str),
     /// A message carries both `result` and `error`.
@@ -72,7 +75,8 @@ pub enum ProtocolError {
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProtocolError::InvalidJson(detail) => write!(f, "Error reading JSON. {detail}"),
+            ProtocolError::InvalidJson(_) => f.write_str("Error reading JSON."),
+            ProtocolError::InvalidType => f.write_str("Expected 'type' to be of type Number."),
             ProtocolError::MissingProperty(name) => {
                 write!(f, "Missing required property '{name}'.")
             }

@@ -1,0 +1,70 @@
+//! Generates the typed proxy of a client trait.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{ClientMethod, ClientModel};
+
+pub(super) fn generate(model: &ClientModel) -> TokenStream {
+    let item = &model.item;
+    let vis = &item.vis;
+    let trait_ident = &item.ident;
+    let proxy = format_ident!("{}Proxy", trait_ident);
+    let doc = format!(
+        "Calls the [`{trait_ident}`] methods on connected clients: what `ctx.clients().all()` and the other targets return.\n\n\
+         `{proxy}<Single>` reaches one connection, `{proxy}<Many>` any number."
+    );
+    let methods = model.methods.iter().map(proxy_method);
+    quote! {
+        #[allow(async_fn_in_trait, dead_code)]
+        #item
+
+        #[doc = #doc]
+        #vis struct #proxy<K = ::hub_runtime::Many> {
+            target: ::hub_runtime::__private::TypedTarget<K>,
+        }
+
+        impl<K> ::core::clone::Clone for #proxy<K> {
+            fn clone(&self) -> Self {
+                #proxy { target: ::core::clone::Clone::clone(&self.target) }
+            }
+        }
+
+        impl<K> ::hub_runtime::__private::FromTarget for #proxy<K> {
+            fn from_target(target: ::hub_runtime::__private::ProxyTarget) -> Self {
+                #proxy { target: ::hub_runtime::__private::TypedTarget::new(target) }
+            }
+        }
+
+        impl ::hub_runtime::ClientProxy for #proxy {
+            type Many = #proxy<::hub_runtime::Many>;
+            type Single = #proxy<::hub_runtime::Single>;
+        }
+
+        impl<K: ::hub_runtime::TargetKind> #proxy<K> {
+            #(#methods)*
+        }
+    }
+}
+
+fn proxy_method(method: &ClientMethod) -> TokenStream {
+    let ident = &method.ident;
+    let wire_name = &method.wire_name;
+    let docs = &method.docs;
+    let names: Vec<_> = method.params.iter().map(|(name, _)| name).collect();
+    let types = method.params.iter().map(|(_, ty)| ty);
+    let arguments = if names.is_empty() {
+        quote! { &[(); 0] }
+    } else {
+        quote! { &(#(#names,)*) }
+    };
+    let call_doc = format!("Sends `{wire_name}` to the target's clients.");
+    quote! {
+        #(#docs)*
+        #[doc = ""]
+        #[doc = #call_doc]
+        pub async fn #ident(&self, #(#names: #types),*) {
+            self.target.target.send(#wire_name, #arguments).await
+        }
+    }
+}

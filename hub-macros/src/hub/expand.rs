@@ -1,0 +1,176 @@
+//! Generates `impl hub_runtime::Hub` from a [`HubModel`]: a few lines of glue per method that
+//! call generic runtime code.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{Hook, HookParam, HubMethod, HubModel, Param};
+use crate::types::Returns;
+
+pub(super) fn generate(model: &HubModel) -> TokenStream {
+    let self_ty = &model.self_ty;
+    let client = match &model.client_proxy {
+        Some(proxy) => quote! { #proxy },
+        None => quote! { ::hub_runtime::NoClient },
+    };
+    let client_check = model.client_trait.as_ref().map(|path| {
+        quote_spanned! {path.span()=>
+            const _: () = {
+                fn __hub_client_must_be_a_client_trait<__T: ?::core::marker::Sized + #path>() {}
+            };
+        }
+    });
+    let infos = model.methods.iter().map(|method| {
+        let name = &method.wire_name;
+        let params = method.arg_count();
+        quote! { ::hub_runtime::__private::MethodInfo { name: #name, params: #params } }
+    });
+    let arms = model
+        .methods
+        .iter()
+        .enumerate()
+        .map(|(index, method)| bind_arm(self_ty, index, method));
+    let on_connected = model
+        .on_connected
+        .as_ref()
+        .map(|hook| hook_fn(self_ty, hook, false));
+    let on_disconnected = model
+        .on_disconnected
+        .as_ref()
+        .map(|hook| hook_fn(self_ty, hook, true));
+    quote! {
+        #client_check
+
+        impl ::hub_runtime::Hub for #self_ty {
+            type Client = #client;
+
+            const METHODS: &'static [::hub_runtime::__private::MethodInfo] = &[#(#infos),*];
+
+            fn __bind(
+                self: &::hub_runtime::__private::Arc<Self>,
+                __index: usize,
+                __ctx: ::hub_runtime::Ctx<Self>,
+                __args: &::hub_runtime::__private::Arguments<'_>,
+            ) -> ::core::result::Result<
+                ::hub_runtime::BoxFuture<::hub_runtime::MethodOutcome>,
+                ::hub_runtime::__private::ArgumentError,
+            > {
+                match __index {
+                    #(#arms)*
+                    _ => ::core::unreachable!("the runtime passes indexes of Hub::METHODS only"),
+                }
+            }
+
+            #on_connected
+            #on_disconnected
+        }
+    }
+}
+
+fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStream {
+    let ident = &method.ident;
+    let mut decode = Vec::new();
+    let mut call_args = Vec::new();
+    let mut arg_index = 0usize;
+    for param in &method.params {
+        match param {
+            Param::Ctx => call_args.push(quote! { &__ctx }),
+            Param::Arg(ty) => {
+                let var = format_ident!("__a{}", arg_index);
+                // Spanned on the parameter type: "`T: Deserialize` is not satisfied" lands there.
+                decode.push(quote_spanned! {ty.span()=>
+                    let #var = __args.decode::<#ty>(#arg_index)?;
+                });
+                call_args.push(quote! { #var });
+                arg_index += 1;
+            }
+        }
+    }
+    let call = quote! { <#self_ty>::#ident(&*__this, #(#call_args),*) };
+    let call = if method.is_async {
+        quote! { #call.await }
+    } else {
+        call
+    };
+    let outcome = match &method.returns {
+        Returns::Unit => quote! { ::hub_runtime::__private::outcome::unit(__ret) },
+        Returns::Value(ty) => quote_spanned! {ty.span()=>
+            ::hub_runtime::__private::outcome::value::<#ty>(__ret)
+        },
+        Returns::FallibleUnit(ty) => quote_spanned! {ty.span()=>
+            ::hub_runtime::__private::outcome::fallible_unit(__ret)
+        },
+        Returns::FallibleValue(ty) => quote_spanned! {ty.span()=>
+            ::hub_runtime::__private::outcome::fallible_value(__ret)
+        },
+    };
+    quote! {
+        #index => {
+            #(#decode)*
+            let __this = ::hub_runtime::__private::Arc::clone(self);
+            ::core::result::Result::Ok(::hub_runtime::__private::Box::pin(async move {
+                let __ret = #call;
+                #outcome
+            }))
+        }
+    }
+}
+
+fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream {
+    let ident = &hook.ident;
+    let args = hook.params.iter().map(|param| match param {
+        HookParam::Ctx => quote! { &__ctx },
+        HookParam::Error => quote! { __error },
+    });
+    let call = quote! { <#self_ty>::#ident(&*__this, #(#args),*) };
+    let call = if hook.is_async {
+        quote! { #call.await }
+    } else {
+        call
+    };
+    if disconnected {
+        let finish = if hook.fallible {
+            quote! {
+                if let ::core::result::Result::Err(__err) =
+                    ::hub_runtime::__private::outcome::hook_fallible(__ret)
+                {
+                    ::hub_runtime::__private::log_hook_error("on_disconnected", &__err);
+                }
+            }
+        } else {
+            quote! { let () = __ret; }
+        };
+        quote! {
+            fn __on_disconnected(
+                self: &::hub_runtime::__private::Arc<Self>,
+                __ctx: ::hub_runtime::Ctx<Self>,
+                __error: ::core::option::Option<::hub_runtime::HubError>,
+            ) -> ::hub_runtime::BoxFuture<()> {
+                let __this = ::hub_runtime::__private::Arc::clone(self);
+                ::hub_runtime::__private::Box::pin(async move {
+                    let __ret = #call;
+                    #finish
+                })
+            }
+        }
+    } else {
+        let outcome = if hook.fallible {
+            quote! { ::hub_runtime::__private::outcome::hook_fallible(__ret) }
+        } else {
+            quote! { ::hub_runtime::__private::outcome::hook_unit(__ret) }
+        };
+        quote! {
+            fn __on_connected(
+                self: &::hub_runtime::__private::Arc<Self>,
+                __ctx: ::hub_runtime::Ctx<Self>,
+            ) -> ::hub_runtime::BoxFuture<::core::result::Result<(), ::hub_runtime::HubError>> {
+                let __this = ::hub_runtime::__private::Arc::clone(self);
+                ::hub_runtime::__private::Box::pin(async move {
+                    let __ret = #call;
+                    #outcome
+                })
+            }
+        }
+    }
+}

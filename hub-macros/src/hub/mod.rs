@@ -1,0 +1,279 @@
+//! `#[hub]`: the model of a hub impl block, its checks, and the entry point.
+
+mod expand;
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::spanned::Spanned;
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Path, Type, Visibility};
+
+use crate::attr::{HubArgs, take_method_attrs};
+use crate::errors::Errors;
+use crate::names::{collision_key, pascal_case};
+use crate::types::{Returns, contains_impl_trait, contains_reference, is_ctx_ref, returns};
+
+/// A hub, as the expansion needs it.
+pub(crate) struct HubModel {
+    pub(crate) self_ty: Type,
+    /// The proxy type of the client trait, or `None` for a hub that calls no client method.
+    pub(crate) client_proxy: Option<Path>,
+    /// The path of the client trait as the user wrote it.
+    pub(crate) client_trait: Option<Path>,
+    pub(crate) methods: Vec<HubMethod>,
+    pub(crate) on_connected: Option<Hook>,
+    pub(crate) on_disconnected: Option<Hook>,
+}
+
+pub(crate) struct HubMethod {
+    pub(crate) ident: syn::Ident,
+    pub(crate) wire_name: String,
+    pub(crate) is_async: bool,
+    pub(crate) params: Vec<Param>,
+    pub(crate) returns: Returns,
+}
+
+pub(crate) enum Param {
+    Ctx,
+    Arg(Type),
+}
+
+impl HubMethod {
+    pub(crate) fn arg_count(&self) -> usize {
+        self.params
+            .iter()
+            .filter(|p| matches!(p, Param::Arg(_)))
+            .count()
+    }
+}
+
+/// `on_connected` / `on_disconnected`.
+pub(crate) struct Hook {
+    pub(crate) ident: syn::Ident,
+    pub(crate) is_async: bool,
+    pub(crate) params: Vec<HookParam>,
+    pub(crate) fallible: bool,
+}
+
+pub(crate) enum HookParam {
+    Ctx,
+    Error,
+}
+
+pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = HubArgs::parse(args, &mut errors);
+    let mut item: ItemImpl = match syn::parse2(input) {
+        Ok(item) => item,
+        Err(err) => {
+            let err = syn::Error::new(
+                err.span(),
+                "#[hub] goes on an inherent impl block: `impl MyHub { .. }`",
+            );
+            return err.to_compile_error();
+        }
+    };
+    let model = parse_model(&args, &mut item, &mut errors);
+    if !errors.is_empty() {
+        let compile_errors = errors.to_compile_errors();
+        return quote! { #item #compile_errors };
+    }
+    let generated = expand::generate(&model);
+    quote! { #item #generated }
+}
+
+fn parse_model(args: &HubArgs, item: &mut ItemImpl, errors: &mut Errors) -> HubModel {
+    if let Some((_, path, _)) = &item.trait_ {
+        errors.spanned(
+            path,
+            "#[hub] goes on an inherent impl block (`impl MyHub`), not a trait impl",
+        );
+    }
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.spanned(
+            &item.generics,
+            "#[hub] does not support generic hubs: make a concrete type the hub",
+        );
+    }
+    let client_proxy = args.client.as_ref().map(|path| {
+        let mut proxy = path.clone();
+        if let Some(last) = proxy.segments.last_mut() {
+            last.ident = syn::Ident::new(&format!("{}Proxy", last.ident), last.ident.span());
+        }
+        proxy
+    });
+    let mut model = HubModel {
+        self_ty: (*item.self_ty).clone(),
+        client_proxy,
+        client_trait: args.client.clone(),
+        methods: Vec::new(),
+        on_connected: None,
+        on_disconnected: None,
+    };
+    let mut seen: HashMap<String, (String, proc_macro2::Span)> = HashMap::new();
+    for impl_item in &mut item.items {
+        let ImplItem::Fn(method) = impl_item else {
+            continue;
+        };
+        let attrs = take_method_attrs(&mut method.attrs, "hub", true, errors);
+        let name = method.sig.ident.to_string();
+        if name == "on_connected" || name == "on_disconnected" {
+            if let Some(rename) = &attrs.rename {
+                errors.spanned(rename, "lifecycle hooks have no wire name");
+            }
+            let hook = parse_hook(method, name == "on_disconnected", errors);
+            if name == "on_connected" {
+                model.on_connected = Some(hook);
+            } else {
+                model.on_disconnected = Some(hook);
+            }
+            continue;
+        }
+        let is_pub = matches!(method.vis, Visibility::Public(_));
+        if attrs.skip || !is_pub {
+            if !is_pub && (attrs.rename.is_some() || attrs.skip) {
+                errors.spanned(
+                    &method.sig.ident,
+                    "only `pub` methods are hub methods; this one is not callable by clients anyway",
+                );
+            }
+            continue;
+        }
+        let wire_name = attrs
+            .rename
+            .as_ref()
+            .map_or_else(|| pascal_case(&name), |lit| lit.value());
+        let span = attrs
+            .rename
+            .as_ref()
+            .map_or_else(|| method.sig.ident.span(), |lit| lit.span());
+        if let Some((first, _)) = seen.get(&collision_key(&wire_name)) {
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "wire name `{wire_name}` collides with `{first}`: SignalR matches method names ignoring case"
+                ),
+            ));
+        } else {
+            seen.insert(collision_key(&wire_name), (wire_name.clone(), span));
+        }
+        if let Some(method) = parse_method(method, wire_name, errors) {
+            model.methods.push(method);
+        }
+    }
+    model
+}
+
+fn check_signature(method: &ImplItemFn, what: &str, errors: &mut Errors) {
+    let sig = &method.sig;
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.spanned(
+            &sig.generics,
+            format!("{what} cannot be generic: clients send JSON, the server must know the concrete types"),
+        );
+    }
+    match sig.inputs.first() {
+        Some(FnArg::Receiver(receiver))
+            if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+        Some(FnArg::Receiver(receiver)) => errors.spanned(
+            receiver,
+            format!("{what} take `&self`: one hub value serves every connection at once"),
+        ),
+        _ => errors.spanned(
+            &sig.ident,
+            format!("{what} take `&self` as their first parameter"),
+        ),
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.spanned(variadic, format!("{what} cannot be variadic"));
+    }
+}
+
+fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> Option<HubMethod> {
+    check_signature(method, "hub methods", errors);
+    let sig = &method.sig;
+    let mut params = Vec::new();
+    let mut ctx_seen = false;
+    for input in sig.inputs.iter().skip(1) {
+        let FnArg::Typed(typed) = input else {
+            continue;
+        };
+        let ty = &*typed.ty;
+        if is_ctx_ref(ty) {
+            if ctx_seen {
+                errors.spanned(ty, "only one context parameter is allowed");
+            }
+            ctx_seen = true;
+            params.push(Param::Ctx);
+        } else if contains_impl_trait(ty) {
+            errors.spanned(
+                ty,
+                "hub method parameters cannot be `impl Trait`: name a concrete type that implements `Deserialize`",
+            );
+        } else if contains_reference(ty) {
+            errors.spanned(
+                ty,
+                "hub method parameters must be owned (`DeserializeOwned`): use `String` for `&str`, `Vec<T>` for `&[T]`",
+            );
+        } else {
+            params.push(Param::Arg(ty.clone()));
+        }
+    }
+    if let syn::ReturnType::Type(_, ty) = &sig.output {
+        if contains_impl_trait(ty) {
+            errors.spanned(
+                ty,
+                "hub methods cannot return `impl Trait`: return a type that implements `Serialize`",
+            );
+            return None;
+        }
+    }
+    Some(HubMethod {
+        ident: sig.ident.clone(),
+        wire_name,
+        is_async: sig.asyncness.is_some(),
+        params,
+        returns: returns(&sig.output),
+    })
+}
+
+fn parse_hook(method: &ImplItemFn, disconnected: bool, errors: &mut Errors) -> Hook {
+    check_signature(method, "lifecycle hooks", errors);
+    let sig = &method.sig;
+    let mut params = Vec::new();
+    for input in sig.inputs.iter().skip(1) {
+        let FnArg::Typed(typed) = input else {
+            continue;
+        };
+        if is_ctx_ref(&typed.ty) {
+            params.push(HookParam::Ctx);
+        } else if disconnected && !params.iter().any(|p| matches!(p, HookParam::Error)) {
+            params.push(HookParam::Error);
+        } else {
+            let expected = if disconnected {
+                "`ctx: &Ctx<Self>` and `error: Option<HubError>`"
+            } else {
+                "`ctx: &Ctx<Self>`"
+            };
+            errors.push(syn::Error::new(
+                typed.span(),
+                format!("unexpected parameter: `{}` takes {expected}", sig.ident),
+            ));
+        }
+    }
+    let fallible = match returns(&sig.output) {
+        Returns::Unit => false,
+        Returns::FallibleUnit(_) => true,
+        Returns::Value(ty) | Returns::FallibleValue(ty) => {
+            errors.spanned(ty, "lifecycle hooks return `()` or `Result<(), E>`");
+            false
+        }
+    };
+    Hook {
+        ident: sig.ident.clone(),
+        is_async: sig.asyncness.is_some(),
+        params,
+        fallible,
+    }
+}

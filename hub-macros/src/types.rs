@@ -1,0 +1,102 @@
+//! Reading the shapes of parameter and return types.
+
+use syn::{GenericArgument, PathArguments, ReturnType, Type};
+
+/// What a method returns, as far as the wire is concerned.
+pub(crate) enum Returns {
+    /// Nothing: a Completion without result.
+    Unit,
+    /// A value.
+    Value(Type),
+    /// `Result<(), E>`.
+    FallibleUnit(Type),
+    /// `Result<T, E>`.
+    FallibleValue(Type),
+}
+
+pub(crate) fn returns(output: &ReturnType) -> Returns {
+    let ty = match output {
+        ReturnType::Default => return Returns::Unit,
+        ReturnType::Type(_, ty) => strip_parens(ty),
+    };
+    if is_unit(ty) {
+        return Returns::Unit;
+    }
+    if let Some(ok) = result_ok_type(ty) {
+        return if is_unit(ok) {
+            Returns::FallibleUnit(ty.clone())
+        } else {
+            Returns::FallibleValue(ty.clone())
+        };
+    }
+    Returns::Value(ty.clone())
+}
+
+fn strip_parens(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(inner) => strip_parens(&inner.elem),
+        Type::Group(inner) => strip_parens(&inner.elem),
+        other => other,
+    }
+}
+
+pub(crate) fn is_unit(ty: &Type) -> bool {
+    matches!(strip_parens(ty), Type::Tuple(tuple) if tuple.elems.is_empty())
+}
+
+/// `T` of a type whose last path segment is `Result<T, ..>` (`std::result::Result`,
+/// `io::Result<T>`, `anyhow::Result<T>`...).
+fn result_ok_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+/// Whether `ty` is `&Ctx<..>` (the context parameter).
+pub(crate) fn is_ctx_ref(ty: &Type) -> bool {
+    let Type::Reference(reference) = strip_parens(ty) else {
+        return false;
+    };
+    let Type::Path(path) = strip_parens(&reference.elem) else {
+        return false;
+    };
+    path.path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "Ctx")
+}
+
+/// Whether `ty` mentions `impl Trait` anywhere.
+pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// Whether `ty` borrows (a reference anywhere in it).
+pub(crate) fn contains_reference(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::visit_type(&mut finder, ty);
+    finder.0
+}
