@@ -38,10 +38,8 @@ impl Parse for HubArg {
 impl HubArgs {
     pub(crate) fn parse(tokens: proc_macro2::TokenStream, errors: &mut Errors) -> Self {
         let mut args = HubArgs::default();
-        let parsed = syn::parse::Parser::parse2(
-            Punctuated::<HubArg, Token![,]>::parse_terminated,
-            tokens,
-        );
+        let parsed =
+            syn::parse::Parser::parse2(Punctuated::<HubArg, Token![,]>::parse_terminated, tokens);
         match parsed {
             Ok(list) => {
                 for arg in list {
@@ -125,7 +123,10 @@ pub(crate) fn take_method_attrs(
                             out.rename = Some(lit);
                         }
                         MethodArg::Skip(skip) if !allow_skip => {
-                            errors.spanned(skip, format!("unknown `{namespace}` method attribute; {expected}"));
+                            errors.spanned(
+                                skip,
+                                format!("unknown `{namespace}` method attribute; {expected}"),
+                            );
                         }
                         MethodArg::Skip(skip) if out.skip => {
                             errors.spanned(skip, "duplicate `skip`");

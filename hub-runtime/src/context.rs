@@ -70,7 +70,10 @@ fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b))) {
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
                 (Some(high), Some(low)) => {
                     out.push(high * 16 + low);
                     i += 2;
@@ -153,7 +156,11 @@ impl<H: Hub> Ctx<H> {
             .groups
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        membership.names.iter().map(|name| name.to_string()).collect()
+        membership
+            .names
+            .iter()
+            .map(|name| name.to_string())
+            .collect()
     }
 
     /// Ends the caller's connection after the current invocation.
@@ -357,7 +364,9 @@ mod tests {
     #[test]
     fn query_params() {
         let req = RequestInfo::new(
-            "/hubs/chat?id=a%20b&user=x+y&flag&bad=%zz&end=%4".parse().unwrap(),
+            "/hubs/chat?id=a%20b&user=x+y&flag&bad=%zz&end=%4"
+                .parse()
+                .unwrap(),
             &HeaderMap::new(),
         );
         assert_eq!(req.query_param("id").as_deref(), Some("a b"));

@@ -196,8 +196,7 @@ async fn main() -> ExitCode {
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -208,10 +207,7 @@ async fn main() -> ExitCode {
     let hub = HubRouter::new("/hubs/chat", ChatHub).options(options);
     let context = hub.context();
     let app = Router::new()
-        .route(
-            "/api/notifications/broadcast",
-            post(broadcast_notification),
-        )
+        .route("/api/notifications/broadcast", post(broadcast_notification))
         .with_state(context.clone())
         .merge(hub);
 

@@ -61,7 +61,10 @@ fn parse_methods(item: &mut ItemTrait, errors: &mut Errors) -> Vec<ClientMethod>
     let mut seen: HashMap<String, String> = HashMap::new();
     for trait_item in &mut item.items {
         let TraitItem::Fn(method) = trait_item else {
-            errors.spanned(&*trait_item, "client traits hold only `async fn` declarations");
+            errors.spanned(
+                &*trait_item,
+                "client traits hold only `async fn` declarations",
+            );
             continue;
         };
         let attrs = take_method_attrs(&mut method.attrs, "client", false, errors);

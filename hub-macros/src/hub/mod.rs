@@ -36,7 +36,7 @@ pub(crate) struct HubMethod {
 
 pub(crate) enum Param {
     Ctx,
-    Arg(Type),
+    Arg(Box<Type>),
 }
 
 impl HubMethod {
@@ -217,7 +217,7 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
                 "hub method parameters must be owned (`DeserializeOwned`): use `String` for `&str`, `Vec<T>` for `&[T]`",
             );
         } else {
-            params.push(Param::Arg(ty.clone()));
+            params.push(Param::Arg(Box::new(ty.clone())));
         }
     }
     if let syn::ReturnType::Type(_, ty) = &sig.output {

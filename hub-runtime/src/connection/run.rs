@@ -378,15 +378,22 @@ impl<H: Hub> Connection<'_, H> {
                 return Ok(());
             }
         };
-        match dispatch::bind(&self.shared.hub, &self.ctx, &invocation, streaming, detailed) {
+        match dispatch::bind(
+            &self.shared.hub,
+            &self.ctx,
+            &invocation,
+            streaming,
+            detailed,
+        ) {
             Ok(call) => {
                 self.queued.push_back(call);
                 self.start_queued();
             }
             Err(refusal) => match refusal.invocation_id {
-                Some(id) => self
-                    .handle
-                    .push(text_frame(JsonEncoder::completion_error(&id, &refusal.error))),
+                Some(id) => self.handle.push(text_frame(JsonEncoder::completion_error(
+                    &id,
+                    &refusal.error,
+                ))),
                 None => {
                     tracing::debug!(connection_id = %self.handle.id, error = %refusal.error, "refused a fire-and-forget invocation");
                 }
@@ -396,10 +403,7 @@ impl<H: Hub> Connection<'_, H> {
     }
 
     fn start_queued(&mut self) {
-        let limit = self
-            .shared
-            .options
-            .maximum_parallel_invocations_per_client;
+        let limit = self.shared.options.maximum_parallel_invocations_per_client;
         while self.running.len() < limit {
             match self.queued.pop_front() {
                 Some(call) => self.running.push(call),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::HubError;
-use crate::protocol::{Arguments, ArgumentError, Invocation};
+use crate::protocol::{ArgumentError, Arguments, Invocation};
 use crate::proxy::ClientProxy;
 
 /// A future of a hub method, boxed so that every method of a hub has one type.

@@ -212,7 +212,11 @@ impl Lifetime {
     }
 
     /// Starts the once-per-hub task that sends keep-alive pings and ends silent connections.
-    pub(crate) fn ensure_heartbeat(self: &Arc<Self>, keep_alive: Duration, client_timeout: Duration) {
+    pub(crate) fn ensure_heartbeat(
+        self: &Arc<Self>,
+        keep_alive: Duration,
+        client_timeout: Duration,
+    ) {
         if self.heartbeat_started.swap(true, Ordering::AcqRel) {
             return;
         }

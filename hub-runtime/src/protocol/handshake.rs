@@ -40,7 +40,10 @@ impl HandshakeRequest {
     /// ASP.NET Core refusal the clients show.
     pub fn select_protocol(&self) -> Result<Protocol, String> {
         let Some(protocol) = Protocol::from_name(&self.protocol) else {
-            return Err(format!("The protocol '{}' is not supported.", self.protocol));
+            return Err(format!(
+                "The protocol '{}' is not supported.",
+                self.protocol
+            ));
         };
         if self.version == 0 || self.version > protocol.max_version() {
             return Err(format!(
@@ -101,7 +104,11 @@ mod tests {
 
     #[test]
     fn waits_for_separator() {
-        assert!(parse_handshake(b"{\"protocol\":\"json\"").unwrap().is_none());
+        assert!(
+            parse_handshake(b"{\"protocol\":\"json\"")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ mod message;
 
 pub use handshake::{HandshakeRequest, HandshakeResponse, parse_handshake};
 pub use json::{JsonEncoder, parse_json_message, split_json_messages};
-pub use message::{ArgumentError, Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem};
+pub use message::{
+    ArgumentError, Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,
+};
 
 use std::fmt;
 

@@ -38,9 +38,10 @@ pub(crate) async fn connect<H: Hub>(
                 Some(token) if !shared.tokens.contains_key(token.as_str()) => {
                     plain(StatusCode::NOT_FOUND, "No Connection with that ID")
                 }
-                Some(_) if headers
-                    .get("accept")
-                    .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) =>
+                Some(_)
+                    if headers
+                        .get("accept")
+                        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) =>
                 {
                     plain(
                         StatusCode::NOT_FOUND,
@@ -71,7 +72,9 @@ pub(crate) async fn connect<H: Hub>(
     let options = &shared.options;
     let max_message = options
         .maximum_receive_message_size
-        .map_or(UNLIMITED_WEBSOCKET_MESSAGE, |max| max.saturating_mul(2).max(64 << 10));
+        .map_or(UNLIMITED_WEBSOCKET_MESSAGE, |max| {
+            max.saturating_mul(2).max(64 << 10)
+        });
     let request = RequestInfo::new(uri, &headers);
     let live = shared.lifetime.task_started();
     let shared = shared.clone();

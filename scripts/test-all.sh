@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit, UI (trybuild) and integration tests, then the end-to-end suite that
+# drives the examples with the official npm @microsoft/signalr client in Node.
+# Installs what the tests need (npm packages from the committed lock file) and fails loudly when a
+# required tool is missing; it never skips a suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail() {
+    echo "test-all: $*" >&2
+    exit 1
+}
+
+command -v cargo >/dev/null || fail "cargo is required (Rust stable)"
+command -v node >/dev/null || fail "node is required (Node.js 20 or newer) for the end-to-end tests"
+command -v npm >/dev/null || fail "npm is required for the end-to-end tests"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required, found $(node --version)"
+
+echo "== npm ci (tests/node)"
+(cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== cargo build (examples)"
+cargo build --workspace --bins
+
+echo "== cargo test"
+cargo test --workspace
+
+echo "== end-to-end: @microsoft/signalr against examples/chat"
+target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+export CHAT_BIN="$target_dir/debug/chat"
+[ -x "$CHAT_BIN" ] || fail "the chat example was not built at $CHAT_BIN"
+cd tests/node
+node --test --test-concurrency=1 ./*.test.mjs
