@@ -66,6 +66,7 @@ pub mod __private {
     pub use crate::dispatch::{MethodInfo, outcome};
     pub use crate::protocol::{ArgumentError, Arguments};
     pub use crate::proxy::{FromTarget, ProxyTarget, TypedTarget};
+    pub use erased_serde::Serialize as ErasedSerialize;
     pub use serde;
     pub use std::boxed::Box;
     pub use std::sync::Arc;

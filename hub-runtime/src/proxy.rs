@@ -7,8 +7,6 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::connection::Frame;
 use crate::lifetime::{Lifetime, Target};
 use crate::protocol::JsonEncoder;
@@ -60,18 +58,28 @@ impl ProxyTarget {
         ProxyTarget { lifetime, target }
     }
 
-    /// Calls client method `method` with `arguments` (a tuple or array: the positional arguments)
-    /// on every connection of the target. The message is encoded once and shared.
-    pub async fn send<A: Serialize + ?Sized>(&self, method: &'static str, arguments: &A) {
-        let frame = match JsonEncoder::invocation(method, arguments).map(String::from_utf8) {
-            Ok(Ok(text)) => Frame::from(text),
+    /// Encodes an Invocation of client method `method` with `arguments` (the positional
+    /// arguments), once for every recipient. `None` when an argument fails to serialize (logged).
+    pub fn encode(
+        &self,
+        method: &'static str,
+        arguments: &[&dyn erased_serde::Serialize],
+    ) -> Option<Frame> {
+        match JsonEncoder::invocation(method, arguments).map(String::from_utf8) {
+            Ok(Ok(text)) => Some(Frame::from(text)),
             Ok(Err(_)) => unreachable!("serde_json writes UTF-8"),
             Err(err) => {
                 tracing::error!(method, %err, "client method arguments failed to serialize; nothing was sent");
-                return;
+                None
             }
-        };
-        self.lifetime.deliver(&self.target, &frame);
+        }
+    }
+
+    /// Queues an encoded message for every connection of the target.
+    pub async fn deliver(&self, frame: Option<Frame>) {
+        if let Some(frame) = frame {
+            self.lifetime.deliver(&self.target, &frame);
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Generates the typed proxy of a client trait.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::{ClientMethod, ClientModel};
 
@@ -9,7 +10,7 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
     let item = &model.item;
     let vis = &item.vis;
     let trait_ident = &item.ident;
-    let proxy = format_ident!("{}Proxy", trait_ident);
+    let proxy = format_ident!("{}Proxy", trait_ident, span = trait_ident.span());
     let doc = format!(
         "Calls the [`{trait_ident}`] methods on connected clients: what `ctx.clients().all()` and the other targets return.\n\n\
          `{proxy}<Single>` reaches one connection, `{proxy}<Many>` any number."
@@ -53,18 +54,21 @@ fn proxy_method(method: &ClientMethod) -> TokenStream {
     let docs = &method.docs;
     let names: Vec<_> = method.params.iter().map(|(name, _)| name).collect();
     let types = method.params.iter().map(|(_, ty)| ty);
-    let arguments = if names.is_empty() {
-        quote! { &[(); 0] }
-    } else {
-        quote! { &(#(#names,)*) }
-    };
+    // Each argument is coerced on its own, spanned on its type: "`T: Serialize` is not
+    // satisfied" lands on the parameter.
+    let arguments = method.params.iter().map(|(name, ty)| {
+        quote_spanned! {ty.span()=>
+            &#name as &dyn ::hub_runtime::__private::ErasedSerialize
+        }
+    });
     let call_doc = format!("Sends `{wire_name}` to the target's clients.");
     quote! {
         #(#docs)*
         #[doc = ""]
         #[doc = #call_doc]
         pub async fn #ident(&self, #(#names: #types),*) {
-            self.target.target.send(#wire_name, #arguments).await
+            let __frame = self.target.target.encode(#wire_name, &[#(#arguments),*]);
+            self.target.target.deliver(__frame).await
         }
     }
 }

@@ -108,7 +108,7 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
     quote! {
         #index => {
             #(#decode)*
-            let __this = ::hub_runtime::__private::Arc::clone(self);
+            let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
             ::core::result::Result::Ok(::hub_runtime::__private::Box::pin(async move {
                 let __ret = #call;
                 #outcome
@@ -147,7 +147,7 @@ fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream 
                 __ctx: ::hub_runtime::Ctx<Self>,
                 __error: ::core::option::Option<::hub_runtime::HubError>,
             ) -> ::hub_runtime::BoxFuture<()> {
-                let __this = ::hub_runtime::__private::Arc::clone(self);
+                let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
                 ::hub_runtime::__private::Box::pin(async move {
                     let __ret = #call;
                     #finish
@@ -165,11 +165,33 @@ fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream 
                 self: &::hub_runtime::__private::Arc<Self>,
                 __ctx: ::hub_runtime::Ctx<Self>,
             ) -> ::hub_runtime::BoxFuture<::core::result::Result<(), ::hub_runtime::HubError>> {
-                let __this = ::hub_runtime::__private::Arc::clone(self);
+                let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
                 ::hub_runtime::__private::Box::pin(async move {
                     let __ret = #call;
                     #outcome
                 })
+            }
+        }
+    }
+}
+
+/// Emitted beside the errors of a hub whose impl block is otherwise fine, so that uses of the hub
+/// elsewhere (`HubRouter::new`) do not add "`Hub` is not implemented" errors to the real one.
+pub(super) fn fallback(self_ty: &syn::Type) -> TokenStream {
+    quote! {
+        impl ::hub_runtime::Hub for #self_ty {
+            type Client = ::hub_runtime::NoClient;
+            const METHODS: &'static [::hub_runtime::__private::MethodInfo] = &[];
+            fn __bind(
+                self: &::hub_runtime::__private::Arc<Self>,
+                _: usize,
+                _: ::hub_runtime::Ctx<Self>,
+                _: &::hub_runtime::__private::Arguments<'_>,
+            ) -> ::core::result::Result<
+                ::hub_runtime::BoxFuture<::hub_runtime::MethodOutcome>,
+                ::hub_runtime::__private::ArgumentError,
+            > {
+                ::core::unreachable!("a hub that failed to compile has no methods")
             }
         }
     }

@@ -77,7 +77,10 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let model = parse_model(&args, &mut item, &mut errors);
     if !errors.is_empty() {
         let compile_errors = errors.to_compile_errors();
-        return quote! { #item #compile_errors };
+        // A generic or trait impl has no single type to implement `Hub` for.
+        let fallback = (item.trait_.is_none() && item.generics.params.is_empty())
+            .then(|| expand::fallback(&item.self_ty));
+        return quote! { #item #compile_errors #fallback };
     }
     let generated = expand::generate(&model);
     quote! { #item #generated }

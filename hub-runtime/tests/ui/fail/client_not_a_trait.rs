@@ -1,0 +1,6 @@
+#[hub_runtime::client]
+pub struct ChatClient {
+    pub name: String,
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+pub struct Message {
+    pub text: String,
+}
+
+pub struct MyHub;
+
+#[hub_runtime::hub]
+impl MyHub {
+    pub fn send(&self, id: u32, message: Message) {
+        let _ = (id, message.text);
+    }
+}
+
+fn main() {}
