@@ -135,9 +135,12 @@ pub(crate) fn take_method_attrs(
                     }
                 }
             }
-            Err(err) if err.to_string().starts_with("unknown method attribute") => errors.push(
-                syn::Error::new(err.span(), format!("unknown `{namespace}` method attribute; {expected}")),
-            ),
+            Err(err) if err.to_string().starts_with("unknown method attribute") => {
+                errors.push(syn::Error::new(
+                    err.span(),
+                    format!("unknown `{namespace}` method attribute; {expected}"),
+                ))
+            }
             Err(err) => errors.push(err),
         }
     }

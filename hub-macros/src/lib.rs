@@ -16,7 +16,7 @@ mod types;
 
 /// Makes the `pub` methods of an impl block callable by SignalR clients.
 ///
-/// ```ignore
+/// ```text
 /// #[hub_runtime::hub(client = ChatClient)]
 /// impl ChatHub {
 ///     pub async fn send_message(&self, ctx: &Ctx<Self>, user: String, message: String) { .. }
@@ -37,7 +37,7 @@ pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
 
 /// Declares the methods the server may call on clients, and generates their typed proxies.
 ///
-/// ```ignore
+/// ```text
 /// #[hub_runtime::client]
 /// pub trait ChatClient {
 ///     async fn receive_message(&self, user: String, message: String);

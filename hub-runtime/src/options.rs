@@ -131,7 +131,8 @@ impl HubOptions {
     }
 
     /// How long [`HubContext::shutdown`](crate::HubContext::shutdown) waits for connections to
-    /// close after it sent them Close (default 5 s).
+    /// close after it sent them Close, and how long calls a client sent before it left may still
+    /// run (default 5 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self

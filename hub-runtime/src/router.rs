@@ -96,6 +96,7 @@ impl<H: Hub> HubRouter<H> {
 
 impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> {
     fn from(router: HubRouter<H>) -> Self {
+        router.lifetime.configure(&router.options);
         let shared = Arc::new(HubShared {
             hub: router.hub,
             options: router.options,

@@ -5,7 +5,9 @@
 //! this future.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::FuturesUnordered;
@@ -26,6 +28,8 @@ use crate::router::HubShared;
 const MAX_QUEUED_CALLS: usize = 64;
 /// Frames written per flush at most, so one busy connection cannot starve its own reads.
 const MAX_BATCH: usize = 256;
+/// How long the last writes to a closing connection may take before the socket is dropped.
+const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The largest handshake request accepted.
 const MAX_HANDSHAKE_SIZE: usize = 4096;
 
@@ -113,27 +117,36 @@ pub(crate) async fn run_connection<H: Hub>(
     } = connection;
 
     shared.lifetime.remove(&handle);
+    let connect_failed = matches!(end, End::ConnectFailed(_));
     let (close, error) = close_message(end, options.detailed_errors);
-    if let Some(close) = close {
-        let frame = JsonEncoder::close(&close);
-        let _ = socket
-            .send(Message::Text(
-                String::from_utf8(frame).expect("JSON is UTF-8").into(),
-            ))
-            .await;
-    }
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
+    let farewell = async {
+        if let Some(close) = close {
+            let frame = text_frame(JsonEncoder::close(&close));
+            socket.feed(Message::Text(frame)).await?;
+        }
+        let close_frame = CloseFrame {
             code: 1000,
             reason: "".into(),
-        })))
-        .await;
+        };
+        socket.send(Message::Close(Some(close_frame))).await
+    };
+    // A client that stopped reading gets no more than this to take its Close message.
+    let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, farewell).await;
     drop(socket);
 
-    // Calls the client sent before it left still run: their effects on others are not lost.
-    finish_calls(running, queued).await;
+    // Calls the client sent before it left still run, so their effects on others are not lost;
+    // a call that does not finish within the shutdown timeout is dropped.
+    if tokio::time::timeout(options.shutdown_timeout, finish_calls(running, queued))
+        .await
+        .is_err()
+    {
+        tracing::warn!(connection_id = %handle.id, "dropped hub calls still running after the shutdown timeout");
+    }
     tracing::debug!(connection_id = %handle.id, "disconnected");
-    shared.hub.__on_disconnected(ctx, error).await;
+    // As in ASP.NET Core, a connection refused by `on_connected` never was connected.
+    if !connect_failed {
+        shared.hub.__on_disconnected(ctx, error).await;
+    }
 }
 
 /// Forgets the connection token when the connection ends.
@@ -270,42 +283,46 @@ struct Connection<'a, H: Hub> {
 
 impl<H: Hub> Connection<'_, H> {
     async fn run(&mut self) -> End {
+        match self.run_loop().await {
+            Ok(never) => match never {},
+            Err(end) => end,
+        }
+    }
+
+    async fn run_loop(&mut self) -> Result<std::convert::Infallible, End> {
         // Messages that came in the same frame as the handshake.
         if !self.input.is_empty() {
             let data = std::mem::take(&mut self.input);
-            if let Err(end) = self.receive(&data) {
-                return end;
-            }
+            self.receive(&data)?;
         }
         loop {
             let reading = self.connecting.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
             tokio::select! {
                 biased;
                 reason = self.handle.closed() => {
-                    // Whatever was queued before the close still goes out first.
+                    // Whatever was queued before the close still goes out first, if the client
+                    // reads it in time.
                     if reason != CloseReason::SlowClient {
-                        let _ = self.write_queued(None).await;
+                        let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, self.write_queued(None)).await;
                     }
-                    return End::Server(reason);
+                    return Err(End::Server(reason));
                 }
                 result = async { self.connecting.as_mut().expect("guarded").await }, if self.connecting.is_some() => {
                     self.connecting = None;
                     if let Err(error) = result {
-                        return End::ConnectFailed(error);
+                        return Err(End::ConnectFailed(error));
                     }
                 }
                 Some(finished) = self.running.next(), if !self.running.is_empty() => {
                     if let Some(frame) = self.completion(finished) {
-                        if self.write_queued(Some(frame)).await.is_err() {
-                            return End::ClientClosed(None);
-                        }
+                        let handle = self.handle;
+                        guarded(handle, self.write_queued(Some(frame))).await?;
                     }
                     self.start_queued();
                 }
                 Some(frame) = self.outbound.recv() => {
-                    if self.write_batch(frame).await.is_err() {
-                        return End::ClientClosed(None);
-                    }
+                    let handle = self.handle;
+                    guarded(handle, self.write_batch(frame)).await?;
                 }
                 message = self.socket.recv(), if reading => {
                     self.handle.mark_read();
@@ -313,12 +330,10 @@ impl<H: Hub> Connection<'_, H> {
                         Some(Ok(Message::Text(text))) => text.into(),
                         Some(Ok(Message::Binary(bytes))) => bytes,
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                        Some(Ok(Message::Close(_))) | None => return End::ClientClosed(None),
-                        Some(Err(err)) => return self.read_error(err),
+                        Some(Ok(Message::Close(_))) | None => return Err(End::ClientClosed(None)),
+                        Some(Err(err)) => return Err(self.read_error(err)),
                     };
-                    if let Err(end) = self.receive(&data) {
-                        return end;
-                    }
+                    self.receive(&data)?;
                 }
             }
         }
@@ -468,6 +483,19 @@ impl<H: Hub> Connection<'_, H> {
         self.socket.flush().await?;
         self.handle.mark_written();
         Ok(())
+    }
+}
+
+/// Runs a write unless the connection is told to close first: writes to a client that stopped
+/// reading block once its TCP window is full, and such a client must still be disconnectable.
+async fn guarded(
+    handle: &ConnectionHandle,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> Result<(), End> {
+    tokio::select! {
+        biased;
+        reason = handle.closed() => Err(End::Server(reason)),
+        result = write => result.map_err(|_| End::ClientClosed(None)),
     }
 }
 

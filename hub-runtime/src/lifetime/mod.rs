@@ -4,7 +4,7 @@
 //! broadcast costs one reference-count increment and one queue push per recipient.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,7 @@ use dashmap::DashMap;
 use tokio::sync::Notify;
 
 use crate::connection::{CloseReason, ConnectionHandle, Frame};
+use crate::options::HubOptions;
 use crate::protocol::JsonEncoder;
 
 /// Whom a message is for.
@@ -39,6 +40,8 @@ pub(crate) struct Lifetime {
     live_tasks: AtomicUsize,
     drained: Notify,
     heartbeat_started: AtomicBool,
+    /// How long `shutdown` waits for connection tasks, in milliseconds.
+    shutdown_timeout_ms: AtomicU64,
 }
 
 impl Default for Lifetime {
@@ -52,6 +55,7 @@ impl Default for Lifetime {
             live_tasks: AtomicUsize::new(0),
             drained: Notify::new(),
             heartbeat_started: AtomicBool::new(false),
+            shutdown_timeout_ms: AtomicU64::new(5_000),
         }
     }
 }
@@ -230,19 +234,36 @@ impl Lifetime {
         ));
     }
 
+    /// Takes the settings the lifetime manager needs from the hub's options.
+    pub(crate) fn configure(&self, options: &HubOptions) {
+        self.shutdown_timeout_ms.store(
+            options.shutdown_timeout.as_millis() as u64,
+            Ordering::Relaxed,
+        );
+    }
+
     /// Sends Close (with `allowReconnect`) to every connection, refuses new ones, and waits until
-    /// every connection task has ended.
+    /// every connection task has ended, or the shutdown timeout passed.
     pub(crate) async fn shutdown(&self) {
         self.shutting_down.store(true, Ordering::Release);
         for entry in &self.connections {
             entry.close(CloseReason::Shutdown);
         }
-        loop {
-            let drained = self.drained.notified();
-            if self.live_tasks.load(Ordering::Acquire) == 0 {
-                return;
+        let timeout = Duration::from_millis(self.shutdown_timeout_ms.load(Ordering::Relaxed));
+        let drained = async {
+            loop {
+                let drained = self.drained.notified();
+                if self.live_tasks.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                drained.await;
             }
-            drained.await;
+        };
+        if tokio::time::timeout(timeout, drained).await.is_err() {
+            tracing::warn!(
+                tasks = self.live_tasks.load(Ordering::Acquire),
+                "shutdown timeout: connections still running are left behind"
+            );
         }
     }
 }
