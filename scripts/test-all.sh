@@ -26,9 +26,12 @@ cargo build --workspace --bins
 echo "== cargo test"
 cargo test --workspace
 
-echo "== end-to-end: @microsoft/signalr against examples/chat"
+echo "== end-to-end: @microsoft/signalr against examples/chat and examples/streaming"
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 export CHAT_BIN="$target_dir/debug/chat"
-[ -x "$CHAT_BIN" ] || fail "the chat example was not built at $CHAT_BIN"
+export STREAMING_BIN="$target_dir/debug/streaming"
+for bin in "$CHAT_BIN" "$STREAMING_BIN"; do
+    [ -x "$bin" ] || fail "an example was not built: $bin"
+done
 cd tests/node
 node --test --test-concurrency=1 ./*.test.mjs

@@ -4,6 +4,15 @@ use syn::{GenericArgument, PathArguments, ReturnType, Type};
 
 /// What a method returns, as far as the wire is concerned.
 pub(crate) enum Returns {
+    /// `impl Stream<Item = T>` (or `Result<impl Stream<..>, E>`): a server-to-client stream.
+    Stream {
+        /// The whole return type.
+        ty: Type,
+        /// `Item = Result<T, E>`: an error ends the stream.
+        fallible_items: bool,
+        /// `Result<impl Stream, E>`: the method may fail before streaming.
+        fallible_start: bool,
+    },
     /// Nothing: a Completion without result.
     Unit,
     /// A value.
@@ -21,6 +30,20 @@ pub(crate) fn returns(output: &ReturnType) -> Returns {
     };
     if is_unit(ty) {
         return Returns::Unit;
+    }
+    if let Some(item) = stream_item(ty) {
+        return Returns::Stream {
+            ty: ty.clone(),
+            fallible_items: result_ok_type(item).is_some(),
+            fallible_start: false,
+        };
+    }
+    if let Some(item) = result_ok_type(ty).and_then(stream_item) {
+        return Returns::Stream {
+            ty: ty.clone(),
+            fallible_items: result_ok_type(item).is_some(),
+            fallible_start: true,
+        };
     }
     if let Some(ok) = result_ok_type(ty) {
         return if is_unit(ok) {
@@ -59,6 +82,40 @@ fn result_ok_type(ty: &Type) -> Option<&Type> {
         GenericArgument::Type(ty) => Some(ty),
         _ => None,
     })
+}
+
+/// `T` of `impl Stream<Item = T>` (any path ending in `Stream`, e.g. `futures::Stream`).
+pub(crate) fn stream_item(ty: &Type) -> Option<&Type> {
+    let Type::ImplTrait(bounds) = strip_parens(ty) else {
+        return None;
+    };
+    bounds.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        if last.ident != "Stream" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Item" => Some(&assoc.ty),
+            _ => None,
+        })
+    })
+}
+
+/// Whether `ty` is `ClientStream<T>` (an upload stream parameter).
+pub(crate) fn is_client_stream(ty: &Type) -> bool {
+    let Type::Path(path) = strip_parens(ty) else {
+        return false;
+    };
+    path.path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "ClientStream")
 }
 
 /// Whether `ty` is `&Ctx<..>` (the context parameter).

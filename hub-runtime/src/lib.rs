@@ -41,6 +41,7 @@ mod options;
 pub mod protocol;
 mod proxy;
 mod router;
+mod stream;
 mod transport;
 
 pub use connection::ConnectionId;
@@ -49,23 +50,25 @@ pub use dispatch::{BoxFuture, Hub, MethodOutcome};
 pub use error::HubError;
 pub use hub_macros::{client, hub};
 pub use options::HubOptions;
-pub use proxy::{ClientProxy, Many, NoClient, Single, TargetKind};
+pub use proxy::{ClientProxy, ClientResultError, Many, NoClient, Single, TargetKind};
 pub use router::HubRouter;
+pub use stream::ClientStream;
 
 /// The names most hub code needs.
 pub mod prelude {
     pub use crate::{
-        CallerClients, ConnectionId, Ctx, GroupManager, HubClients, HubContext, HubError,
-        HubOptions, HubRouter, client, hub,
+        CallerClients, ClientResultError, ClientStream, ConnectionId, Ctx, GroupManager,
+        HubClients, HubContext, HubError, HubOptions, HubRouter, client, hub,
     };
 }
 
 /// What generated code refers to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::dispatch::{MethodInfo, outcome};
+    pub use crate::dispatch::{Bound, MethodInfo, StreamFailure, StreamSink, outcome};
     pub use crate::protocol::{ArgumentError, Arguments};
     pub use crate::proxy::{FromTarget, ProxyTarget, TypedTarget};
+    pub use crate::stream::StreamArgs;
     pub use erased_serde::Serialize as ErasedSerialize;
     pub use serde;
     pub use std::boxed::Box;

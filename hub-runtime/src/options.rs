@@ -21,6 +21,8 @@ pub struct HubOptions {
     pub(crate) outbound_queue_capacity: usize,
     pub(crate) websocket_read_buffer_size: usize,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) stream_buffer_capacity: usize,
+    pub(crate) client_result_timeout: Duration,
     pub(crate) user_id_provider: Option<UserIdProvider>,
 }
 
@@ -37,6 +39,8 @@ impl Default for HubOptions {
             outbound_queue_capacity: 1024,
             websocket_read_buffer_size: 4 * 1024,
             shutdown_timeout: Duration::from_secs(5),
+            stream_buffer_capacity: 10,
+            client_result_timeout: Duration::from_secs(30),
             user_id_provider: None,
         }
     }
@@ -64,6 +68,8 @@ impl fmt::Debug for HubOptions {
                 &self.websocket_read_buffer_size,
             )
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("stream_buffer_capacity", &self.stream_buffer_capacity)
+            .field("client_result_timeout", &self.client_result_timeout)
             .field("user_id_provider", &self.user_id_provider.is_some())
             .finish()
     }
@@ -135,6 +141,21 @@ impl HubOptions {
     /// run (default 5 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// How many items of a client upload stream may wait for the hub method to read them
+    /// (default 10, as ASP.NET Core's `StreamBufferCapacity`). When a stream's buffer is full, the
+    /// server stops reading that client's connection until the method catches up.
+    pub fn stream_buffer_capacity(mut self, capacity: usize) -> Self {
+        self.stream_buffer_capacity = capacity.max(1);
+        self
+    }
+
+    /// How long a client result (a `#[client]` method with a return value) is awaited before it
+    /// fails with [`ClientResultError::Timeout`](crate::ClientResultError::Timeout) (default 30 s).
+    pub fn client_result_timeout(mut self, timeout: Duration) -> Self {
+        self.client_result_timeout = timeout;
         self
     }
 

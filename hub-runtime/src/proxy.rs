@@ -7,7 +7,11 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::connection::Frame;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use crate::connection::{ClientReply, ConnectionHandle, Frame};
+use crate::dispatch::BoxFuture;
 use crate::lifetime::{Lifetime, Target};
 use crate::protocol::JsonEncoder;
 
@@ -121,4 +125,129 @@ impl<K> FromTarget for NoClient<K> {
 impl ClientProxy for NoClient {
     type Many = NoClient<Many>;
     type Single = NoClient<Single>;
+}
+
+/// Why a client result could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientResultError {
+    /// No connection with that id is connected.
+    NotConnected,
+    /// The connection ended before it answered.
+    Disconnected,
+    /// No answer within [`client_result_timeout`](crate::HubOptions::client_result_timeout).
+    Timeout,
+    /// The client answered with an error (its handler threw, or it has no handler:
+    /// `Client didn't provide a result.`).
+    Client(String),
+    /// The client's result does not decode into the expected type.
+    InvalidResult(String),
+    /// The arguments could not be serialized.
+    InvalidArguments(String),
+}
+
+impl std::fmt::Display for ClientResultError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientResultError::NotConnected => f.write_str("The connection does not exist."),
+            ClientResultError::Disconnected => {
+                f.write_str("The connection ended before the client returned a result.")
+            }
+            ClientResultError::Timeout => {
+                f.write_str("The client did not return a result in time.")
+            }
+            ClientResultError::Client(error) => f.write_str(error),
+            ClientResultError::InvalidResult(detail) => {
+                write!(f, "The client's result has the wrong type: {detail}")
+            }
+            ClientResultError::InvalidArguments(detail) => {
+                write!(f, "The arguments could not be serialized: {detail}")
+            }
+        }
+    }
+}
+
+/// A client's error reaches the hub method's own caller as a `HubException` with the client's
+/// text, as in ASP.NET Core; the other failures are unexpected errors.
+///
+/// (`ClientResultError` does not implement `std::error::Error`, so that this conversion, not
+/// the generic one, applies with `?`.)
+impl From<ClientResultError> for crate::HubError {
+    fn from(error: ClientResultError) -> Self {
+        match error {
+            ClientResultError::Client(text) => crate::HubError::new(text),
+            ClientResultError::Timeout => {
+                crate::HubError::internal("TimeoutException", error.to_string())
+            }
+            other => crate::HubError::internal("IOException", other.to_string()),
+        }
+    }
+}
+
+impl ProxyTarget {
+    /// Calls client method `method` on the target connection and waits for its result.
+    ///
+    /// The future owns everything it needs (it borrows neither the proxy nor the arguments).
+    pub fn invoke<T: DeserializeOwned + Send + 'static>(
+        &self,
+        method: &'static str,
+        arguments: &[&dyn erased_serde::Serialize],
+    ) -> BoxFuture<Result<T, ClientResultError>> {
+        let result = self.start_invoke(method, arguments);
+        Box::pin(async move {
+            let (handle, invocation_id, receiver, timeout) = result?;
+            let reply = match tokio::time::timeout(timeout, receiver).await {
+                Err(_) => {
+                    handle.forget_result(&invocation_id);
+                    return Err(ClientResultError::Timeout);
+                }
+                Ok(Err(_)) => return Err(ClientResultError::Disconnected),
+                Ok(Ok(reply)) => reply,
+            };
+            match reply {
+                Ok(raw) => serde_json::from_str(raw.get())
+                    .map_err(|err| ClientResultError::InvalidResult(err.to_string())),
+                Err(error) => Err(ClientResultError::Client(error)),
+            }
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn start_invoke(
+        &self,
+        method: &'static str,
+        arguments: &[&dyn erased_serde::Serialize],
+    ) -> Result<
+        (
+            Arc<ConnectionHandle>,
+            Box<str>,
+            oneshot::Receiver<ClientReply>,
+            std::time::Duration,
+        ),
+        ClientResultError,
+    > {
+        let Target::Connection(id) = &self.target else {
+            // Single-target proxies are only built for one connection.
+            return Err(ClientResultError::NotConnected);
+        };
+        let handle = self
+            .lifetime
+            .connection(id)
+            .ok_or(ClientResultError::NotConnected)?;
+        let invocation_id: Box<str> = self.lifetime.next_invocation_id().into();
+        let bytes = JsonEncoder::invocation_with_id(&invocation_id, method, arguments)
+            .map_err(|err| ClientResultError::InvalidArguments(err.to_string()))?;
+        let receiver = handle
+            .register_result(&invocation_id)
+            .ok_or(ClientResultError::Disconnected)?;
+        handle.push(Frame::from(
+            String::from_utf8(bytes).expect("serde_json writes UTF-8"),
+        ));
+        Ok((
+            handle,
+            invocation_id,
+            receiver,
+            self.lifetime.client_result_timeout(),
+        ))
+    }
 }

@@ -4,14 +4,16 @@
 //! ```text
 //! cargo run -p chat -- --addr 127.0.0.1:5000 [--detailed-errors] [--max-message-size BYTES]
 //! ```
+//!
+//! Once bound it prints `listening on http://ADDR`.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use example_support::ServerArgs;
 use hub_runtime::prelude::*;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -138,124 +140,22 @@ async fn broadcast_notification(
     StatusCode::ACCEPTED
 }
 
-struct Args {
-    addr: SocketAddr,
-    detailed_errors: bool,
-    max_message_size: Option<usize>,
-}
-
-const USAGE: &str = "usage: chat [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES]\n\
-\n\
-  --addr HOST:PORT          where to listen (default 127.0.0.1:5000; port 0 picks a free one)\n\
-  --detailed-errors         send error details to clients\n\
-  --max-message-size BYTES  largest hub message a client may send (default 32768)";
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
-        detailed_errors: false,
-        max_message_size: Some(32 * 1024),
-    };
-    let mut iter = std::env::args().skip(1);
-    while let Some(arg) = iter.next() {
-        let mut value = |name: &str| iter.next().ok_or_else(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            "--addr" => {
-                let text = value("--addr")?;
-                args.addr = text
-                    .parse()
-                    .map_err(|e| format!("--addr {text}: {e} (expected HOST:PORT)"))?;
-            }
-            "--detailed-errors" => args.detailed_errors = true,
-            "--max-message-size" => {
-                let text = value("--max-message-size")?;
-                args.max_message_size = Some(
-                    text.parse()
-                        .map_err(|e| format!("--max-message-size {text}: {e}"))?,
-                );
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    Ok(args)
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match ServerArgs::from_env("chat", 5000) {
         Ok(args) => args,
-        Err(message) if message.is_empty() => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("chat: {message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    example_support::init_logging();
 
-    let options = HubOptions::default()
-        .detailed_errors(args.detailed_errors)
-        .maximum_receive_message_size(args.max_message_size);
-    let hub = HubRouter::new("/hubs/chat", ChatHub).options(options);
+    let hub = HubRouter::new("/hubs/chat", ChatHub).options(args.hub_options());
     let context = hub.context();
     let app = Router::new()
         .route("/api/notifications/broadcast", post(broadcast_notification))
         .with_state(context.clone())
         .merge(hub);
-
-    let listener = match tokio::net::TcpListener::bind(args.addr).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("chat: cannot listen on {}: {err}", args.addr);
-            return ExitCode::FAILURE;
-        }
-    };
-    let addr = listener.local_addr().unwrap_or(args.addr);
-    // Tests and scripts wait for this line to know the server is ready, and on which port.
-    println!("listening on http://{addr}");
-    tracing::info!(%addr, "chat hub at /hubs/chat");
-
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: closing connections");
-            context.shutdown().await;
-        })
-        .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("chat: {err}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
+    example_support::serve("chat", args.addr, app, move || async move {
+        context.shutdown().await
+    })
+    .await
 }

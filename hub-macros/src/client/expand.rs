@@ -15,7 +15,16 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         "Calls the [`{trait_ident}`] methods on connected clients: what `ctx.clients().all()` and the other targets return.\n\n\
          `{proxy}<Single>` reaches one connection, `{proxy}<Many>` any number."
     );
-    let methods = model.methods.iter().map(proxy_method);
+    let methods = model
+        .methods
+        .iter()
+        .filter(|m| m.returns.is_none())
+        .map(proxy_method);
+    let result_methods = model
+        .methods
+        .iter()
+        .filter(|m| m.returns.is_some())
+        .map(proxy_method);
     quote! {
         #[allow(async_fn_in_trait, dead_code)]
         #item
@@ -45,6 +54,11 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         impl<K: ::hub_runtime::TargetKind> #proxy<K> {
             #(#methods)*
         }
+
+        /// Client results: only a proxy of one connection (`caller()`, `client(id)`) can await them.
+        impl #proxy<::hub_runtime::Single> {
+            #(#result_methods)*
+        }
     }
 }
 
@@ -61,14 +75,38 @@ fn proxy_method(method: &ClientMethod) -> TokenStream {
             &#name as &dyn ::hub_runtime::__private::ErasedSerialize
         }
     });
-    let call_doc = format!("Sends `{wire_name}` to the target's clients.");
-    quote! {
-        #(#docs)*
-        #[doc = ""]
-        #[doc = #call_doc]
-        pub async fn #ident(&self, #(#names: #types),*) {
-            let __frame = self.target.target.encode(#wire_name, &[#(#arguments),*]);
-            self.target.target.deliver(__frame).await
+    match &method.returns {
+        None => {
+            let call_doc = format!("Sends `{wire_name}` to the target's clients.");
+            quote! {
+                #(#docs)*
+                #[doc = ""]
+                #[doc = #call_doc]
+                pub async fn #ident(&self, #(#names: #types),*) {
+                    let __frame = self.target.target.encode(#wire_name, &[#(#arguments),*]);
+                    self.target.target.deliver(__frame).await
+                }
+            }
+        }
+        Some(ret) => {
+            let call_doc = format!(
+                "Calls `{wire_name}` on the target connection and waits for the value its handler returns."
+            );
+            let invoke = quote_spanned! {ret.span()=>
+                self.target.target.invoke::<#ret>(#wire_name, &[#(#arguments),*])
+            };
+            quote! {
+                #(#docs)*
+                #[doc = ""]
+                #[doc = #call_doc]
+                pub async fn #ident(
+                    &self,
+                    #(#names: #types),*
+                ) -> ::core::result::Result<#ret, ::hub_runtime::ClientResultError> {
+                    let __pending = #invoke;
+                    __pending.await
+                }
+            }
         }
     }
 }

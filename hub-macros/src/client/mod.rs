@@ -22,6 +22,8 @@ pub(crate) struct ClientMethod {
     pub(crate) ident: syn::Ident,
     pub(crate) wire_name: String,
     pub(crate) params: Vec<(syn::Ident, Type)>,
+    /// The result type of a client result; `None` for a fire-and-forget call.
+    pub(crate) returns: Option<Type>,
     pub(crate) docs: Vec<syn::Attribute>,
 }
 
@@ -89,14 +91,10 @@ fn parse_methods(item: &mut ItemTrait, errors: &mut Errors) -> Vec<ClientMethod>
                 if receiver.reference.is_some() && receiver.mutability.is_none() => {}
             _ => errors.spanned(&sig.ident, "client methods take `&self` first"),
         }
-        if let syn::ReturnType::Type(_, ty) = &sig.output {
-            if !is_unit(ty) {
-                errors.spanned(
-                    ty,
-                    "client methods return nothing: client results (methods returning a value) are not supported yet",
-                );
-            }
-        }
+        let returns = match &sig.output {
+            syn::ReturnType::Type(_, ty) if !is_unit(ty) => Some((**ty).clone()),
+            _ => None,
+        };
         let mut params = Vec::new();
         for input in sig.inputs.iter().skip(1) {
             let FnArg::Typed(typed) = input else { continue };
@@ -132,6 +130,7 @@ fn parse_methods(item: &mut ItemTrait, errors: &mut Errors) -> Vec<ClientMethod>
             ident: sig.ident.clone(),
             wire_name,
             params,
+            returns,
             docs,
         });
     }

@@ -24,7 +24,16 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
     let infos = model.methods.iter().map(|method| {
         let name = &method.wire_name;
         let params = method.arg_count();
-        quote! { ::hub_runtime::__private::MethodInfo { name: #name, params: #params } }
+        let streams = method.upload_count();
+        let streaming = method.is_streaming();
+        quote! {
+            ::hub_runtime::__private::MethodInfo {
+                name: #name,
+                params: #params,
+                streams: #streams,
+                streaming: #streaming,
+            }
+        }
     });
     let arms = model
         .methods
@@ -52,8 +61,9 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
                 __index: usize,
                 __ctx: ::hub_runtime::Ctx<Self>,
                 __args: &::hub_runtime::__private::Arguments<'_>,
+                __streams: &mut ::hub_runtime::__private::StreamArgs,
             ) -> ::core::result::Result<
-                ::hub_runtime::BoxFuture<::hub_runtime::MethodOutcome>,
+                ::hub_runtime::__private::Bound,
                 ::hub_runtime::__private::ArgumentError,
             > {
                 match __index {
@@ -85,6 +95,13 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
                 call_args.push(quote! { #var });
                 arg_index += 1;
             }
+            Param::Upload(ty) => {
+                let var = format_ident!("__s{}", call_args.len());
+                decode.push(quote_spanned! {ty.span()=>
+                    let #var: #ty = __streams.take();
+                });
+                call_args.push(quote! { #var });
+            }
         }
     }
     let call = quote! { <#self_ty>::#ident(&*__this, #(#call_args),*) };
@@ -104,15 +121,43 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
         Returns::FallibleValue(ty) => quote_spanned! {ty.span()=>
             ::hub_runtime::__private::outcome::fallible_value(__ret)
         },
+        Returns::Stream {
+            ty,
+            fallible_items,
+            fallible_start,
+        } => {
+            let convert = match (fallible_start, fallible_items) {
+                (false, false) => quote! { stream },
+                (false, true) => quote! { fallible_stream },
+                (true, false) => quote! { started_stream },
+                (true, true) => quote! { started_fallible_stream },
+            };
+            quote_spanned! {ty.span()=>
+                ::hub_runtime::__private::outcome::#convert(__ret, __sink).await
+            }
+        }
+    };
+    let bound = if method.is_streaming() {
+        // The driver owns the hub and the context, so the stream may borrow them.
+        quote! {
+            __streams.server_stream(move |__sink| async move {
+                let __ret = #call;
+                #outcome
+            })
+        }
+    } else {
+        quote! {
+            ::hub_runtime::__private::Bound::Call(::hub_runtime::__private::Box::pin(async move {
+                let __ret = #call;
+                #outcome
+            }))
+        }
     };
     quote! {
         #index => {
             #(#decode)*
             let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
-            ::core::result::Result::Ok(::hub_runtime::__private::Box::pin(async move {
-                let __ret = #call;
-                #outcome
-            }))
+            ::core::result::Result::Ok(#bound)
         }
     }
 }
@@ -187,8 +232,9 @@ pub(super) fn fallback(self_ty: &syn::Type) -> TokenStream {
                 _: usize,
                 _: ::hub_runtime::Ctx<Self>,
                 _: &::hub_runtime::__private::Arguments<'_>,
+                _: &mut ::hub_runtime::__private::StreamArgs,
             ) -> ::core::result::Result<
-                ::hub_runtime::BoxFuture<::hub_runtime::MethodOutcome>,
+                ::hub_runtime::__private::Bound,
                 ::hub_runtime::__private::ArgumentError,
             > {
                 ::core::unreachable!("a hub that failed to compile has no methods")

@@ -12,7 +12,9 @@ use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Path, Type, Visibility};
 use crate::attr::{HubArgs, take_method_attrs};
 use crate::errors::Errors;
 use crate::names::{collision_key, pascal_case};
-use crate::types::{Returns, contains_impl_trait, contains_reference, is_ctx_ref, returns};
+use crate::types::{
+    Returns, contains_impl_trait, contains_reference, is_client_stream, is_ctx_ref, returns,
+};
 
 /// A hub, as the expansion needs it.
 pub(crate) struct HubModel {
@@ -37,6 +39,8 @@ pub(crate) struct HubMethod {
 pub(crate) enum Param {
     Ctx,
     Arg(Box<Type>),
+    /// A `ClientStream<T>`: bound to one of the invocation's `streamIds`.
+    Upload(Box<Type>),
 }
 
 impl HubMethod {
@@ -45,6 +49,17 @@ impl HubMethod {
             .iter()
             .filter(|p| matches!(p, Param::Arg(_)))
             .count()
+    }
+
+    pub(crate) fn upload_count(&self) -> usize {
+        self.params
+            .iter()
+            .filter(|p| matches!(p, Param::Upload(_)))
+            .count()
+    }
+
+    pub(crate) fn is_streaming(&self) -> bool {
+        matches!(self.returns, Returns::Stream { .. })
     }
 }
 
@@ -209,6 +224,8 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
             }
             ctx_seen = true;
             params.push(Param::Ctx);
+        } else if is_client_stream(ty) {
+            params.push(Param::Upload(Box::new(ty.clone())));
         } else if contains_impl_trait(ty) {
             errors.spanned(
                 ty,
@@ -223,11 +240,12 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
             params.push(Param::Arg(Box::new(ty.clone())));
         }
     }
+    let returns = returns(&sig.output);
     if let syn::ReturnType::Type(_, ty) = &sig.output {
-        if contains_impl_trait(ty) {
+        if contains_impl_trait(ty) && !matches!(returns, Returns::Stream { .. }) {
             errors.spanned(
                 ty,
-                "hub methods cannot return `impl Trait`: return a type that implements `Serialize`",
+                "hub methods return a `Serialize` type, or `impl Stream<Item = T>` to stream; no other `impl Trait`",
             );
             return None;
         }
@@ -237,7 +255,7 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
         wire_name,
         is_async: sig.asyncness.is_some(),
         params,
-        returns: returns(&sig.output),
+        returns,
     })
 }
 
@@ -268,7 +286,7 @@ fn parse_hook(method: &ImplItemFn, disconnected: bool, errors: &mut Errors) -> H
     let fallible = match returns(&sig.output) {
         Returns::Unit => false,
         Returns::FallibleUnit(_) => true,
-        Returns::Value(ty) | Returns::FallibleValue(ty) => {
+        Returns::Value(ty) | Returns::FallibleValue(ty) | Returns::Stream { ty, .. } => {
             errors.spanned(ty, "lifecycle hooks return `()` or `Result<(), E>`");
             false
         }

@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{Notify, mpsc};
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::context::RequestInfo;
 use crate::lifetime::Lifetime;
@@ -99,6 +102,9 @@ pub(crate) enum CloseReason {
     Aborted,
 }
 
+/// A client's answer to a client-result invocation: its result (still encoded) or its error.
+pub(crate) type ClientReply = Result<Box<RawValue>, String>;
+
 /// The shared half of a connection; its task owns the socket and the receiving end of the queue.
 pub(crate) struct ConnectionHandle {
     pub(crate) id: ConnectionId,
@@ -113,6 +119,8 @@ pub(crate) struct ConnectionHandle {
     last_read_ms: AtomicU64,
     last_write_ms: AtomicU64,
     ping_queued: AtomicBool,
+    /// Client results awaited from this connection; `None` once it is gone.
+    pending_results: Mutex<Option<HashMap<Box<str>, oneshot::Sender<ClientReply>>>>,
 }
 
 #[derive(Default)]
@@ -144,6 +152,7 @@ impl ConnectionHandle {
             last_read_ms: AtomicU64::new(now),
             last_write_ms: AtomicU64::new(now),
             ping_queued: AtomicBool::new(false),
+            pending_results: Mutex::new(Some(HashMap::new())),
         });
         (handle, receiver)
     }
@@ -175,6 +184,57 @@ impl ConnectionHandle {
             }
             self.close_signal.notified().await;
         }
+    }
+
+    /// Registers a client-result invocation; `None` if the connection is already gone.
+    pub(crate) fn register_result(
+        &self,
+        invocation_id: &str,
+    ) -> Option<oneshot::Receiver<ClientReply>> {
+        let (sender, receiver) = oneshot::channel();
+        let mut pending = self
+            .pending_results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        pending.as_mut()?.insert(invocation_id.into(), sender);
+        Some(receiver)
+    }
+
+    /// Hands the client's Completion to the waiting call; false if nobody waits for that id.
+    pub(crate) fn resolve_result(&self, invocation_id: &str, reply: ClientReply) -> bool {
+        let sender = {
+            let mut pending = self
+                .pending_results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            pending.as_mut().and_then(|map| map.remove(invocation_id))
+        };
+        match sender {
+            Some(sender) => {
+                let _ = sender.send(reply);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops waiting for a result (timed out).
+    pub(crate) fn forget_result(&self, invocation_id: &str) {
+        let mut pending = self
+            .pending_results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(map) = pending.as_mut() {
+            map.remove(invocation_id);
+        }
+    }
+
+    /// Fails every awaited client result at once: the connection is gone.
+    pub(crate) fn fail_results(&self) {
+        self.pending_results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 
     pub(crate) fn mark_read(&self) {

@@ -4,5 +4,5 @@ mod handle;
 mod run;
 
 pub use handle::ConnectionId;
-pub(crate) use handle::{CloseReason, ConnectionHandle, Frame, random_token};
+pub(crate) use handle::{ClientReply, CloseReason, ConnectionHandle, Frame, random_token};
 pub(crate) use run::{Transport, run_connection};

@@ -4,25 +4,31 @@
 //! One task per connection, no extra tasks: an idle connection costs its socket, its queue and
 //! this future.
 
-use std::collections::VecDeque;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::stream::FuturesUnordered;
+use futures_util::stream::{FuturesUnordered, SelectAll};
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
 
 use super::handle::{CloseReason, ConnectionHandle, ConnectionId, Frame};
 use crate::context::{Ctx, RequestInfo};
-use crate::dispatch::{self, BoxFuture, Finished, Hub, PendingCall};
+use crate::dispatch::{
+    self, BindContext, BoundCall, BoxFuture, Finished, Hub, PendingCall, ServerStream, StreamEvent,
+    StreamFailure,
+};
 use crate::error::HubError;
 use crate::lifetime::LiveTask;
 use crate::protocol::{
-    Close, HandshakeResponse, HubMessage, JsonEncoder, ProtocolError, parse_handshake,
-    parse_json_message, split_json_messages,
+    Close, Completion, CompletionBody, HandshakeResponse, HubMessage, JsonEncoder, ProtocolError,
+    parse_handshake, parse_json_message, split_json_messages,
 };
 use crate::router::HubShared;
+use crate::stream::{StreamArgs, StreamInput};
 
 /// Invocations waiting for a free slot beyond which the connection stops reading (backpressure).
 const MAX_QUEUED_CALLS: usize = 64;
@@ -104,6 +110,9 @@ pub(crate) async fn run_connection<H: Hub>(
         input,
         running: FuturesUnordered::new(),
         queued: VecDeque::new(),
+        streams: SelectAll::new(),
+        uploads: HashMap::new(),
+        blocked: None,
         connecting: Some(shared.hub.__on_connected(ctx.clone())),
         ctx,
     };
@@ -113,8 +122,13 @@ pub(crate) async fn run_connection<H: Hub>(
         running,
         queued,
         ctx,
+        streams,
+        uploads,
         ..
     } = connection;
+    // Producers stop now, and upload streams end for the methods still reading them.
+    drop(streams);
+    drop(uploads);
 
     shared.lifetime.remove(&handle);
     let connect_failed = matches!(end, End::ConnectFailed(_));
@@ -258,8 +272,12 @@ fn close_message(end: End, detailed: bool) -> (Option<Close>, Option<HubError>) 
 }
 
 /// Drives the calls still pending when the connection ended; their results have nowhere to go.
-async fn finish_calls(mut running: FuturesUnordered<PendingCall>, queued: VecDeque<PendingCall>) {
-    running.extend(queued);
+/// Streams are not finished: nobody reads them any more.
+async fn finish_calls(mut running: FuturesUnordered<PendingCall>, queued: VecDeque<BoundCall>) {
+    running.extend(queued.into_iter().filter_map(|bound| match bound {
+        BoundCall::Call(call) => Some(call),
+        BoundCall::Stream(_) => None,
+    }));
     while let Some(finished) = running.next().await {
         if let Err(err) = finished.outcome {
             tracing::warn!(method = finished.method, %err, "hub method failed after its caller left");
@@ -272,13 +290,27 @@ struct Connection<'a, H: Hub> {
     socket: WebSocket,
     handle: &'a Arc<ConnectionHandle>,
     outbound: tokio::sync::mpsc::Receiver<Frame>,
-    /// Bytes of a hub message whose end has not arrived yet.
+    /// Bytes not handled yet: an unfinished message, or what follows a message that blocked.
     input: Vec<u8>,
     running: FuturesUnordered<PendingCall>,
-    queued: VecDeque<PendingCall>,
-    /// `on_connected`, while it runs: no message is read before it finished.
+    /// Bound calls and streams waiting for their turn.
+    queued: VecDeque<BoundCall>,
+    /// Server-to-client streams being produced.
+    streams: SelectAll<ServerStream>,
+    /// Client-to-server streams by stream id.
+    uploads: HashMap<Box<str>, mpsc::Sender<StreamInput>>,
+    /// An upload item waiting for room in its stream's buffer: nothing else is read meanwhile.
+    blocked: Option<BoxFuture<()>>,
+    /// `on_connected`, while it runs: calls wait until it finished.
     connecting: Option<BoxFuture<Result<(), HubError>>>,
     ctx: Ctx<H>,
+}
+
+/// Whether the messages after this one can be handled now.
+enum Flow {
+    Continue,
+    /// An upload stream's buffer is full: stop until it has room.
+    Blocked,
 }
 
 impl<H: Hub> Connection<'_, H> {
@@ -291,12 +323,9 @@ impl<H: Hub> Connection<'_, H> {
 
     async fn run_loop(&mut self) -> Result<std::convert::Infallible, End> {
         // Messages that came in the same frame as the handshake.
-        if !self.input.is_empty() {
-            let data = std::mem::take(&mut self.input);
-            self.receive(&data)?;
-        }
+        self.receive(&[])?;
         loop {
-            let reading = self.connecting.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
+            let reading = self.blocked.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
             tokio::select! {
                 biased;
                 reason = self.handle.closed() => {
@@ -312,6 +341,11 @@ impl<H: Hub> Connection<'_, H> {
                     if let Err(error) = result {
                         return Err(End::ConnectFailed(error));
                     }
+                    self.start_queued();
+                }
+                () = async { self.blocked.as_mut().expect("guarded").await }, if self.blocked.is_some() => {
+                    self.blocked = None;
+                    self.receive(&[])?;
                 }
                 Some(finished) = self.running.next(), if !self.running.is_empty() => {
                     if let Some(frame) = self.completion(finished) {
@@ -335,6 +369,11 @@ impl<H: Hub> Connection<'_, H> {
                     };
                     self.receive(&data)?;
                 }
+                Some((id, method, event)) = self.streams.next(), if !self.streams.is_empty() => {
+                    let frame = self.stream_frame(&id, method, event);
+                    let handle = self.handle;
+                    guarded(handle, self.write_frame(frame)).await?;
+                }
             }
         }
     }
@@ -349,7 +388,8 @@ impl<H: Hub> Connection<'_, H> {
         }
     }
 
-    /// Handles the bytes of one frame: complete messages now, the unfinished rest later.
+    /// Handles `data` after what is left of earlier frames: complete messages now, the rest
+    /// later. Stops early, keeping the remaining bytes, when an upload stream is full.
     fn receive(&mut self, data: &[u8]) -> Result<(), End> {
         let max = self.shared.options.maximum_receive_message_size;
         let buffered;
@@ -361,45 +401,96 @@ impl<H: Hub> Connection<'_, H> {
             &buffered[..]
         };
         let (messages, rest, error) = split_json_messages(bytes, max);
+        let mut consumed = 0;
         for message in messages {
+            consumed += message.len() + 1;
             let parsed = parse_json_message(message).map_err(End::Protocol)?;
             if let Some(message) = parsed {
-                self.handle_message(message)?;
+                if let Flow::Blocked = self.handle_message(message)? {
+                    self.input.extend_from_slice(&bytes[consumed..]);
+                    return Ok(());
+                }
             }
         }
         if let Some(error) = error {
             return Err(End::Protocol(error));
         }
         self.input.extend_from_slice(rest);
-        if self.input.capacity() > 4 * MAX_HANDSHAKE_SIZE && self.input.is_empty() {
+        if self.input.is_empty() && self.input.capacity() > 4 * MAX_HANDSHAKE_SIZE {
             self.input = Vec::new();
         }
         Ok(())
     }
 
-    fn handle_message(&mut self, message: HubMessage<'_>) -> Result<(), End> {
-        let detailed = self.shared.options.detailed_errors;
+    fn handle_message(&mut self, message: HubMessage<'_>) -> Result<Flow, End> {
         let (invocation, streaming) = match message {
             HubMessage::Invocation(invocation) => (invocation, false),
             HubMessage::StreamInvocation(invocation) => (invocation, true),
+            HubMessage::StreamItem(item) => {
+                return Ok(self.upload_item(&item.invocation_id, item.item));
+            }
+            HubMessage::Completion(completion) => return Ok(self.client_completion(completion)),
+            HubMessage::CancelInvocation { invocation_id } => {
+                self.cancel(&invocation_id);
+                return Ok(Flow::Continue);
+            }
             HubMessage::Close(close) => return Err(End::ClientClosed(close.error)),
             HubMessage::Ping | HubMessage::Ack { .. } | HubMessage::Sequence { .. } => {
-                return Ok(());
-            }
-            HubMessage::CancelInvocation { .. }
-            | HubMessage::StreamItem(_)
-            | HubMessage::Completion(_) => {
-                tracing::debug!(connection_id = %self.handle.id, "ignored a message for an unknown stream or invocation");
-                return Ok(());
+                return Ok(Flow::Continue);
             }
         };
-        match dispatch::bind(
-            &self.shared.hub,
-            &self.ctx,
-            &invocation,
-            streaming,
-            detailed,
-        ) {
+        let capacity = self.shared.options.stream_buffer_capacity;
+        let Connection {
+            shared,
+            ctx,
+            uploads,
+            running,
+            queued,
+            streams,
+            ..
+        } = self;
+        let id_in_use = |id: &str| {
+            running.iter().any(|call| call.invocation_id() == Some(id))
+                || queued.iter().any(|bound| match bound {
+                    BoundCall::Call(call) => call.invocation_id() == Some(id),
+                    BoundCall::Stream(stream) => &*stream.invocation_id == id,
+                })
+                || streams.iter().any(|stream| &*stream.invocation_id == id)
+        };
+        let bound = {
+            let uploads = std::cell::RefCell::new(&mut *uploads);
+            let mut open = |ids: &[Cow<'_, str>]| {
+                let mut uploads = uploads.borrow_mut();
+                let receivers = ids
+                    .iter()
+                    .map(|id| {
+                        let (sender, receiver) = mpsc::channel(capacity);
+                        uploads.insert(id.as_ref().into(), sender);
+                        receiver
+                    })
+                    .collect();
+                StreamArgs::new(receivers, capacity)
+            };
+            let mut close = |ids: &[Cow<'_, str>]| {
+                let mut uploads = uploads.borrow_mut();
+                for id in ids {
+                    uploads.remove(id.as_ref());
+                }
+            };
+            dispatch::bind(
+                BindContext {
+                    hub: &shared.hub,
+                    ctx,
+                    detailed: shared.options.detailed_errors,
+                    id_in_use: &id_in_use,
+                    open_uploads: &mut open,
+                    close_uploads: &mut close,
+                },
+                &invocation,
+                streaming,
+            )
+        };
+        match bound {
             Ok(call) => {
                 self.queued.push_back(call);
                 self.start_queued();
@@ -414,14 +505,87 @@ impl<H: Hub> Connection<'_, H> {
                 }
             },
         }
-        Ok(())
+        Ok(Flow::Continue)
     }
 
+    /// An item of an upload stream: into its buffer, or wait for room.
+    fn upload_item(&mut self, stream_id: &str, item: &serde_json::value::RawValue) -> Flow {
+        let Some(sender) = self.uploads.get(stream_id) else {
+            tracing::debug!(connection_id = %self.handle.id, stream_id, "item for an unknown stream ignored");
+            return Flow::Continue;
+        };
+        match sender.try_send(StreamInput::Item(item.to_owned())) {
+            Ok(()) => Flow::Continue,
+            Err(mpsc::error::TrySendError::Full(input)) => {
+                let sender = sender.clone();
+                self.blocked = Some(Box::pin(async move {
+                    let _ = sender.send(input).await;
+                }));
+                Flow::Blocked
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                // The hub method stopped reading this stream.
+                self.uploads.remove(stream_id);
+                Flow::Continue
+            }
+        }
+    }
+
+    /// A Completion from the client: the end of an upload stream, or a client result.
+    fn client_completion(&mut self, completion: Completion<'_>) -> Flow {
+        let id = &*completion.invocation_id;
+        if let Some(sender) = self.uploads.remove(id) {
+            if let CompletionBody::Error(error) = completion.body {
+                let input = StreamInput::Error(error.into_owned());
+                if let Err(mpsc::error::TrySendError::Full(input)) = sender.try_send(input) {
+                    self.blocked = Some(Box::pin(async move {
+                        let _ = sender.send(input).await;
+                    }));
+                    return Flow::Blocked;
+                }
+            }
+            return Flow::Continue;
+        }
+        let reply = match completion.body {
+            CompletionBody::Result(raw) => Ok(raw.to_owned()),
+            CompletionBody::Void => Ok(serde_json::value::to_raw_value(&()).expect("null")),
+            CompletionBody::Error(error) => Err(error.into_owned()),
+        };
+        if !self.handle.resolve_result(id, reply) {
+            tracing::debug!(connection_id = %self.handle.id, invocation_id = id, "completion for an unknown invocation ignored");
+        }
+        Flow::Continue
+    }
+
+    fn cancel(&mut self, invocation_id: &str) {
+        for stream in self.streams.iter_mut() {
+            if &*stream.invocation_id == invocation_id {
+                stream.cancel();
+            }
+        }
+        for bound in self.queued.iter_mut() {
+            if let BoundCall::Stream(stream) = bound {
+                if &*stream.invocation_id == invocation_id {
+                    stream.cancel();
+                }
+            }
+        }
+    }
+
+    /// Starts queued calls while a slot is free (streams don't take one), once `on_connected`
+    /// finished.
     fn start_queued(&mut self) {
+        if self.connecting.is_some() {
+            return;
+        }
         let limit = self.shared.options.maximum_parallel_invocations_per_client;
-        while self.running.len() < limit {
+        while let Some(next) = self.queued.front() {
+            if matches!(next, BoundCall::Call(_)) && self.running.len() >= limit {
+                break;
+            }
             match self.queued.pop_front() {
-                Some(call) => self.running.push(call),
+                Some(BoundCall::Call(call)) => self.running.push(call),
+                Some(BoundCall::Stream(stream)) => self.streams.push(stream),
                 None => break,
             }
         }
@@ -457,6 +621,36 @@ impl<H: Hub> Connection<'_, H> {
         Some(text_frame(bytes))
     }
 
+    /// The StreamItem or Completion for a stream event.
+    fn stream_frame(&mut self, id: &str, method: &'static str, event: StreamEvent) -> Frame {
+        let detailed = self.shared.options.detailed_errors;
+        let failure_text = |failure: StreamFailure| {
+            if !failure.error.is_hub_exception() {
+                tracing::warn!(method, error = %failure.error, "stream failed");
+            }
+            failure.client_text(method, detailed)
+        };
+        let bytes = match event {
+            StreamEvent::Item(item) => match JsonEncoder::stream_item(id, &item) {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    // The item cannot be sent: end the stream with the error.
+                    self.cancel(id);
+                    let failure = StreamFailure::new(
+                        HubError::internal("JsonException", err.to_string()),
+                        true,
+                    );
+                    JsonEncoder::completion_error(id, &failure_text(failure))
+                }
+            },
+            StreamEvent::End(Ok(())) => JsonEncoder::completion_void(id),
+            StreamEvent::End(Err(failure)) => {
+                JsonEncoder::completion_error(id, &failure_text(failure))
+            }
+        };
+        text_frame(bytes)
+    }
+
     /// Writes what is queued, then `last`, in one flush: messages a call sent before it finished
     /// reach the client before its Completion.
     async fn write_queued(&mut self, last: Option<Frame>) -> Result<(), axum::Error> {
@@ -467,6 +661,13 @@ impl<H: Hub> Connection<'_, H> {
             self.socket.feed(Message::Text(frame)).await?;
         }
         self.socket.flush().await?;
+        self.handle.mark_written();
+        Ok(())
+    }
+
+    /// Writes one frame.
+    async fn write_frame(&mut self, frame: Frame) -> Result<(), axum::Error> {
+        self.socket.send(Message::Text(frame)).await?;
         self.handle.mark_written();
         Ok(())
     }

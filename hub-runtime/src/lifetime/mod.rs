@@ -42,6 +42,10 @@ pub(crate) struct Lifetime {
     heartbeat_started: AtomicBool,
     /// How long `shutdown` waits for connection tasks, in milliseconds.
     shutdown_timeout_ms: AtomicU64,
+    /// How long a client result is awaited, in milliseconds.
+    client_result_timeout_ms: AtomicU64,
+    /// Ids of the invocations the server sends for client results.
+    next_invocation_id: AtomicU64,
 }
 
 impl Default for Lifetime {
@@ -56,6 +60,8 @@ impl Default for Lifetime {
             drained: Notify::new(),
             heartbeat_started: AtomicBool::new(false),
             shutdown_timeout_ms: AtomicU64::new(5_000),
+            client_result_timeout_ms: AtomicU64::new(30_000),
+            next_invocation_id: AtomicU64::new(1),
         }
     }
 }
@@ -89,6 +95,7 @@ impl Lifetime {
     /// Removes a connection from everything: the connection list, its groups and its user.
     pub(crate) fn remove(&self, handle: &ConnectionHandle) {
         self.connections.remove(handle.id.as_str());
+        handle.fail_results();
         let names = {
             let mut membership = handle.groups.lock().unwrap_or_else(|e| e.into_inner());
             membership.removed = true;
@@ -240,6 +247,20 @@ impl Lifetime {
             options.shutdown_timeout.as_millis() as u64,
             Ordering::Relaxed,
         );
+        self.client_result_timeout_ms.store(
+            options.client_result_timeout.as_millis() as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    pub(crate) fn client_result_timeout(&self) -> Duration {
+        Duration::from_millis(self.client_result_timeout_ms.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn next_invocation_id(&self) -> String {
+        self.next_invocation_id
+            .fetch_add(1, Ordering::Relaxed)
+            .to_string()
     }
 
     /// Sends Close (with `allowReconnect`) to every connection, refuses new ones, and waits until

@@ -165,6 +165,37 @@ impl JsonEncoder {
         Ok(out)
     }
 
+    /// An Invocation from the server that expects a Completion (a client result).
+    pub fn invocation_with_id<A: Serialize + ?Sized>(
+        invocation_id: &str,
+        target: &str,
+        arguments: &A,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::with_capacity(80);
+        out.extend_from_slice(br#"{"type":1,"invocationId":"#);
+        serde_json::to_writer(&mut out, invocation_id)?;
+        out.extend_from_slice(br#","target":"#);
+        serde_json::to_writer(&mut out, target)?;
+        out.extend_from_slice(br#","arguments":"#);
+        serde_json::to_writer(&mut out, arguments)?;
+        out.extend_from_slice(b"}\x1e");
+        Ok(out)
+    }
+
+    /// A StreamItem.
+    pub fn stream_item<T: Serialize + ?Sized>(
+        invocation_id: &str,
+        item: &T,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(br#"{"type":2,"invocationId":"#);
+        serde_json::to_writer(&mut out, invocation_id)?;
+        out.extend_from_slice(br#","item":"#);
+        serde_json::to_writer(&mut out, item)?;
+        out.extend_from_slice(b"}\x1e");
+        Ok(out)
+    }
+
     /// A Completion with a result.
     pub fn completion_result<T: Serialize + ?Sized>(
         invocation_id: &str,
@@ -393,6 +424,14 @@ mod tests {
         assert_eq!(
             JsonEncoder::invocation("Ping", &[(); 0]).unwrap(),
             b"{\"type\":1,\"target\":\"Ping\",\"arguments\":[]}\x1e"
+        );
+        assert_eq!(
+            JsonEncoder::invocation_with_id("7", "Confirm", &("q",)).unwrap(),
+            b"{\"type\":1,\"invocationId\":\"7\",\"target\":\"Confirm\",\"arguments\":[\"q\"]}\x1e"
+        );
+        assert_eq!(
+            JsonEncoder::stream_item("3", &[1, 2]).unwrap(),
+            b"{\"type\":2,\"invocationId\":\"3\",\"item\":[1,2]}\x1e"
         );
         assert_eq!(
             JsonEncoder::completion_result("1", &42).unwrap(),

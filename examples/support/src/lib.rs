@@ -1,0 +1,207 @@
+//! What the examples share: their command-line options and serving with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use hub_runtime::HubOptions;
+
+/// The options every example takes.
+#[derive(Debug, Clone)]
+pub struct ServerArgs {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// Send error details to clients.
+    pub detailed_errors: bool,
+    /// The largest hub message a client may send.
+    pub max_message_size: Option<usize>,
+    /// How long a client result is awaited.
+    pub client_result_timeout: Option<Duration>,
+}
+
+impl ServerArgs {
+    /// Reads the options from the command line; prints usage and exits on `--help` or a mistake.
+    pub fn from_env(name: &str, default_port: u16) -> Result<Self, ExitCode> {
+        let usage = format!(
+            "usage: {name} [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES] [--client-result-timeout-ms MS]\n\
+             \n\
+             \x20 --addr HOST:PORT              where to listen (default 127.0.0.1:{default_port}; port 0 picks a free one)\n\
+             \x20 --detailed-errors             send error details to clients\n\
+             \x20 --max-message-size BYTES      largest hub message a client may send (default 32768)\n\
+             \x20 --client-result-timeout-ms MS how long a client result is awaited (default 30000)"
+        );
+        match Self::parse(std::env::args().skip(1), default_port) {
+            Ok(Some(args)) => Ok(args),
+            Ok(None) => {
+                println!("{usage}");
+                Err(ExitCode::SUCCESS)
+            }
+            Err(message) => {
+                eprintln!("{name}: {message}\n{usage}");
+                Err(ExitCode::from(2))
+            }
+        }
+    }
+
+    /// Parses `args`; `Ok(None)` for `--help`.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        default_port: u16,
+    ) -> Result<Option<Self>, String> {
+        let mut parsed = ServerArgs {
+            addr: SocketAddr::from(([127, 0, 0, 1], default_port)),
+            detailed_errors: false,
+            max_message_size: Some(32 * 1024),
+            client_result_timeout: None,
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--addr" => {
+                    let text = value("--addr")?;
+                    parsed.addr = text
+                        .parse()
+                        .map_err(|e| format!("--addr {text}: {e} (expected HOST:PORT)"))?;
+                }
+                "--detailed-errors" => parsed.detailed_errors = true,
+                "--max-message-size" => {
+                    let text = value("--max-message-size")?;
+                    let size = text
+                        .parse()
+                        .map_err(|e| format!("--max-message-size {text}: {e}"))?;
+                    parsed.max_message_size = Some(size);
+                }
+                "--client-result-timeout-ms" => {
+                    let text = value("--client-result-timeout-ms")?;
+                    let ms = text
+                        .parse()
+                        .map_err(|e| format!("--client-result-timeout-ms {text}: {e}"))?;
+                    parsed.client_result_timeout = Some(Duration::from_millis(ms));
+                }
+                "-h" | "--help" => return Ok(None),
+                other => return Err(format!("unknown argument {other}")),
+            }
+        }
+        Ok(Some(parsed))
+    }
+
+    /// Hub options with these settings.
+    pub fn hub_options(&self) -> HubOptions {
+        let options = HubOptions::default()
+            .detailed_errors(self.detailed_errors)
+            .maximum_receive_message_size(self.max_message_size);
+        match self.client_result_timeout {
+            Some(timeout) => options.client_result_timeout(timeout),
+            None => options,
+        }
+    }
+}
+
+/// Logs to stderr, `info` unless `RUST_LOG` says otherwise.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Serves `app` on `addr` until Ctrl-C or SIGTERM, then runs `on_shutdown` (close the hubs).
+///
+/// Prints `listening on http://ADDR` on stdout once bound: scripts and tests wait for that line
+/// to learn the port.
+pub async fn serve<F, Fut>(
+    name: &str,
+    addr: SocketAddr,
+    app: axum::Router,
+    on_shutdown: F,
+) -> ExitCode
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("{name}: cannot listen on {addr}: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(addr);
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "{name} listening");
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing connections");
+            on_shutdown().await;
+        })
+        .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{name}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<ServerArgs>, String> {
+        ServerArgs::parse(args.iter().map(|s| s.to_string()), 5000)
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let args = parse(&[]).unwrap().unwrap();
+        assert_eq!(args.addr, "127.0.0.1:5000".parse().unwrap());
+        assert!(!args.detailed_errors);
+        let args = parse(&[
+            "--addr",
+            "127.0.0.1:0",
+            "--detailed-errors",
+            "--max-message-size",
+            "100",
+            "--client-result-timeout-ms",
+            "250",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(args.addr.port(), 0);
+        assert!(args.detailed_errors);
+        assert_eq!(args.max_message_size, Some(100));
+        assert_eq!(args.client_result_timeout, Some(Duration::from_millis(250)));
+        assert!(parse(&["--help"]).unwrap().is_none());
+        assert!(parse(&["--addr"]).is_err());
+        assert!(parse(&["--addr", "nope"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! Streams both ways: hub methods that return a `Stream` (server-to-client), and
+//! [`ClientStream`] parameters that receive what the client uploads (client-to-server).
+
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use tokio::sync::mpsc;
+
+use crate::dispatch::{Bound, StreamFailure, StreamSink, StreamStart};
+use crate::error::HubError;
+use std::future::Future;
+
+/// What arrives for an upload stream: an item (still encoded), or the client's error.
+#[derive(Debug)]
+pub(crate) enum StreamInput {
+    Item(Box<RawValue>),
+    Error(String),
+}
+
+/// A stream the client uploads: a hub method parameter of this type binds to one of the
+/// invocation's `streamIds` (in order). Items are decoded into `T` as they are read.
+///
+/// It yields `Ok(item)` for each item, and ends after the client completes the stream. When the
+/// client completes it with an error, or an item does not decode into `T`, it yields that error
+/// and ends. At most [`stream_buffer_capacity`](crate::HubOptions::stream_buffer_capacity) items
+/// wait to be read; beyond that the server stops reading the client's connection until the hub
+/// method catches up.
+///
+/// ```no_run
+/// # use hub_runtime::{ClientStream, HubError};
+/// # use futures_util::StreamExt;
+/// async fn count(mut items: ClientStream<String>) -> Result<usize, HubError> {
+///     let mut count = 0;
+///     while let Some(item) = items.next().await {
+///         let _text: String = item?;
+///         count += 1;
+///     }
+///     Ok(count)
+/// }
+/// ```
+pub struct ClientStream<T> {
+    receiver: mpsc::Receiver<StreamInput>,
+    ended: bool,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for ClientStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientStream")
+            .field("ended", &self.ended)
+            .finish()
+    }
+}
+
+impl<T> ClientStream<T> {
+    pub(crate) fn new(receiver: mpsc::Receiver<StreamInput>) -> Self {
+        ClientStream {
+            receiver,
+            ended: false,
+            item: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Stream for ClientStream<T> {
+    type Item = Result<T, HubError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        match self.receiver.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => {
+                self.ended = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(StreamInput::Item(raw))) => {
+                let item = serde_json::from_str(raw.get()).map_err(|err| {
+                    HubError::internal(
+                        "InvalidDataException",
+                        format!("Failed to bind Stream Item arguments to proper type. {err}"),
+                    )
+                });
+                if item.is_err() {
+                    self.ended = true;
+                }
+                Poll::Ready(Some(item))
+            }
+            Poll::Ready(Some(StreamInput::Error(error))) => {
+                self.ended = true;
+                Poll::Ready(Some(Err(HubError::new(error))))
+            }
+        }
+    }
+}
+
+/// The streams of one invocation, for the generated binding code: the upload streams in order,
+/// and the buffer of a server stream.
+#[doc(hidden)]
+pub struct StreamArgs {
+    receivers: VecDeque<mpsc::Receiver<StreamInput>>,
+    capacity: usize,
+}
+
+impl StreamArgs {
+    pub(crate) fn new(receivers: VecDeque<mpsc::Receiver<StreamInput>>, capacity: usize) -> Self {
+        StreamArgs {
+            receivers,
+            capacity,
+        }
+    }
+
+    /// Starts a server stream: `drive` runs the hub method and forwards its items to the sink.
+    pub fn server_stream<F, Fut>(&self, drive: F) -> Bound
+    where
+        F: FnOnce(StreamSink) -> Fut,
+        Fut: Future<Output = Result<(), StreamFailure>> + Send + 'static,
+    {
+        let (sender, items) = mpsc::channel(self.capacity);
+        Bound::Stream(StreamStart {
+            driver: Box::pin(drive(StreamSink::new(sender))),
+            items,
+        })
+    }
+
+    /// The next stream parameter.
+    pub fn take<T: DeserializeOwned + Send + 'static>(&mut self) -> ClientStream<T> {
+        // The runtime checked the count; an exhausted list gives an empty stream, not a panic.
+        let receiver = self
+            .receivers
+            .pop_front()
+            .unwrap_or_else(|| mpsc::channel(1).1);
+        ClientStream::new(receiver)
+    }
+}

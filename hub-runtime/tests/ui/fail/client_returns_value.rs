@@ -1,6 +1,0 @@
-#[hub_runtime::client]
-pub trait MyClient {
-    async fn get_name(&self) -> String;
-}
-
-fn main() {}
