@@ -70,7 +70,10 @@ pub(crate) async fn run_connection<H: Hub>(
     .unwrap_or(Err(Some("Handshake was canceled.".to_owned())));
     let response = match &handshake {
         Ok(()) => HandshakeResponse::Accepted,
-        Err(Some(error)) => HandshakeResponse::Refused(error.clone()),
+        Err(Some(error)) => {
+            tracing::info!(connection_id = %id, %error, "handshake refused");
+            HandshakeResponse::Refused(error.clone())
+        }
         Err(None) => return,
     };
     if socket

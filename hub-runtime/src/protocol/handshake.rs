@@ -45,7 +45,9 @@ impl HandshakeRequest {
                 self.protocol
             ));
         };
-        if self.version == 0 || self.version > protocol.max_version() {
+        // ASP.NET Core 8+ accepts every version up to its own (`version <= Version`); some
+        // clients (signalrcore) send 0.
+        if self.version > protocol.max_version() {
             return Err(format!(
                 "The server does not support version {} of the '{}' protocol.",
                 self.version, self.protocol
@@ -121,6 +123,8 @@ mod tests {
             req("xml", 1).select_protocol(),
             Err("The protocol 'xml' is not supported.".into())
         );
+        assert_eq!(req("json", 0).select_protocol(), Ok(Protocol::Json));
+        assert_eq!(req("json", 2).select_protocol(), Ok(Protocol::Json));
         assert_eq!(
             req("json", 3).select_protocol(),
             Err("The server does not support version 3 of the 'json' protocol.".into())
