@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::context::RequestInfo;
+use crate::protocol::Protocol;
 
 type UserIdProvider = Arc<dyn Fn(&RequestInfo) -> Option<String> + Send + Sync>;
 
@@ -24,6 +25,63 @@ pub struct HubOptions {
     pub(crate) stream_buffer_capacity: usize,
     pub(crate) client_result_timeout: Duration,
     pub(crate) user_id_provider: Option<UserIdProvider>,
+    pub(crate) transports: Transports,
+    pub(crate) protocols: Vec<Protocol>,
+    pub(crate) long_polling_timeout: Duration,
+    pub(crate) cors: Option<Cors>,
+}
+
+/// The transports a hub accepts. All are on by default; negotiate lists only the enabled ones,
+/// and the official clients fall back from WebSockets to Server-Sent Events to long polling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transports {
+    /// WebSockets (text and binary).
+    pub web_sockets: bool,
+    /// Server-Sent Events (text only: not with MessagePack).
+    pub server_sent_events: bool,
+    /// Long polling (text and binary).
+    pub long_polling: bool,
+}
+
+impl Default for Transports {
+    fn default() -> Self {
+        Transports {
+            web_sockets: true,
+            server_sent_events: true,
+            long_polling: true,
+        }
+    }
+}
+
+/// Cross-origin access for browser clients on other origins.
+///
+/// The SignalR browser client sends credentials (cookies) by default, so allowed origins are
+/// echoed back with `Access-Control-Allow-Credentials: true`; a wildcard is never sent.
+#[derive(Clone, Debug, Default)]
+pub struct Cors {
+    pub(crate) origins: Option<Vec<String>>,
+}
+
+impl Cors {
+    /// Allows these origins (e.g. `https://app.example.com`), compared exactly.
+    pub fn allow_origins<I: IntoIterator<Item = S>, S: Into<String>>(origins: I) -> Self {
+        Cors {
+            origins: Some(origins.into_iter().map(Into::into).collect()),
+        }
+    }
+
+    /// Allows every origin (each request's own origin is echoed, with credentials). For
+    /// development; prefer a list in production.
+    pub fn allow_any_origin() -> Self {
+        Cors { origins: None }
+    }
+
+    pub(crate) fn allows(&self, origin: &str) -> bool {
+        match &self.origins {
+            None => true,
+            Some(origins) => origins.iter().any(|allowed| allowed == origin),
+        }
+    }
 }
 
 impl Default for HubOptions {
@@ -42,6 +100,10 @@ impl Default for HubOptions {
             stream_buffer_capacity: 10,
             client_result_timeout: Duration::from_secs(30),
             user_id_provider: None,
+            transports: Transports::default(),
+            protocols: Protocol::ALL.to_vec(),
+            long_polling_timeout: Duration::from_secs(90),
+            cors: None,
         }
     }
 }
@@ -71,6 +133,10 @@ impl fmt::Debug for HubOptions {
             .field("stream_buffer_capacity", &self.stream_buffer_capacity)
             .field("client_result_timeout", &self.client_result_timeout)
             .field("user_id_provider", &self.user_id_provider.is_some())
+            .field("transports", &self.transports)
+            .field("protocols", &self.protocols)
+            .field("long_polling_timeout", &self.long_polling_timeout)
+            .field("cors", &self.cors)
             .finish()
     }
 }
@@ -156,6 +222,32 @@ impl HubOptions {
     /// fails with [`ClientResultError::Timeout`](crate::ClientResultError::Timeout) (default 30 s).
     pub fn client_result_timeout(mut self, timeout: Duration) -> Self {
         self.client_result_timeout = timeout;
+        self
+    }
+
+    /// The transports the hub accepts (default: all).
+    pub fn transports(mut self, transports: Transports) -> Self {
+        self.transports = transports;
+        self
+    }
+
+    /// The hub protocols the hub accepts (default: every protocol of this build, JSON and, with
+    /// the `messagepack` feature, MessagePack).
+    pub fn protocols(mut self, protocols: impl IntoIterator<Item = Protocol>) -> Self {
+        self.protocols = protocols.into_iter().collect();
+        self
+    }
+
+    /// How long a long poll waits for messages before it returns empty (default 90 s, below the
+    /// clients' 100 s).
+    pub fn long_polling_timeout(mut self, timeout: Duration) -> Self {
+        self.long_polling_timeout = timeout;
+        self
+    }
+
+    /// Cross-origin access for browser clients (default: none, same origin only).
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.cors = Some(cors);
         self
     }
 

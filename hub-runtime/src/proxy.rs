@@ -10,10 +10,9 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use crate::connection::{ClientReply, ConnectionHandle, Frame};
+use crate::connection::{ClientReply, ConnectionHandle, EncodedMessage, Frame};
 use crate::dispatch::BoxFuture;
 use crate::lifetime::{Lifetime, Target};
-use crate::protocol::JsonEncoder;
 
 /// Marks a proxy that may reach several connections: fire-and-forget calls only.
 #[derive(Debug, Clone, Copy)]
@@ -63,29 +62,37 @@ impl ProxyTarget {
     }
 
     /// Encodes an Invocation of client method `method` with `arguments` (the positional
-    /// arguments), once for every recipient. `None` when an argument fails to serialize (logged).
+    /// arguments) once per protocol the recipients speak. Empty when an argument fails to
+    /// serialize (logged).
     pub fn encode(
         &self,
         method: &'static str,
         arguments: &[&dyn erased_serde::Serialize],
-    ) -> Option<Frame> {
-        match JsonEncoder::invocation(method, arguments).map(String::from_utf8) {
-            Ok(Ok(text)) => Some(Frame::from(text)),
-            Ok(Err(_)) => unreachable!("serde_json writes UTF-8"),
-            Err(err) => {
-                tracing::error!(method, %err, "client method arguments failed to serialize; nothing was sent");
-                None
+    ) -> Encoded {
+        let mut message = EncodedMessage::default();
+        for protocol in self.lifetime.protocols_for(&self.target) {
+            match protocol.invocation(None, method, arguments) {
+                Ok(bytes) => message.set(protocol, Frame::encoded(protocol, bytes)),
+                Err(err) => {
+                    tracing::error!(method, %err, "client method arguments failed to serialize; nothing was sent");
+                    return Encoded(EncodedMessage::default());
+                }
             }
         }
+        Encoded(message)
     }
 
     /// Queues an encoded message for every connection of the target.
-    pub async fn deliver(&self, frame: Option<Frame>) {
-        if let Some(frame) = frame {
-            self.lifetime.deliver(&self.target, &frame);
+    pub async fn deliver(&self, message: Encoded) {
+        if !message.0.is_empty() {
+            self.lifetime.deliver(&self.target, &message.0);
         }
     }
 }
+
+/// A message encoded for every protocol its recipients speak.
+#[doc(hidden)]
+pub struct Encoded(EncodedMessage);
 
 /// A typed proxy of `K` ([`Many`] or [`Single`]), used by generated code.
 #[doc(hidden)]
@@ -205,8 +212,7 @@ impl ProxyTarget {
                 Ok(Ok(reply)) => reply,
             };
             match reply {
-                Ok(raw) => serde_json::from_str(raw.get())
-                    .map_err(|err| ClientResultError::InvalidResult(err.to_string())),
+                Ok(value) => value.decode().map_err(ClientResultError::InvalidResult),
                 Err(error) => Err(ClientResultError::Client(error)),
             }
         })
@@ -235,14 +241,14 @@ impl ProxyTarget {
             .connection(id)
             .ok_or(ClientResultError::NotConnected)?;
         let invocation_id: Box<str> = self.lifetime.next_invocation_id().into();
-        let bytes = JsonEncoder::invocation_with_id(&invocation_id, method, arguments)
-            .map_err(|err| ClientResultError::InvalidArguments(err.to_string()))?;
+        let protocol = handle.protocol;
+        let bytes = protocol
+            .invocation(Some(&invocation_id), method, arguments)
+            .map_err(ClientResultError::InvalidArguments)?;
         let receiver = handle
             .register_result(&invocation_id)
             .ok_or(ClientResultError::Disconnected)?;
-        handle.push(Frame::from(
-            String::from_utf8(bytes).expect("serde_json writes UTF-8"),
-        ));
+        handle.push(Frame::encoded(protocol, bytes));
         Ok((
             handle,
             invocation_id,

@@ -12,7 +12,7 @@ use crate::context::HubContext;
 use crate::dispatch::Hub;
 use crate::lifetime::Lifetime;
 use crate::options::HubOptions;
-use crate::transport;
+use crate::transport::{self, HttpEndpoint};
 
 /// A hub mounted at a path: merge it into your axum `Router`.
 ///
@@ -108,7 +108,8 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
         } else {
             router.path
         };
-        Router::new()
+        let cors = shared.options.cors.clone();
+        let router = Router::new()
             .route(
                 &format!("{path}/negotiate"),
                 post(transport::negotiate::<H>),
@@ -119,7 +120,13 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
                     .post(transport::send::<H>)
                     .delete(transport::delete::<H>),
             )
-            .with_state(shared)
+            .with_state(shared);
+        match cors {
+            Some(cors) => router.layer(axum::middleware::from_fn(move |request, next| {
+                transport::cors(cors.clone(), request, next)
+            })),
+            None => router,
+        }
     }
 }
 
@@ -136,8 +143,8 @@ pub(crate) struct HubShared<H: Hub> {
 pub(crate) enum TokenState {
     /// Negotiated; its transport has not connected yet.
     Pending(ConnectionId),
-    /// Its transport is connected.
-    Connected,
+    /// Its transport is connected; SSE and long polling keep their HTTP side here.
+    Connected(Option<Arc<HttpEndpoint>>),
 }
 
 impl<H: Hub> HubShared<H> {

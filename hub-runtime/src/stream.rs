@@ -6,9 +6,9 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::protocol::OwnedValue;
 use futures_util::Stream;
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use crate::dispatch::{Bound, StreamFailure, StreamSink, StreamStart};
@@ -18,7 +18,7 @@ use std::future::Future;
 /// What arrives for an upload stream: an item (still encoded), or the client's error.
 #[derive(Debug)]
 pub(crate) enum StreamInput {
-    Item(Box<RawValue>),
+    Item(OwnedValue),
     Error(String),
 }
 
@@ -80,12 +80,10 @@ impl<T: DeserializeOwned> Stream for ClientStream<T> {
                 self.ended = true;
                 Poll::Ready(None)
             }
-            Poll::Ready(Some(StreamInput::Item(raw))) => {
-                let item = serde_json::from_str(raw.get()).map_err(|err| {
-                    HubError::internal(
-                        "InvalidDataException",
-                        format!("Failed to bind Stream Item arguments to proper type. {err}"),
-                    )
+            Poll::Ready(Some(StreamInput::Item(value))) => {
+                let item = value.decode().map_err(|err| {
+                    tracing::debug!(%err, "an upload stream item does not decode");
+                    HubError::new("Failed to bind Stream message.")
                 });
                 if item.is_err() {
                     self.ended = true;

@@ -1,7 +1,8 @@
-// Test harness for the end-to-end tests of the `chat` example server.
+// Test harness for the end-to-end tests of the example servers (`chat`, `streaming`).
 //
-// - starts a fresh `chat` process on 127.0.0.1 port 0 and reads the real port
-//   from its single stdout line `listening on http://127.0.0.1:PORT`;
+// - starts a fresh example process (`chat` by default, or `streaming`) on
+//   127.0.0.1 port 0 and reads the real port from its single stdout line
+//   `listening on http://127.0.0.1:PORT`;
 // - builds connected HubConnections of the official @microsoft/signalr client;
 // - records hub events in order and waits for them with bounded timeouts that
 //   fail the test with a clear message (never sleeps, never hangs);
@@ -35,13 +36,37 @@ export const RS = "\x1e";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, "..", "..");
 
-/** Path of the server binary: $CHAT_BIN, else <repo>/target/debug/chat (honouring CARGO_TARGET_DIR). */
-export function chatBinary() {
-  if (process.env.CHAT_BIN) return path.resolve(process.env.CHAT_BIN);
+/**
+ * The example servers the tests can start: binary name, the environment
+ * variable that overrides its path, and the hub's path.
+ */
+export const EXAMPLES = {
+  chat: { binary: "chat", env: "CHAT_BIN", hubPath: "/hubs/chat" },
+  streaming: { binary: "streaming", env: "STREAMING_BIN", hubPath: "/hubs/streaming" },
+};
+
+function exampleInfo(example) {
+  const info = EXAMPLES[example];
+  if (!info) throw new Error(`unknown example ${JSON.stringify(example)}; known: ${Object.keys(EXAMPLES).join(", ")}`);
+  return info;
+}
+
+/**
+ * Path of an example's binary: $<EXAMPLE>_BIN (e.g. $CHAT_BIN, $STREAMING_BIN),
+ * else <repo>/target/debug/<example> (honouring CARGO_TARGET_DIR).
+ */
+export function exampleBinary(example = "chat") {
+  const info = exampleInfo(example);
+  if (process.env[info.env]) return path.resolve(process.env[info.env]);
   const targetDir = process.env.CARGO_TARGET_DIR
     ? path.resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR)
     : path.join(REPO_ROOT, "target");
-  return path.join(targetDir, "debug", process.platform === "win32" ? "chat.exe" : "chat");
+  return path.join(targetDir, "debug", process.platform === "win32" ? `${info.binary}.exe` : info.binary);
+}
+
+/** Path of the chat server binary: $CHAT_BIN, else <repo>/target/debug/chat (honouring CARGO_TARGET_DIR). */
+export function chatBinary() {
+  return exampleBinary("chat");
 }
 
 // ---------------------------------------------------------------------------
@@ -97,15 +122,16 @@ process.on("exit", () => {
 const LISTENING_RE = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
 
 /**
- * Start a `chat` server: `chat --addr 127.0.0.1:0 ...args`.
+ * Start an example server: `<example> --addr 127.0.0.1:0 ...args` (`chat` by default).
  * Resolves once the `listening on http://127.0.0.1:PORT` line was read.
- * @param {{args?: string[]}} [options]
+ * @param {{args?: string[], example?: "chat" | "streaming"}} [options]
  */
-export async function startServer({ args = [] } = {}) {
-  const bin = chatBinary();
+export async function startServer({ args = [], example = "chat" } = {}) {
+  const info = exampleInfo(example);
+  const bin = exampleBinary(example);
   if (!existsSync(bin)) {
     throw new Error(
-      `chat server binary not found at ${bin}: build it with \`cargo build -p chat\` or point CHAT_BIN at it`,
+      `${example} server binary not found at ${bin}: build it with \`cargo build -p ${info.binary}\` or point ${info.env} at it`,
     );
   }
   const argv = ["--addr", "127.0.0.1:0", ...args];
@@ -120,7 +146,7 @@ export async function startServer({ args = [] } = {}) {
   const remember = (stream) => (chunk) => {
     output += `[${stream}] ${chunk}`;
     if (output.length > 20000) output = output.slice(-20000);
-    if (process.env.CHAT_TEST_VERBOSE) process.stderr.write(`[chat ${stream}] ${chunk}`);
+    if (process.env.CHAT_TEST_VERBOSE) process.stderr.write(`[${example} ${stream}] ${chunk}`);
   };
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", remember("stderr"));
@@ -139,7 +165,7 @@ export async function startServer({ args = [] } = {}) {
     let first = true;
     lines.on("line", (line) => {
       output += `[stdout] ${line}\n`;
-      if (process.env.CHAT_TEST_VERBOSE) process.stderr.write(`[chat stdout] ${line}\n`);
+      if (process.env.CHAT_TEST_VERBOSE) process.stderr.write(`[${example} stdout] ${line}\n`);
       if (!first) return;
       first = false;
       const m = LISTENING_RE.exec(line.trim());
@@ -177,8 +203,9 @@ export async function startServer({ args = [] } = {}) {
   const server = {
     baseUrl: started.baseUrl,
     port: started.port,
-    hubUrl: `${started.baseUrl}/hubs/chat`,
-    wsHubUrl: `ws://127.0.0.1:${started.port}/hubs/chat`,
+    example,
+    hubUrl: `${started.baseUrl}${info.hubPath}`,
+    wsHubUrl: `ws://127.0.0.1:${started.port}${info.hubPath}`,
     args,
     process: child,
     exited,
@@ -345,17 +372,23 @@ export function scope(t) {
 
     /**
      * Build and start a HubConnection to `server` with the official client, as in
-     * the official samples. Handlers for every ChatHub event are registered
-     * before start(), so nothing sent on connect is missed.
+     * the official samples. Handlers for every event in `events` (by default every
+     * ChatHub event) are registered before start(), so nothing sent on connect is
+     * missed; `setup(connection)` runs before start() too (e.g. to register
+     * client-result handlers with `connection.on`).
      * @param {object} server
-     * @param {{label?: string, options?: object, logLevel?: number}} [opts]
+     * @param {{label?: string, options?: object, logLevel?: number, events?: string[], setup?: (connection: signalR.HubConnection) => void}} [opts]
      */
-    async connect(server, { label = "client", options, logLevel = signalR.LogLevel.Warning } = {}) {
+    async connect(
+      server,
+      { label = "client", options, logLevel = signalR.LogLevel.Warning, events: eventNames = CHAT_EVENTS, setup } = {},
+    ) {
       const builder = new signalR.HubConnectionBuilder();
       const connection = (options ? builder.withUrl(server.hubUrl, options) : builder.withUrl(server.hubUrl))
         .configureLogging(logLevel)
         .build();
-      const events = new EventLog(label).attach(connection, CHAT_EVENTS);
+      const events = new EventLog(label).attach(connection, eventNames);
+      if (setup) setup(connection);
       let resolveClosed;
       const closed = new Promise((resolve) => {
         resolveClosed = resolve;

@@ -7,14 +7,70 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 
-use serde_json::value::RawValue;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::context::RequestInfo;
 use crate::lifetime::Lifetime;
+use crate::protocol::{OwnedValue, Protocol, TransferFormat};
+use crate::transport::PollActivity;
 
 /// One encoded hub message, shared by every recipient (cloning it clones a reference count).
-pub(crate) type Frame = Utf8Bytes;
+#[derive(Clone, Debug)]
+pub(crate) enum Frame {
+    /// A JSON message: a text frame on WebSockets.
+    Text(Utf8Bytes),
+    /// A MessagePack message: a binary frame on WebSockets.
+    Binary(bytes::Bytes),
+}
+
+impl Frame {
+    /// Wraps the bytes an encoder of `protocol` wrote.
+    pub(crate) fn encoded(protocol: Protocol, bytes: Vec<u8>) -> Frame {
+        match protocol.transfer_format() {
+            TransferFormat::Text => Frame::Text(
+                String::from_utf8(bytes)
+                    .expect("the JSON encoder writes UTF-8")
+                    .into(),
+            ),
+            TransferFormat::Binary => Frame::Binary(bytes.into()),
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Frame::Text(text) => text.as_bytes(),
+            Frame::Binary(bytes) => bytes,
+        }
+    }
+}
+
+/// A message encoded once for each protocol its recipients speak.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EncodedMessage {
+    frames: [Option<Frame>; 2],
+}
+
+impl EncodedMessage {
+    fn slot(protocol: Protocol) -> usize {
+        match protocol {
+            Protocol::Json => 0,
+            #[cfg(feature = "messagepack")]
+            Protocol::MessagePack => 1,
+        }
+    }
+
+    pub(crate) fn set(&mut self, protocol: Protocol, frame: Frame) {
+        self.frames[Self::slot(protocol)] = Some(frame);
+    }
+
+    pub(crate) fn get(&self, protocol: Protocol) -> Option<&Frame> {
+        self.frames[Self::slot(protocol)].as_ref()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.frames.iter().all(Option::is_none)
+    }
+}
 
 /// The public id of a connection: what `Context.ConnectionId` is in ASP.NET Core and what the
 /// client's `connectionId` shows. It is not the secret connection token.
@@ -103,7 +159,7 @@ pub(crate) enum CloseReason {
 }
 
 /// A client's answer to a client-result invocation: its result (still encoded) or its error.
-pub(crate) type ClientReply = Result<Box<RawValue>, String>;
+pub(crate) type ClientReply = Result<OwnedValue, String>;
 
 /// The shared half of a connection; its task owns the socket and the receiving end of the queue.
 pub(crate) struct ConnectionHandle {
@@ -111,6 +167,10 @@ pub(crate) struct ConnectionHandle {
     pub(crate) user: Option<Arc<str>>,
     pub(crate) request: RequestInfo,
     pub(crate) lifetime: Arc<Lifetime>,
+    /// The hub protocol the client chose in its handshake.
+    pub(crate) protocol: Protocol,
+    /// For long polling: the polls keep the connection alive, not Pings.
+    poll_activity: Option<Arc<PollActivity>>,
     outbound: mpsc::Sender<Frame>,
     /// The groups this connection is in; its lock also orders joins against the disconnect.
     pub(crate) groups: Mutex<GroupMembership>,
@@ -136,6 +196,8 @@ impl ConnectionHandle {
         user: Option<Arc<str>>,
         request: RequestInfo,
         lifetime: Arc<Lifetime>,
+        protocol: Protocol,
+        poll_activity: Option<Arc<PollActivity>>,
         capacity: usize,
     ) -> (Arc<Self>, mpsc::Receiver<Frame>) {
         let (outbound, receiver) = mpsc::channel(capacity);
@@ -145,6 +207,8 @@ impl ConnectionHandle {
             user,
             request,
             lifetime,
+            protocol,
+            poll_activity,
             outbound,
             groups: Mutex::new(GroupMembership::default()),
             close_reason: Mutex::new(None),
@@ -251,6 +315,16 @@ impl ConnectionHandle {
     /// Called by the heartbeat: queues a Ping after `keep_alive_ms` of silence from the server,
     /// and ends a connection whose client was silent for `timeout_ms`.
     pub(crate) fn heartbeat(&self, now: u64, keep_alive_ms: u64, timeout_ms: u64, ping: &Frame) {
+        if let Some(activity) = &self.poll_activity {
+            // Long polling: no Pings; gone when it stopped polling for the client timeout.
+            let last_poll = activity.last_ms.load(Ordering::Relaxed);
+            if !activity.active.load(Ordering::Acquire)
+                && now.saturating_sub(last_poll) >= timeout_ms
+            {
+                self.close(CloseReason::ClientTimeout);
+            }
+            return;
+        }
         let last_read = self.last_read_ms.load(Ordering::Relaxed);
         if now.saturating_sub(last_read) >= timeout_ms {
             self.close(CloseReason::ClientTimeout);

@@ -4,5 +4,7 @@ mod handle;
 mod run;
 
 pub use handle::ConnectionId;
-pub(crate) use handle::{ClientReply, CloseReason, ConnectionHandle, Frame, random_token};
-pub(crate) use run::{Transport, run_connection};
+pub(crate) use handle::{
+    ClientReply, CloseReason, ConnectionHandle, EncodedMessage, Frame, random_token,
+};
+pub(crate) use run::run_connection;

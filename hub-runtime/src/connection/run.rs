@@ -10,9 +10,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::StreamExt;
 use futures_util::stream::{FuturesUnordered, SelectAll};
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::handle::{CloseReason, ConnectionHandle, ConnectionId, Frame};
@@ -23,12 +22,14 @@ use crate::dispatch::{
 };
 use crate::error::HubError;
 use crate::lifetime::LiveTask;
+use crate::options::HubOptions;
 use crate::protocol::{
-    Close, Completion, CompletionBody, HandshakeResponse, HubMessage, JsonEncoder, ProtocolError,
-    parse_handshake, parse_json_message, split_json_messages,
+    Close, Completion, CompletionBody, EncodedValue, HandshakeResponse, HubMessage, OwnedValue,
+    Protocol, ProtocolError, TransferFormat, parse_handshake,
 };
 use crate::router::HubShared;
 use crate::stream::{StreamArgs, StreamInput};
+use crate::transport::{Gone, Incoming, TransportIo, forget_later};
 
 /// Invocations waiting for a free slot beyond which the connection stops reading (backpressure).
 const MAX_QUEUED_CALLS: usize = 64;
@@ -39,52 +40,48 @@ const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The largest handshake request accepted.
 const MAX_HANDSHAKE_SIZE: usize = 4096;
 
-/// The transport a connection runs on.
-pub(crate) enum Transport {
-    WebSocket(WebSocket),
-}
-
 /// Runs a connection to its end: handshake, `on_connected`, messages, `on_disconnected`.
 pub(crate) async fn run_connection<H: Hub>(
     shared: Arc<HubShared<H>>,
-    transport: Transport,
+    mut io: TransportIo,
     id: ConnectionId,
     token: Option<Box<str>>,
     request: RequestInfo,
     live: LiveTask,
 ) {
-    let Transport::WebSocket(socket) = transport;
     let _live = live;
+    let long_polling = io.poll_activity().is_some();
     let _token = TokenGuard {
         shared: &shared,
         token,
+        long_polling,
     };
-    let mut socket = socket;
     let options = &shared.options;
     let mut input = Vec::new();
     let handshake = tokio::time::timeout(
         options.handshake_timeout,
-        read_handshake(&mut socket, &mut input, options.detailed_errors),
+        read_handshake(&mut io, &mut input, options),
     )
     .await
     .unwrap_or(Err(Some("Handshake was canceled.".to_owned())));
     let response = match &handshake {
-        Ok(()) => HandshakeResponse::Accepted,
+        Ok(_) => HandshakeResponse::Accepted,
         Err(Some(error)) => {
             tracing::info!(connection_id = %id, %error, "handshake refused");
             HandshakeResponse::Refused(error.clone())
         }
         Err(None) => return,
     };
-    if socket
-        .send(Message::Text(response.encode().into()))
-        .await
-        .is_err()
-        || handshake.is_err()
-    {
-        let _ = socket.close().await;
-        return;
-    }
+    // The handshake response is JSON text whatever the protocol.
+    let answered = io.send(Frame::Text(response.encode().into())).await.is_ok();
+    let protocol = match handshake {
+        Ok(protocol) if answered => protocol,
+        Ok(_) => return,
+        Err(_) => {
+            io.close().await;
+            return;
+        }
+    };
 
     let user = options
         .user_id_provider
@@ -96,22 +93,26 @@ pub(crate) async fn run_connection<H: Hub>(
         user,
         request,
         shared.lifetime.clone(),
+        protocol,
+        io.poll_activity(),
         options.outbound_queue_capacity,
     );
     shared.lifetime.add(&handle);
     shared
         .lifetime
         .ensure_heartbeat(options.keep_alive_interval, options.client_timeout_interval);
-    tracing::debug!(connection_id = %handle.id, "connected");
+    tracing::debug!(connection_id = %handle.id, protocol = protocol.name(), "connected");
 
     let ctx = Ctx::<H>::new(handle.clone());
     let mut connection = Connection {
         shared: &shared,
-        socket,
+        io,
+        protocol,
         handle: &handle,
         outbound,
         input,
         running: FuturesUnordered::new(),
+        limited_running: 0,
         queued: VecDeque::new(),
         streams: SelectAll::new(),
         uploads: HashMap::new(),
@@ -121,7 +122,7 @@ pub(crate) async fn run_connection<H: Hub>(
     };
     let end = connection.run().await;
     let Connection {
-        mut socket,
+        mut io,
         running,
         queued,
         ctx,
@@ -138,18 +139,15 @@ pub(crate) async fn run_connection<H: Hub>(
     let (close, error) = close_message(end, options.detailed_errors);
     let farewell = async {
         if let Some(close) = close {
-            let frame = text_frame(JsonEncoder::close(&close));
-            socket.feed(Message::Text(frame)).await?;
+            io.send(Frame::encoded(protocol, protocol.close(&close)))
+                .await?;
         }
-        let close_frame = CloseFrame {
-            code: 1000,
-            reason: "".into(),
-        };
-        socket.send(Message::Close(Some(close_frame))).await
+        io.close().await;
+        Ok::<(), Gone>(())
     };
     // A client that stopped reading gets no more than this to take its Close message.
     let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, farewell).await;
-    drop(socket);
+    drop(io);
 
     // Calls the client sent before it left still run, so their effects on others are not lost;
     // a call that does not finish within the shutdown timeout is dropped.
@@ -166,39 +164,61 @@ pub(crate) async fn run_connection<H: Hub>(
     }
 }
 
-/// Forgets the connection token when the connection ends.
+/// Forgets the connection token when the connection ends (for long polling a little later:
+/// the client still polls for the Close message, then gets 204).
 struct TokenGuard<'a, H: Hub> {
-    shared: &'a HubShared<H>,
+    shared: &'a Arc<HubShared<H>>,
     token: Option<Box<str>>,
+    long_polling: bool,
 }
 
 impl<H: Hub> Drop for TokenGuard<'_, H> {
     fn drop(&mut self) {
-        if let Some(token) = &self.token {
-            self.shared.forget_token(token);
+        if let Some(token) = self.token.take() {
+            if self.long_polling {
+                forget_later(
+                    self.shared,
+                    token,
+                    self.shared.options.client_timeout_interval,
+                );
+            } else {
+                self.shared.forget_token(&token);
+            }
         }
     }
 }
 
-/// Reads until a whole handshake request arrived; answers `Err(Some(text))` to refuse it with
-/// that text, `Err(None)` when the client left.
+/// Reads until a whole handshake request arrived; answers the protocol, or `Err(Some(text))`
+/// to refuse it with that text, `Err(None)` when the client left.
 async fn read_handshake(
-    socket: &mut WebSocket,
+    io: &mut TransportIo,
     input: &mut Vec<u8>,
-    detailed: bool,
-) -> Result<(), Option<String>> {
+    options: &HubOptions,
+) -> Result<Protocol, Option<String>> {
     loop {
-        match socket.recv().await {
-            Some(Ok(Message::Text(text))) => input.extend_from_slice(text.as_bytes()),
-            Some(Ok(Message::Binary(bytes))) => input.extend_from_slice(&bytes),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Close(_)) | Err(_)) | None => return Err(None),
+        match io.recv().await {
+            Incoming::Data(data) => input.extend_from_slice(&data),
+            Incoming::Closed | Incoming::TooLarge => return Err(None),
         }
         match parse_handshake(input) {
             Ok(Some((request, used))) => {
                 input.drain(..used);
-                request.select_protocol().map_err(Some)?;
-                return Ok(());
+                let protocol = request.select_protocol().map_err(Some)?;
+                if !options.protocols.contains(&protocol) {
+                    return Err(Some(format!(
+                        "The protocol '{}' is not supported.",
+                        protocol.name()
+                    )));
+                }
+                if protocol.transfer_format() == TransferFormat::Binary
+                    && io.transfer_format() == TransferFormat::Text
+                {
+                    return Err(Some(format!(
+                        "Cannot use the '{}' protocol on the current transport. The transport does not support 'Binary' transfer format.",
+                        protocol.name()
+                    )));
+                }
+                return Ok(protocol);
             }
             Ok(None) if input.len() > MAX_HANDSHAKE_SIZE => {
                 return Err(Some("Handshake was canceled.".to_owned()));
@@ -206,7 +226,7 @@ async fn read_handshake(
             Ok(None) => {}
             Err(err) => {
                 let prefix = "An unexpected error occurred during connection handshake.";
-                return Err(Some(if detailed {
+                return Err(Some(if options.detailed_errors {
                     format!("{prefix} InvalidDataException: {err}")
                 } else {
                     prefix.to_owned()
@@ -290,12 +310,15 @@ async fn finish_calls(mut running: FuturesUnordered<PendingCall>, queued: VecDeq
 
 struct Connection<'a, H: Hub> {
     shared: &'a HubShared<H>,
-    socket: WebSocket,
+    io: TransportIo,
+    protocol: Protocol,
     handle: &'a Arc<ConnectionHandle>,
     outbound: tokio::sync::mpsc::Receiver<Frame>,
     /// Bytes not handled yet: an unfinished message, or what follows a message that blocked.
     input: Vec<u8>,
     running: FuturesUnordered<PendingCall>,
+    /// How many of `running` count toward the parallel invocation limit.
+    limited_running: usize,
     /// Bound calls and streams waiting for their turn.
     queued: VecDeque<BoundCall>,
     /// Server-to-client streams being produced.
@@ -351,6 +374,9 @@ impl<H: Hub> Connection<'_, H> {
                     self.receive(&[])?;
                 }
                 Some(finished) = self.running.next(), if !self.running.is_empty() => {
+                    if finished.limited {
+                        self.limited_running -= 1;
+                    }
                     if let Some(frame) = self.completion(finished) {
                         let handle = self.handle;
                         guarded(handle, self.write_queued(Some(frame))).await?;
@@ -361,16 +387,13 @@ impl<H: Hub> Connection<'_, H> {
                     let handle = self.handle;
                     guarded(handle, self.write_batch(frame)).await?;
                 }
-                message = self.socket.recv(), if reading => {
+                incoming = self.io.recv(), if reading => {
                     self.handle.mark_read();
-                    let data = match message {
-                        Some(Ok(Message::Text(text))) => text.into(),
-                        Some(Ok(Message::Binary(bytes))) => bytes,
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                        Some(Ok(Message::Close(_))) | None => return Err(End::ClientClosed(None)),
-                        Some(Err(err)) => return Err(self.read_error(err)),
-                    };
-                    self.receive(&data)?;
+                    match incoming {
+                        Incoming::Data(data) => self.receive(&data)?,
+                        Incoming::Closed => return Err(End::ClientClosed(None)),
+                        Incoming::TooLarge => return Err(self.too_large()),
+                    }
                 }
                 Some((id, method, event)) = self.streams.next(), if !self.streams.is_empty() => {
                     let frame = self.stream_frame(&id, method, event);
@@ -381,13 +404,11 @@ impl<H: Hub> Connection<'_, H> {
         }
     }
 
-    fn read_error(&self, err: axum::Error) -> End {
-        let too_large = std::error::Error::source(&err)
-            .and_then(|source| source.downcast_ref::<tungstenite::Error>())
-            .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
-        match (too_large, self.shared.options.maximum_receive_message_size) {
-            (true, Some(max)) => End::Protocol(ProtocolError::MessageTooLarge { max }),
-            _ => End::ClientClosed(None),
+    /// A WebSocket message beyond the transport's limit.
+    fn too_large(&self) -> End {
+        match self.shared.options.maximum_receive_message_size {
+            Some(max) => End::Protocol(ProtocolError::MessageTooLarge { max }),
+            None => End::ClientClosed(None),
         }
     }
 
@@ -403,13 +424,13 @@ impl<H: Hub> Connection<'_, H> {
             buffered = std::mem::take(&mut self.input);
             &buffered[..]
         };
-        let (messages, rest, error) = split_json_messages(bytes, max);
-        let mut consumed = 0;
-        for message in messages {
-            consumed += message.len() + 1;
-            let parsed = parse_json_message(message).map_err(End::Protocol)?;
+        let (messages, rest, error) = self.protocol.split(bytes, max);
+        for raw in messages {
+            let parsed = self.protocol.parse(raw).map_err(End::Protocol)?;
             if let Some(message) = parsed {
                 if let Flow::Blocked = self.handle_message(message)? {
+                    // Keep what follows this message for later.
+                    let consumed = message_end(bytes, raw);
                     self.input.extend_from_slice(&bytes[consumed..]);
                     return Ok(());
                 }
@@ -499,10 +520,10 @@ impl<H: Hub> Connection<'_, H> {
                 self.start_queued();
             }
             Err(refusal) => match refusal.invocation_id {
-                Some(id) => self.handle.push(text_frame(JsonEncoder::completion_error(
-                    &id,
-                    &refusal.error,
-                ))),
+                Some(id) => {
+                    let bytes = self.protocol.completion_error(&id, &refusal.error);
+                    self.handle.push(Frame::encoded(self.protocol, bytes));
+                }
                 None => {
                     tracing::debug!(connection_id = %self.handle.id, error = %refusal.error, "refused a fire-and-forget invocation");
                 }
@@ -512,12 +533,12 @@ impl<H: Hub> Connection<'_, H> {
     }
 
     /// An item of an upload stream: into its buffer, or wait for room.
-    fn upload_item(&mut self, stream_id: &str, item: &serde_json::value::RawValue) -> Flow {
+    fn upload_item(&mut self, stream_id: &str, item: EncodedValue<'_>) -> Flow {
         let Some(sender) = self.uploads.get(stream_id) else {
             tracing::debug!(connection_id = %self.handle.id, stream_id, "item for an unknown stream ignored");
             return Flow::Continue;
         };
-        match sender.try_send(StreamInput::Item(item.to_owned())) {
+        match sender.try_send(StreamInput::Item(item.to_owned_value())) {
             Ok(()) => Flow::Continue,
             Err(mpsc::error::TrySendError::Full(input)) => {
                 let sender = sender.clone();
@@ -550,8 +571,8 @@ impl<H: Hub> Connection<'_, H> {
             return Flow::Continue;
         }
         let reply = match completion.body {
-            CompletionBody::Result(raw) => Ok(raw.to_owned()),
-            CompletionBody::Void => Ok(serde_json::value::to_raw_value(&()).expect("null")),
+            CompletionBody::Result(value) => Ok(value.to_owned_value()),
+            CompletionBody::Void => Ok(OwnedValue::null()),
             CompletionBody::Error(error) => Err(error.into_owned()),
         };
         if !self.handle.resolve_result(id, reply) {
@@ -582,16 +603,21 @@ impl<H: Hub> Connection<'_, H> {
             return;
         }
         let limit = self.shared.options.maximum_parallel_invocations_per_client;
-        while let Some(next) = self.queued.front() {
-            if matches!(next, BoundCall::Call(_)) && self.running.len() >= limit {
-                break;
-            }
-            match self.queued.pop_front() {
-                Some(BoundCall::Call(call)) => self.running.push(call),
-                Some(BoundCall::Stream(stream)) => self.streams.push(stream),
-                None => break,
+        // Streams and calls with upload streams start at once; plain calls in order, while a
+        // slot is free.
+        let mut waiting = VecDeque::new();
+        while let Some(next) = self.queued.pop_front() {
+            match next {
+                BoundCall::Stream(stream) => self.streams.push(stream),
+                BoundCall::Call(call) if !call.limited => self.running.push(call),
+                BoundCall::Call(call) if waiting.is_empty() && self.limited_running < limit => {
+                    self.limited_running += 1;
+                    self.running.push(call);
+                }
+                call => waiting.push_back(call),
             }
         }
+        self.queued = waiting;
     }
 
     /// The Completion of a finished call, if its client waits for one.
@@ -603,14 +629,15 @@ impl<H: Hub> Connection<'_, H> {
             }
             return None;
         };
+        let protocol = self.protocol;
         let bytes = match finished.outcome {
-            Ok(None) => JsonEncoder::completion_void(&id),
-            Ok(Some(value)) => match JsonEncoder::completion_result(&id, &value) {
+            Ok(None) => protocol.completion_void(&id),
+            Ok(Some(value)) => match protocol.completion_result(&id, &value) {
                 Ok(bytes) => bytes,
                 Err(err) => {
-                    let error = HubError::internal("JsonException", err.to_string());
+                    let error = HubError::internal("SerializationException", err);
                     let text = Finished::error_text(&error, finished.method, detailed);
-                    JsonEncoder::completion_error(&id, &text)
+                    protocol.completion_error(&id, &text)
                 }
             },
             Err(error) => {
@@ -618,10 +645,10 @@ impl<H: Hub> Connection<'_, H> {
                     tracing::warn!(method = finished.method, %error, "hub method failed");
                 }
                 let text = Finished::error_text(&error, finished.method, detailed);
-                JsonEncoder::completion_error(&id, &text)
+                protocol.completion_error(&id, &text)
             }
         };
-        Some(text_frame(bytes))
+        Some(Frame::encoded(protocol, bytes))
     }
 
     /// The StreamItem or Completion for a stream event.
@@ -633,58 +660,59 @@ impl<H: Hub> Connection<'_, H> {
             }
             failure.client_text(method, detailed)
         };
+        let protocol = self.protocol;
         let bytes = match event {
-            StreamEvent::Item(item) => match JsonEncoder::stream_item(id, &item) {
+            StreamEvent::Item(item) => match protocol.stream_item(id, &item) {
                 Ok(bytes) => bytes,
                 Err(err) => {
-                    // The item cannot be sent: end the stream with the error.
-                    self.cancel(id);
-                    let failure = StreamFailure::new(
-                        HubError::internal("JsonException", err.to_string()),
-                        true,
-                    );
-                    JsonEncoder::completion_error(id, &failure_text(failure))
+                    // The item cannot be sent: end the stream with this error Completion.
+                    for stream in self.streams.iter_mut() {
+                        if &*stream.invocation_id == id {
+                            stream.abandon();
+                        }
+                    }
+                    let failure =
+                        StreamFailure::new(HubError::internal("SerializationException", err), true);
+                    protocol.completion_error(id, &failure_text(failure))
                 }
             },
-            StreamEvent::End(Ok(())) => JsonEncoder::completion_void(id),
-            StreamEvent::End(Err(failure)) => {
-                JsonEncoder::completion_error(id, &failure_text(failure))
-            }
+            StreamEvent::End(Ok(())) => protocol.completion_void(id),
+            StreamEvent::End(Err(failure)) => protocol.completion_error(id, &failure_text(failure)),
         };
-        text_frame(bytes)
+        Frame::encoded(protocol, bytes)
     }
 
     /// Writes what is queued, then `last`, in one flush: messages a call sent before it finished
     /// reach the client before its Completion.
-    async fn write_queued(&mut self, last: Option<Frame>) -> Result<(), axum::Error> {
+    async fn write_queued(&mut self, last: Option<Frame>) -> Result<(), Gone> {
         while let Ok(frame) = self.outbound.try_recv() {
-            self.socket.feed(Message::Text(frame)).await?;
+            self.io.feed(frame).await?;
         }
         if let Some(frame) = last {
-            self.socket.feed(Message::Text(frame)).await?;
+            self.io.feed(frame).await?;
         }
-        self.socket.flush().await?;
+        self.io.flush().await?;
         self.handle.mark_written();
         Ok(())
     }
 
     /// Writes one frame.
-    async fn write_frame(&mut self, frame: Frame) -> Result<(), axum::Error> {
-        self.socket.send(Message::Text(frame)).await?;
+    async fn write_frame(&mut self, frame: Frame) -> Result<(), Gone> {
+        self.io.send(frame).await?;
         self.handle.mark_written();
         Ok(())
     }
 
     /// Writes `first` and whatever else is queued (up to a batch) with a single flush.
-    async fn write_batch(&mut self, first: Frame) -> Result<(), axum::Error> {
-        self.socket.feed(Message::Text(first)).await?;
+    async fn write_batch(&mut self, first: Frame) -> Result<(), Gone> {
+        self.io.feed(first).await?;
         for _ in 1..MAX_BATCH {
             match self.outbound.try_recv() {
-                Ok(frame) => self.socket.feed(Message::Text(frame)).await?,
+                Ok(frame) => self.io.feed(frame).await?,
                 Err(_) => break,
             }
         }
-        self.socket.flush().await?;
+        self.io.flush().await?;
         self.handle.mark_written();
         Ok(())
     }
@@ -694,7 +722,7 @@ impl<H: Hub> Connection<'_, H> {
 /// reading block once its TCP window is full, and such a client must still be disconnectable.
 async fn guarded(
     handle: &ConnectionHandle,
-    write: impl Future<Output = Result<(), axum::Error>>,
+    write: impl Future<Output = Result<(), Gone>>,
 ) -> Result<(), End> {
     tokio::select! {
         biased;
@@ -703,8 +731,13 @@ async fn guarded(
     }
 }
 
-fn text_frame(bytes: Vec<u8>) -> Frame {
-    String::from_utf8(bytes)
-        .expect("the JSON encoder writes UTF-8")
-        .into()
+/// Where `message` (a slice of `bytes`) ends, with its JSON record separator if any.
+fn message_end(bytes: &[u8], message: &[u8]) -> usize {
+    let start = message.as_ptr() as usize - bytes.as_ptr() as usize;
+    let end = start + message.len();
+    if bytes.get(end) == Some(&crate::protocol::RECORD_SEPARATOR) {
+        end + 1
+    } else {
+        end
+    }
 }

@@ -138,6 +138,9 @@ fn eq_ignore_case(a: &str, b: &str) -> bool {
 pub(crate) struct PendingCall {
     pub(crate) invocation_id: Option<Box<str>>,
     pub(crate) method: &'static str,
+    /// Whether it counts toward `maximum_parallel_invocations_per_client`: calls with upload
+    /// streams do not, as in ASP.NET Core (they wait on the client, which must not wait on them).
+    pub(crate) limited: bool,
     future: BoxFuture<MethodOutcome>,
 }
 
@@ -191,28 +194,21 @@ pub(crate) fn bind<H: Hub>(
         )));
     };
     let name = info.name;
-    if streaming && !info.streaming {
-        return Err(refuse(format!(
-            "The client attempted to invoke the non-streaming '{name}' method with a streaming invocation."
-        )));
-    }
-    if !streaming && info.streaming {
-        return Err(refuse(format!(
-            "The client attempted to invoke the streaming '{name}' method with a non-streaming invocation."
-        )));
-    }
-    if let Some(id) = invocation.invocation_id.as_deref() {
-        if (cx.id_in_use)(id) {
-            return Err(refuse(format!("Invocation ID '{id}' is already in use.")));
+    // ASP.NET Core's order: arguments are bound while parsing (count and types), then the
+    // dispatcher checks the invocation kind, the id and the streams.
+    let streams_match = invocation.stream_ids.len() == info.streams;
+    let mut uploads = if streams_match {
+        (cx.open_uploads)(&invocation.stream_ids)
+    } else {
+        StreamArgs::new(Default::default(), 1)
+    };
+    let close_uploads = cx.close_uploads;
+    let mut refuse_open = |refusal: Refusal| {
+        if streams_match {
+            close_uploads(&invocation.stream_ids);
         }
-    }
-    if invocation.stream_ids.len() != info.streams {
-        return Err(refuse(format!(
-            "An unexpected error occurred invoking '{name}' on the server. HubException: Client sent {} stream(s), Hub method expects {}.",
-            invocation.stream_ids.len(),
-            info.streams
-        )));
-    }
+        Err(refusal)
+    };
     let provided = invocation.arguments.len();
     let count_mismatch = || {
         format!(
@@ -220,33 +216,60 @@ pub(crate) fn bind<H: Hub>(
             info.params
         )
     };
-    let mut uploads = (cx.open_uploads)(&invocation.stream_ids);
-    let bound = cx
+    let bound = match cx
         .hub
-        .__bind(index, cx.ctx.clone(), &invocation.arguments, &mut uploads);
-    let refusal = match bound {
-        // Arguments are bound in order, as ASP.NET does: a wrong type before the end of what
-        // was sent is a binding error, running out of arguments is a count error.
-        Err(err) if err.index >= provided => binding_failure(name, &count_mismatch()),
-        Err(_) => binding_failure(
-            name,
-            "Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.",
-        ),
-        Ok(_) if provided != info.params => binding_failure(name, &count_mismatch()),
-        Ok(Bound::Call(future)) => {
-            return Ok(BoundCall::Call(PendingCall {
-                invocation_id: invocation.invocation_id.as_deref().map(Box::from),
-                method: name,
-                future,
-            }));
+        .__bind(index, cx.ctx.clone(), &invocation.arguments, &mut uploads)
+    {
+        // Arguments are bound in order: a wrong type before the end of what was sent is a
+        // binding error, running out of arguments is a count error.
+        Err(err) if err.index >= provided => {
+            return refuse_open(binding_failure(name, &count_mismatch()));
         }
-        Ok(Bound::Stream(start)) => {
-            let id = invocation.invocation_id.as_deref().unwrap_or_default();
-            return Ok(BoundCall::Stream(ServerStream::new(id.into(), name, start)));
+        Err(_) => {
+            return refuse_open(binding_failure(
+                name,
+                "Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.",
+            ));
         }
+        Ok(_) if provided != info.params => {
+            return refuse_open(binding_failure(name, &count_mismatch()));
+        }
+        Ok(bound) => bound,
     };
-    (cx.close_uploads)(&invocation.stream_ids);
-    Err(refusal)
+    if streaming && !info.streaming {
+        return refuse_open(refuse(format!(
+            "The client attempted to invoke the non-streaming '{name}' method with a streaming invocation."
+        )));
+    }
+    if !streaming && info.streaming {
+        return refuse_open(refuse(format!(
+            "The client attempted to invoke the streaming '{name}' method with a non-streaming invocation."
+        )));
+    }
+    if let Some(id) = invocation.invocation_id.as_deref() {
+        if (cx.id_in_use)(id) {
+            return refuse_open(refuse(format!("Invocation ID '{id}' is already in use.")));
+        }
+    }
+    if !streams_match {
+        return Err(refuse(format!(
+            "An unexpected error occurred invoking '{name}' on the server. HubException: Client sent {} stream(s), Hub method expects {}.",
+            invocation.stream_ids.len(),
+            info.streams
+        )));
+    }
+    match bound {
+        Bound::Call(future) => Ok(BoundCall::Call(PendingCall {
+            invocation_id: invocation.invocation_id.as_deref().map(Box::from),
+            method: name,
+            limited: info.streams == 0,
+            future,
+        })),
+        Bound::Stream(start) => {
+            let id = invocation.invocation_id.as_deref().unwrap_or_default();
+            Ok(BoundCall::Stream(ServerStream::new(id.into(), name, start)))
+        }
+    }
 }
 
 impl PendingCall {
@@ -320,6 +343,11 @@ impl ServerStream {
         }
     }
 
+    /// Ends the stream now without a further event: its Completion was already sent.
+    pub(crate) fn abandon(&mut self) {
+        self.state = StreamState::Done;
+    }
+
     /// Stops the producer now (dropping it); the stream then ends with a void Completion.
     pub(crate) fn cancel(&mut self) {
         if !matches!(self.state, StreamState::Done) {
@@ -388,6 +416,7 @@ impl futures_util::Stream for ServerStream {
 pub(crate) struct Finished {
     pub(crate) invocation_id: Option<Box<str>>,
     pub(crate) method: &'static str,
+    pub(crate) limited: bool,
     pub(crate) outcome: MethodOutcome,
 }
 
@@ -412,6 +441,7 @@ impl Future for PendingCall {
         Poll::Ready(Finished {
             invocation_id: this.invocation_id.take(),
             method: this.method,
+            limited: this.limited,
             outcome,
         })
     }

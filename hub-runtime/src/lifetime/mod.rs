@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 use tokio::sync::Notify;
 
-use crate::connection::{CloseReason, ConnectionHandle, Frame};
+use crate::connection::{CloseReason, ConnectionHandle, EncodedMessage, Frame};
 use crate::options::HubOptions;
-use crate::protocol::JsonEncoder;
+use crate::protocol::Protocol;
 
 /// Whom a message is for.
 #[derive(Clone, Debug)]
@@ -46,6 +46,8 @@ pub(crate) struct Lifetime {
     client_result_timeout_ms: AtomicU64,
     /// Ids of the invocations the server sends for client results.
     next_invocation_id: AtomicU64,
+    /// Connections per protocol: a broadcast encodes only for protocols someone speaks.
+    protocol_counts: [AtomicUsize; 2],
 }
 
 impl Default for Lifetime {
@@ -62,6 +64,7 @@ impl Default for Lifetime {
             shutdown_timeout_ms: AtomicU64::new(5_000),
             client_result_timeout_ms: AtomicU64::new(30_000),
             next_invocation_id: AtomicU64::new(1),
+            protocol_counts: [AtomicUsize::new(0), AtomicUsize::new(0)],
         }
     }
 }
@@ -78,6 +81,8 @@ impl Lifetime {
 
     /// Adds a connection that completed its handshake.
     pub(crate) fn add(&self, handle: &Arc<ConnectionHandle>) {
+        self.protocol_count(handle.protocol)
+            .fetch_add(1, Ordering::AcqRel);
         self.connections
             .insert(handle.id.shared().clone(), handle.clone());
         if let Some(user) = &handle.user {
@@ -94,7 +99,10 @@ impl Lifetime {
 
     /// Removes a connection from everything: the connection list, its groups and its user.
     pub(crate) fn remove(&self, handle: &ConnectionHandle) {
-        self.connections.remove(handle.id.as_str());
+        if self.connections.remove(handle.id.as_str()).is_some() {
+            self.protocol_count(handle.protocol)
+                .fetch_sub(1, Ordering::AcqRel);
+        }
         handle.fail_results();
         let names = {
             let mut membership = handle.groups.lock().unwrap_or_else(|e| e.into_inner());
@@ -110,6 +118,30 @@ impl Lifetime {
                 ids.is_empty()
             });
         }
+    }
+
+    fn protocol_count(&self, protocol: Protocol) -> &AtomicUsize {
+        match protocol {
+            Protocol::Json => &self.protocol_counts[0],
+            #[cfg(feature = "messagepack")]
+            Protocol::MessagePack => &self.protocol_counts[1],
+        }
+    }
+
+    /// The protocols a message for `target` must be encoded in.
+    pub(crate) fn protocols_for(&self, target: &Target) -> Vec<Protocol> {
+        if let Target::Connection(id) = target {
+            return self
+                .connections
+                .get(&**id)
+                .map(|handle| vec![handle.protocol])
+                .unwrap_or_default();
+        }
+        Protocol::ALL
+            .iter()
+            .copied()
+            .filter(|&protocol| self.protocol_count(protocol).load(Ordering::Acquire) > 0)
+            .collect()
     }
 
     pub(crate) fn connection(&self, id: &str) -> Option<Arc<ConnectionHandle>> {
@@ -157,24 +189,29 @@ impl Lifetime {
         });
     }
 
-    /// Queues `frame` for every connection `target` names. Never waits.
-    pub(crate) fn deliver(&self, target: &Target, frame: &Frame) {
+    /// Queues `message` for every connection `target` names, each in its protocol. Never waits.
+    pub(crate) fn deliver(&self, target: &Target, message: &EncodedMessage) {
+        let push = |handle: &ConnectionHandle| {
+            if let Some(frame) = message.get(handle.protocol) {
+                handle.push(frame.clone());
+            }
+        };
         let to = |id: &str| {
             if let Some(handle) = self.connections.get(id) {
-                handle.push(frame.clone());
+                push(&handle);
             }
         };
         let excluded = |id: &str, except: &[Box<str>]| except.iter().any(|e| **e == *id);
         match target {
             Target::All => {
                 for entry in &self.connections {
-                    entry.push(frame.clone());
+                    push(&entry);
                 }
             }
             Target::AllExcept(except) => {
                 for entry in &self.connections {
                     if !excluded(entry.key(), except) {
-                        entry.push(frame.clone());
+                        push(&entry);
                     }
                 }
             }
@@ -311,7 +348,10 @@ impl Drop for LiveTask {
 }
 
 async fn heartbeat(lifetime: Weak<Lifetime>, tick: Duration, keep_alive_ms: u64, timeout_ms: u64) {
-    let ping = Frame::from_static(JsonEncoder::PING);
+    let mut pings = EncodedMessage::default();
+    for &protocol in Protocol::ALL {
+        pings.set(protocol, Frame::encoded(protocol, protocol.ping()));
+    }
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -321,7 +361,9 @@ async fn heartbeat(lifetime: Weak<Lifetime>, tick: Duration, keep_alive_ms: u64,
         };
         let now = lifetime.now_ms();
         for entry in &lifetime.connections {
-            entry.heartbeat(now, keep_alive_ms, timeout_ms, &ping);
+            if let Some(ping) = pings.get(entry.protocol) {
+                entry.heartbeat(now, keep_alive_ms, timeout_ms, ping);
+            }
         }
     }
 }

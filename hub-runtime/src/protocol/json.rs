@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use super::message::{
     Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,
 };
+use super::value::EncodedValue;
 use super::{ProtocolError, RECORD_SEPARATOR};
 
 /// Splits `input` at record separators: the complete messages (without separator) and the bytes
@@ -81,9 +82,12 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
             let invocation = Invocation {
                 invocation_id: raw.invocation_id,
                 target: raw.target.ok_or(ProtocolError::MissingProperty("target"))?,
-                arguments: Arguments::from_json(
+                arguments: Arguments::new(
                     raw.arguments
-                        .ok_or(ProtocolError::MissingProperty("arguments"))?,
+                        .ok_or(ProtocolError::MissingProperty("arguments"))?
+                        .into_iter()
+                        .map(EncodedValue::Json)
+                        .collect(),
                 ),
                 stream_ids: raw.stream_ids.unwrap_or_default(),
             };
@@ -100,7 +104,7 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
             invocation_id: raw
                 .invocation_id
                 .ok_or(ProtocolError::MissingProperty("invocationId"))?,
-            item: raw.item.ok_or(ProtocolError::MissingProperty("item"))?,
+            item: EncodedValue::Json(raw.item.ok_or(ProtocolError::MissingProperty("item"))?),
         }),
         3 => {
             let invocation_id = raw
@@ -108,7 +112,7 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
                 .ok_or(ProtocolError::MissingProperty("invocationId"))?;
             let body = match (raw.result, raw.error) {
                 (Some(_), Some(_)) => return Err(ProtocolError::ResultAndError),
-                (Some(result), None) => CompletionBody::Result(result),
+                (Some(result), None) => CompletionBody::Result(EncodedValue::Json(result)),
                 (None, Some(error)) => CompletionBody::Error(error),
                 (None, None) => CompletionBody::Void,
             };
@@ -317,7 +321,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let HubMessage::Completion(Completion {
-            body: CompletionBody::Result(raw),
+            body: CompletionBody::Result(EncodedValue::Json(raw)),
             ..
         }) = null
         else {
@@ -345,7 +349,7 @@ mod tests {
         ));
         assert!(matches!(
             parse(r#"{"type":2,"invocationId":"3","item":null}"#).unwrap().unwrap(),
-            HubMessage::StreamItem(StreamItem { item, .. }) if item.get() == "null"
+            HubMessage::StreamItem(StreamItem { item: EncodedValue::Json(item), .. }) if item.get() == "null"
         ));
         let HubMessage::Close(close) = parse(r#"{"type":7,"error":"bye","allowReconnect":true}"#)
             .unwrap()

@@ -3,7 +3,8 @@
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
+
+use super::value::EncodedValue;
 
 /// One hub protocol message, borrowing from the bytes it was read from where it can.
 #[derive(Debug)]
@@ -57,7 +58,7 @@ pub struct StreamItem<'a> {
     /// The stream this item belongs to.
     pub invocation_id: Cow<'a, str>,
     /// The item, still encoded.
-    pub item: &'a RawValue,
+    pub item: EncodedValue<'a>,
 }
 
 /// A Completion.
@@ -74,8 +75,8 @@ pub struct Completion<'a> {
 pub enum CompletionBody<'a> {
     /// Neither result nor error: a void method returned or a stream ended.
     Void,
-    /// A result, still encoded (may be JSON `null`).
-    Result(&'a RawValue),
+    /// A result, still encoded (may be `null`).
+    Result(EncodedValue<'a>),
     /// An error text.
     Error(Cow<'a, str>),
 }
@@ -93,7 +94,7 @@ pub struct Close {
 /// type when the call is bound.
 #[derive(Debug)]
 pub struct Arguments<'a> {
-    json: Vec<&'a RawValue>,
+    values: Vec<EncodedValue<'a>>,
 }
 
 /// An argument that could not be decoded into the parameter's type.
@@ -106,29 +107,28 @@ pub struct ArgumentError {
 }
 
 impl<'a> Arguments<'a> {
-    pub(crate) fn from_json(json: Vec<&'a RawValue>) -> Self {
-        Arguments { json }
+    pub(crate) fn new(values: Vec<EncodedValue<'a>>) -> Self {
+        Arguments { values }
     }
 
     /// How many arguments the client sent.
     pub fn len(&self) -> usize {
-        self.json.len()
+        self.values.len()
     }
 
     /// Whether the client sent no argument.
     pub fn is_empty(&self) -> bool {
-        self.json.is_empty()
+        self.values.is_empty()
     }
 
     /// Decodes argument `index` into `T`.
     pub fn decode<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgumentError> {
-        let raw = self.json.get(index).ok_or_else(|| ArgumentError {
+        let value = self.values.get(index).ok_or_else(|| ArgumentError {
             index,
             detail: "missing argument".to_owned(),
         })?;
-        serde_json::from_str(raw.get()).map_err(|err| ArgumentError {
-            index,
-            detail: err.to_string(),
-        })
+        value
+            .decode()
+            .map_err(|detail| ArgumentError { index, detail })
     }
 }

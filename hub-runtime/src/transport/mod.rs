@@ -2,11 +2,17 @@
 //!
 //! Transports know nothing of hubs: they hand a connected socket to the connection layer.
 
+mod cors;
+mod http;
+mod io;
 mod negotiate;
 mod websocket;
 
+pub(crate) use cors::cors;
+pub(crate) use http::{HttpEndpoint, PollActivity, delete, forget_later, send};
+pub(crate) use io::{Gone, Incoming, TransportIo};
 pub(crate) use negotiate::negotiate;
-pub(crate) use websocket::{connect, delete, send};
+pub(crate) use websocket::connect;
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

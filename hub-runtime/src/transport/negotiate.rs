@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::connection::{ConnectionId, random_token};
 use crate::dispatch::Hub;
+use crate::options::Transports;
 use crate::router::{HubShared, TokenState};
 
 #[derive(Serialize)]
@@ -20,7 +21,7 @@ struct NegotiateResponse {
     connection_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     connection_token: Option<String>,
-    available_transports: [AvailableTransport; 1],
+    available_transports: Vec<AvailableTransport>,
 }
 
 #[derive(Serialize)]
@@ -74,10 +75,31 @@ pub(crate) async fn negotiate<H: Hub>(
         negotiate_version: version,
         connection_id: id.to_string(),
         connection_token: (version > 0).then_some(token),
-        available_transports: [AvailableTransport {
-            transport: "WebSockets",
-            transfer_formats: &["Text", "Binary"],
-        }],
+        available_transports: available_transports(&shared.options.transports),
     })
     .into_response()
+}
+
+/// The enabled transports, in the order the clients try them.
+fn available_transports(transports: &Transports) -> Vec<AvailableTransport> {
+    let mut available = Vec::with_capacity(3);
+    if transports.web_sockets {
+        available.push(AvailableTransport {
+            transport: "WebSockets",
+            transfer_formats: &["Text", "Binary"],
+        });
+    }
+    if transports.server_sent_events {
+        available.push(AvailableTransport {
+            transport: "ServerSentEvents",
+            transfer_formats: &["Text"],
+        });
+    }
+    if transports.long_polling {
+        available.push(AvailableTransport {
+            transport: "LongPolling",
+            transfer_formats: &["Text", "Binary"],
+        });
+    }
+    available
 }

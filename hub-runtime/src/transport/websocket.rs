@@ -8,8 +8,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
+use super::TransportIo;
 use super::plain;
-use crate::connection::{ConnectionId, Transport, run_connection};
+use crate::connection::{ConnectionId, run_connection};
 use crate::context::RequestInfo;
 use crate::dispatch::Hub;
 use crate::router::{HubShared, TokenState};
@@ -30,30 +31,15 @@ pub(crate) async fn connect<H: Hub>(
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(_) => {
-            // Not a WebSocket: the other transports are not enabled on this hub.
-            return match query.get("id") {
-                None => plain(StatusCode::BAD_REQUEST, "Connection ID required"),
-                Some(token) if !shared.tokens.contains_key(token.as_str()) => {
-                    plain(StatusCode::NOT_FOUND, "No Connection with that ID")
-                }
-                Some(_)
-                    if headers
-                        .get("accept")
-                        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) =>
-                {
-                    plain(
-                        StatusCode::NOT_FOUND,
-                        "ServerSentEvents transport not supported by this end point type",
-                    )
-                }
-                Some(_) => plain(
-                    StatusCode::NOT_FOUND,
-                    "LongPolling transport not supported by this end point type",
-                ),
-            };
+        Ok(upgrade) if shared.options.transports.web_sockets => upgrade,
+        Ok(_) => {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "WebSockets transport not supported by this end point type",
+            );
         }
+        // Not a WebSocket: Server-Sent Events or long polling.
+        Err(_) => return super::http::get(shared, query, uri, headers).await,
     };
     let (id, token) = match query.get("id") {
         None => (ConnectionId::random(), None),
@@ -63,9 +49,15 @@ pub(crate) async fn connect<H: Hub>(
             };
             let id = match &*state {
                 TokenState::Pending(id) => id.clone(),
-                TokenState::Connected => return StatusCode::CONFLICT.into_response(),
+                TokenState::Connected(None) => return StatusCode::CONFLICT.into_response(),
+                TokenState::Connected(Some(_)) => {
+                    return plain(
+                        StatusCode::BAD_REQUEST,
+                        "Cannot change transports mid-connection",
+                    );
+                }
             };
-            *state = TokenState::Connected;
+            *state = TokenState::Connected(None);
             (id, Some(Box::<str>::from(token.as_str())))
         }
     };
@@ -85,45 +77,11 @@ pub(crate) async fn connect<H: Hub>(
         .on_upgrade(move |socket| {
             run_connection(
                 shared,
-                Transport::WebSocket(socket),
+                TransportIo::WebSocket(socket),
                 id,
                 token,
                 request,
                 live,
             )
         })
-}
-
-/// `POST {hub}?id=`: the sending half of the SSE and long-polling transports.
-pub(crate) async fn send<H: Hub>(
-    State(shared): State<Arc<HubShared<H>>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    match query.get("id") {
-        None => plain(StatusCode::BAD_REQUEST, "Connection ID required"),
-        Some(token) if !shared.tokens.contains_key(token.as_str()) => {
-            plain(StatusCode::NOT_FOUND, "No Connection with that ID")
-        }
-        Some(_) => plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "POST requests are not allowed for WebSocket connections.",
-        ),
-    }
-}
-
-/// `DELETE {hub}?id=`: ends a long-polling connection; not one on a WebSocket.
-pub(crate) async fn delete<H: Hub>(
-    State(shared): State<Arc<HubShared<H>>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    match query.get("id") {
-        None => plain(StatusCode::BAD_REQUEST, "Connection ID required"),
-        Some(token) if !shared.tokens.contains_key(token.as_str()) => {
-            plain(StatusCode::NOT_FOUND, "No Connection with that ID")
-        }
-        Some(_) => plain(
-            StatusCode::BAD_REQUEST,
-            "Cannot terminate this connection using the DELETE endpoint.",
-        ),
-    }
 }

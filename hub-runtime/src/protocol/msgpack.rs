@@ -1,0 +1,487 @@
+//! The MessagePack hub protocol: each message is a MessagePack array, prefixed by its length as
+//! a little-endian base-128 varint.
+//!
+//! Values are written with rmp-serde the way the official clients read them: structs as maps
+//! with their field names, unit enum variants as strings, human-readable forms (a UUID as its
+//! string). Arguments are not decoded while parsing: each is kept as the slice of bytes it spans,
+//! found by skipping over it, and decoded into the parameter type when the call is bound.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::ProtocolError;
+use super::message::{
+    Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,
+};
+use super::value::EncodedValue;
+
+/// Nesting deeper than this is refused (a stack-safe bound for hostile input).
+const MAX_DEPTH: usize = 64;
+
+/// Splits `input` into length-prefixed messages: the complete ones and the unfinished rest.
+pub fn split_messagepack_messages(
+    input: &[u8],
+    max_message_size: Option<usize>,
+) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
+    let mut messages = Vec::new();
+    let mut rest = input;
+    loop {
+        let (length, header) = match read_varint(rest) {
+            Ok(Some(found)) => found,
+            Ok(None) => return (messages, rest, None),
+            Err(err) => return (messages, rest, Some(err)),
+        };
+        if let Some(max) = max_message_size.filter(|&max| length > max) {
+            return (messages, rest, Some(ProtocolError::MessageTooLarge { max }));
+        }
+        let Some(end) = header.checked_add(length).filter(|&end| end <= rest.len()) else {
+            return (messages, rest, None);
+        };
+        messages.push(&rest[header..end]);
+        rest = &rest[end..];
+    }
+}
+
+/// The length prefix: `Ok(None)` while incomplete, else the length and the prefix's size.
+fn read_varint(input: &[u8]) -> Result<Option<(usize, usize)>, ProtocolError> {
+    let mut length: usize = 0;
+    for (i, &byte) in input.iter().enumerate().take(5) {
+        length |= ((byte & 0x7f) as usize) << (7 * i);
+        if byte & 0x80 == 0 {
+            if i == 4 && byte > 0x07 {
+                return Err(invalid("Messages over 2GB in size are not supported."));
+            }
+            return Ok(Some((length, i + 1)));
+        }
+    }
+    if input.len() >= 5 {
+        return Err(invalid("Messages over 2GB in size are not supported."));
+    }
+    Ok(None)
+}
+
+/// Writes `body` with its varint length prefix.
+fn framed(body: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 5);
+    let mut length = body.len();
+    loop {
+        let byte = (length & 0x7f) as u8;
+        length >>= 7;
+        if length == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(&body);
+    out
+}
+
+fn invalid(detail: impl Into<String>) -> ProtocolError {
+    ProtocolError::InvalidMessagePack(detail.into())
+}
+
+/// A cursor over one message.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Result<u8, ProtocolError> {
+        let byte = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| invalid("Unexpected end of message."))?;
+        self.pos += 1;
+        Ok(byte)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ProtocolError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.buf.len())
+            .ok_or_else(|| invalid("Unexpected end of message."))?;
+        let slice = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn uint(&mut self, n: usize) -> Result<u64, ProtocolError> {
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    fn array_len(&mut self) -> Result<usize, ProtocolError> {
+        match self.byte()? {
+            b @ 0x90..=0x9f => Ok((b & 0x0f) as usize),
+            0xdc => Ok(self.uint(2)? as usize),
+            0xdd => Ok(self.uint(4)? as usize),
+            _ => Err(invalid("Expected an array.")),
+        }
+    }
+
+    fn map_len(&mut self) -> Result<usize, ProtocolError> {
+        match self.byte()? {
+            b @ 0x80..=0x8f => Ok((b & 0x0f) as usize),
+            0xde => Ok(self.uint(2)? as usize),
+            0xdf => Ok(self.uint(4)? as usize),
+            _ => Err(invalid("Expected a map.")),
+        }
+    }
+
+    fn int(&mut self) -> Result<i64, ProtocolError> {
+        let value = match self.byte()? {
+            b @ 0x00..=0x7f => i64::from(b),
+            b @ 0xe0..=0xff => i64::from(b as i8),
+            0xcc => self.uint(1)? as i64,
+            0xcd => self.uint(2)? as i64,
+            0xce => self.uint(4)? as i64,
+            0xcf => i64::try_from(self.uint(8)?).map_err(|_| invalid("Integer out of range."))?,
+            0xd0 => i64::from(self.uint(1)? as u8 as i8),
+            0xd1 => i64::from(self.uint(2)? as u16 as i16),
+            0xd2 => i64::from(self.uint(4)? as u32 as i32),
+            0xd3 => self.uint(8)? as i64,
+            _ => return Err(invalid("Expected an integer.")),
+        };
+        Ok(value)
+    }
+
+    fn str(&mut self) -> Result<&'a str, ProtocolError> {
+        let len = match self.byte()? {
+            b @ 0xa0..=0xbf => (b & 0x1f) as usize,
+            0xd9 => self.uint(1)? as usize,
+            0xda => self.uint(2)? as usize,
+            0xdb => self.uint(4)? as usize,
+            _ => return Err(invalid("Expected a string.")),
+        };
+        std::str::from_utf8(self.take(len)?).map_err(|_| invalid("Invalid UTF-8 in a string."))
+    }
+
+    fn nil_or_str(&mut self) -> Result<Option<&'a str>, ProtocolError> {
+        if self.peek() == Some(0xc0) {
+            self.pos += 1;
+            return Ok(None);
+        }
+        self.str().map(Some)
+    }
+
+    fn bool(&mut self) -> Result<bool, ProtocolError> {
+        match self.byte()? {
+            0xc2 => Ok(false),
+            0xc3 => Ok(true),
+            _ => Err(invalid("Expected a boolean.")),
+        }
+    }
+
+    /// Headers: a map of strings, which the server does not use.
+    fn headers(&mut self) -> Result<(), ProtocolError> {
+        let len = self.map_len()?;
+        for _ in 0..len {
+            self.str()?;
+            self.str()?;
+        }
+        Ok(())
+    }
+
+    /// The bytes of the next value, whatever it is.
+    fn value(&mut self) -> Result<&'a [u8], ProtocolError> {
+        let start = self.pos;
+        self.skip(0)?;
+        Ok(&self.buf[start..self.pos])
+    }
+
+    fn skip(&mut self, depth: usize) -> Result<(), ProtocolError> {
+        if depth > MAX_DEPTH {
+            return Err(invalid("Values are nested too deeply."));
+        }
+        let (items, bytes) = match self.byte()? {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
+            b @ 0x80..=0x8f => (2 * (b & 0x0f) as usize, 0),
+            b @ 0x90..=0x9f => ((b & 0x0f) as usize, 0),
+            b @ 0xa0..=0xbf => (0, (b & 0x1f) as usize),
+            0xc4 | 0xd9 => (0, self.uint(1)? as usize),
+            0xc5 | 0xda => (0, self.uint(2)? as usize),
+            0xc6 | 0xdb => (0, self.uint(4)? as usize),
+            0xc7 => (0, self.uint(1)? as usize + 1),
+            0xc8 => (0, self.uint(2)? as usize + 1),
+            0xc9 => (0, self.uint(4)? as usize + 1),
+            0xca => (0, 4),
+            0xcb => (0, 8),
+            0xcc | 0xd0 => (0, 1),
+            0xcd | 0xd1 => (0, 2),
+            0xce | 0xd2 => (0, 4),
+            0xcf | 0xd3 => (0, 8),
+            0xd4 => (0, 2),
+            0xd5 => (0, 3),
+            0xd6 => (0, 5),
+            0xd7 => (0, 9),
+            0xd8 => (0, 17),
+            0xdc => (self.uint(2)? as usize, 0),
+            0xdd => (self.uint(4)? as usize, 0),
+            0xde => (2 * self.uint(2)? as usize, 0),
+            0xdf => (2 * self.uint(4)? as usize, 0),
+            0xc1 => return Err(invalid("Invalid MessagePack marker 0xc1.")),
+        };
+        self.take(bytes)?;
+        // Every value takes at least one byte: a count beyond what is left is a lie.
+        if items > self.buf.len() - self.pos {
+            return Err(invalid("Unexpected end of message."));
+        }
+        for _ in 0..items {
+            self.skip(depth + 1)?;
+        }
+        Ok(())
+    }
+
+    fn id(&mut self) -> Result<Cow<'a, str>, ProtocolError> {
+        self.str().map(Cow::Borrowed)
+    }
+}
+
+/// Parses one MessagePack hub message (without its length prefix). `Ok(None)` for a message
+/// type this server does not know.
+pub fn parse_messagepack_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let len = r.array_len()?;
+    if len == 0 {
+        return Err(invalid("Unexpected empty message array."));
+    }
+    let kind = r.int()?;
+    let need = |min: usize| {
+        if len < min {
+            Err(invalid(format!(
+                "Invalid message: expected at least {min} elements, got {len}."
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    let message = match kind {
+        1 | 4 => {
+            need(5)?;
+            r.headers()?;
+            let invocation_id = r.nil_or_str()?.map(Cow::Borrowed);
+            let target = Cow::Borrowed(r.str()?);
+            let count = r.array_len()?;
+            if count > bytes.len() {
+                return Err(invalid("Unexpected end of message."));
+            }
+            let mut arguments = Vec::with_capacity(count);
+            for _ in 0..count {
+                arguments.push(EncodedValue::MessagePack(r.value()?));
+            }
+            let mut stream_ids = Vec::new();
+            if len >= 6 && r.peek() != Some(0xc0) {
+                {
+                    let count = r.array_len()?;
+                    for _ in 0..count.min(bytes.len()) {
+                        stream_ids.push(r.id()?);
+                    }
+                }
+            }
+            let invocation = Invocation {
+                invocation_id,
+                target,
+                arguments: Arguments::new(arguments),
+                stream_ids,
+            };
+            if kind == 1 {
+                HubMessage::Invocation(invocation)
+            } else {
+                if invocation.invocation_id.is_none() {
+                    return Err(ProtocolError::MissingProperty("invocationId"));
+                }
+                HubMessage::StreamInvocation(invocation)
+            }
+        }
+        2 => {
+            need(4)?;
+            r.headers()?;
+            let invocation_id = r.id()?;
+            let item = EncodedValue::MessagePack(r.value()?);
+            HubMessage::StreamItem(StreamItem {
+                invocation_id,
+                item,
+            })
+        }
+        3 => {
+            need(4)?;
+            r.headers()?;
+            let invocation_id = r.id()?;
+            let body = match r.int()? {
+                1 => {
+                    need(5)?;
+                    CompletionBody::Error(Cow::Borrowed(r.str()?))
+                }
+                2 => CompletionBody::Void,
+                3 => {
+                    need(5)?;
+                    CompletionBody::Result(EncodedValue::MessagePack(r.value()?))
+                }
+                other => return Err(invalid(format!("Invalid invocation result kind: {other}."))),
+            };
+            HubMessage::Completion(Completion {
+                invocation_id,
+                body,
+            })
+        }
+        5 => {
+            need(3)?;
+            r.headers()?;
+            HubMessage::CancelInvocation {
+                invocation_id: r.id()?,
+            }
+        }
+        6 => HubMessage::Ping,
+        7 => {
+            need(2)?;
+            let error = r.nil_or_str()?.map(str::to_owned);
+            let allow_reconnect = if len >= 3 { r.bool()? } else { false };
+            HubMessage::Close(Close {
+                error,
+                allow_reconnect,
+            })
+        }
+        8 | 9 => {
+            need(2)?;
+            let sequence_id =
+                u64::try_from(r.int()?).map_err(|_| invalid("Invalid sequence id."))?;
+            if kind == 8 {
+                HubMessage::Ack { sequence_id }
+            } else {
+                HubMessage::Sequence { sequence_id }
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(message))
+}
+
+/// Decodes a MessagePack value into `T`.
+pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut de = rmp_serde::Deserializer::new(bytes).with_human_readable();
+    T::deserialize(&mut de).map_err(|e| e.to_string())
+}
+
+fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), String> {
+    let mut ser = rmp_serde::Serializer::new(out)
+        .with_struct_map()
+        .with_human_readable();
+    value.serialize(&mut ser).map_err(|e| e.to_string())
+}
+
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    rmp::encode::write_str(out, text).expect("writing to a Vec cannot fail");
+}
+
+fn write_head(out: &mut Vec<u8>, len: u32, kind: u8) {
+    rmp::encode::write_array_len(out, len).expect("writing to a Vec cannot fail");
+    rmp::encode::write_uint(out, u64::from(kind)).expect("writing to a Vec cannot fail");
+}
+
+fn write_empty_headers(out: &mut Vec<u8>) {
+    rmp::encode::write_map_len(out, 0).expect("writing to a Vec cannot fail");
+}
+
+/// Writes MessagePack hub messages, each with its length prefix.
+#[derive(Debug, Default)]
+pub struct MessagePackEncoder;
+
+impl MessagePackEncoder {
+    /// An Invocation from the server; `invocation_id` only for a client result.
+    pub fn invocation<A: Serialize + ?Sized>(
+        invocation_id: Option<&str>,
+        target: &str,
+        arguments: &A,
+    ) -> Result<Vec<u8>, String> {
+        let mut out = Vec::with_capacity(64);
+        write_head(&mut out, 6, 1);
+        write_empty_headers(&mut out);
+        match invocation_id {
+            Some(id) => write_str(&mut out, id),
+            None => rmp::encode::write_nil(&mut out).expect("writing to a Vec cannot fail"),
+        }
+        write_str(&mut out, target);
+        write_value(&mut out, arguments)?;
+        rmp::encode::write_array_len(&mut out, 0).expect("writing to a Vec cannot fail");
+        Ok(framed(out))
+    }
+
+    /// A StreamItem.
+    pub fn stream_item<T: Serialize + ?Sized>(
+        invocation_id: &str,
+        item: &T,
+    ) -> Result<Vec<u8>, String> {
+        let mut out = Vec::with_capacity(48);
+        write_head(&mut out, 4, 2);
+        write_empty_headers(&mut out);
+        write_str(&mut out, invocation_id);
+        write_value(&mut out, item)?;
+        Ok(framed(out))
+    }
+
+    /// A Completion with a result.
+    pub fn completion_result<T: Serialize + ?Sized>(
+        invocation_id: &str,
+        result: &T,
+    ) -> Result<Vec<u8>, String> {
+        let mut out = Vec::with_capacity(48);
+        write_head(&mut out, 5, 3);
+        write_empty_headers(&mut out);
+        write_str(&mut out, invocation_id);
+        rmp::encode::write_uint(&mut out, 3).expect("writing to a Vec cannot fail");
+        write_value(&mut out, result)?;
+        Ok(framed(out))
+    }
+
+    /// A Completion without result.
+    pub fn completion_void(invocation_id: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32);
+        write_head(&mut out, 4, 3);
+        write_empty_headers(&mut out);
+        write_str(&mut out, invocation_id);
+        rmp::encode::write_uint(&mut out, 2).expect("writing to a Vec cannot fail");
+        framed(out)
+    }
+
+    /// A Completion with an error.
+    pub fn completion_error(invocation_id: &str, error: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        write_head(&mut out, 5, 3);
+        write_empty_headers(&mut out);
+        write_str(&mut out, invocation_id);
+        rmp::encode::write_uint(&mut out, 1).expect("writing to a Vec cannot fail");
+        write_str(&mut out, error);
+        framed(out)
+    }
+
+    /// A Ping.
+    pub fn ping() -> Vec<u8> {
+        let mut out = Vec::with_capacity(2);
+        write_head(&mut out, 1, 6);
+        framed(out)
+    }
+
+    /// A Close message.
+    pub fn close(close: &Close) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32);
+        write_head(&mut out, 3, 7);
+        match &close.error {
+            Some(error) => write_str(&mut out, error),
+            None => rmp::encode::write_nil(&mut out).expect("writing to a Vec cannot fail"),
+        }
+        rmp::encode::write_bool(&mut out, close.allow_reconnect)
+            .expect("writing to a Vec cannot fail");
+        framed(out)
+    }
+}
