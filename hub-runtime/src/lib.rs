@@ -49,7 +49,7 @@ pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext, Requ
 pub use dispatch::{BoxFuture, Hub, MethodOutcome};
 pub use error::HubError;
 pub use hub_macros::{client, hub};
-pub use options::HubOptions;
+pub use options::{Cors, HubOptions, Transports};
 pub use proxy::{ClientProxy, ClientResultError, Many, NoClient, Single, TargetKind};
 pub use router::HubRouter;
 pub use stream::ClientStream;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use hub_runtime::HubOptions;
+use hub_runtime::{HubOptions, Transports};
 
 /// The options every example takes.
 #[derive(Debug, Clone)]
@@ -18,18 +18,21 @@ pub struct ServerArgs {
     pub max_message_size: Option<usize>,
     /// How long a client result is awaited.
     pub client_result_timeout: Option<Duration>,
+    /// The transports the hub accepts.
+    pub transports: Transports,
 }
 
 impl ServerArgs {
     /// Reads the options from the command line; prints usage and exits on `--help` or a mistake.
     pub fn from_env(name: &str, default_port: u16) -> Result<Self, ExitCode> {
         let usage = format!(
-            "usage: {name} [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES] [--client-result-timeout-ms MS]\n\
+            "usage: {name} [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES] [--client-result-timeout-ms MS] [--transports LIST]\n\
              \n\
              \x20 --addr HOST:PORT              where to listen (default 127.0.0.1:{default_port}; port 0 picks a free one)\n\
              \x20 --detailed-errors             send error details to clients\n\
              \x20 --max-message-size BYTES      largest hub message a client may send (default 32768)\n\
-             \x20 --client-result-timeout-ms MS how long a client result is awaited (default 30000)"
+             \x20 --client-result-timeout-ms MS how long a client result is awaited (default 30000)\n\
+             \x20 --transports LIST            comma-separated: websockets,sse,longpolling (default all)"
         );
         match Self::parse(std::env::args().skip(1), default_port) {
             Ok(Some(args)) => Ok(args),
@@ -54,6 +57,7 @@ impl ServerArgs {
             detailed_errors: false,
             max_message_size: Some(32 * 1024),
             client_result_timeout: None,
+            transports: Transports::default(),
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -80,6 +84,10 @@ impl ServerArgs {
                         .map_err(|e| format!("--client-result-timeout-ms {text}: {e}"))?;
                     parsed.client_result_timeout = Some(Duration::from_millis(ms));
                 }
+                "--transports" => {
+                    let text = value("--transports")?;
+                    parsed.transports = parse_transports(&text)?;
+                }
                 "-h" | "--help" => return Ok(None),
                 other => return Err(format!("unknown argument {other}")),
             }
@@ -91,12 +99,34 @@ impl ServerArgs {
     pub fn hub_options(&self) -> HubOptions {
         let options = HubOptions::default()
             .detailed_errors(self.detailed_errors)
-            .maximum_receive_message_size(self.max_message_size);
+            .maximum_receive_message_size(self.max_message_size)
+            .transports(self.transports);
         match self.client_result_timeout {
             Some(timeout) => options.client_result_timeout(timeout),
             None => options,
         }
     }
+}
+
+fn parse_transports(text: &str) -> Result<Transports, String> {
+    let mut transports = Transports {
+        web_sockets: false,
+        server_sent_events: false,
+        long_polling: false,
+    };
+    for name in text
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        match name.to_ascii_lowercase().as_str() {
+            "websockets" | "ws" => transports.web_sockets = true,
+            "sse" | "serversentevents" => transports.server_sent_events = true,
+            "longpolling" | "lp" => transports.long_polling = true,
+            other => return Err(format!("--transports: unknown transport {other}")),
+        }
+    }
+    Ok(transports)
 }
 
 /// Logs to stderr, `info` unless `RUST_LOG` says otherwise.
@@ -199,6 +229,12 @@ mod tests {
         assert!(args.detailed_errors);
         assert_eq!(args.max_message_size, Some(100));
         assert_eq!(args.client_result_timeout, Some(Duration::from_millis(250)));
+        let args = parse(&["--transports", "sse,longpolling"])
+            .unwrap()
+            .unwrap();
+        assert!(!args.transports.web_sockets);
+        assert!(args.transports.server_sent_events && args.transports.long_polling);
+        assert!(parse(&["--transports", "carrier-pigeon"]).is_err());
         assert!(parse(&["--help"]).unwrap().is_none());
         assert!(parse(&["--addr"]).is_err());
         assert!(parse(&["--addr", "nope"]).is_err());
