@@ -50,6 +50,17 @@ impl RequestInfo {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The bearer token of the request: the `Authorization: Bearer` header (Node and .NET
+    /// clients), or the `access_token` query parameter (browsers, which cannot set headers on
+    /// WebSockets and Server-Sent Events).
+    pub fn access_token(&self) -> Option<String> {
+        let header = self
+            .header("authorization")
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        header.or_else(|| self.query_param("access_token"))
+    }
+
     /// The first value of query parameter `name`, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
         let query = self.uri.query()?;
@@ -375,5 +386,19 @@ mod tests {
         assert_eq!(req.query_param("bad").as_deref(), Some("%zz"));
         assert_eq!(req.query_param("end").as_deref(), Some("%4"));
         assert_eq!(req.query_param("none"), None);
+        assert_eq!(req.access_token(), None);
+    }
+
+    #[test]
+    fn access_tokens() {
+        let query = RequestInfo::new(
+            "/hub?access_token=a%2Bb".parse().unwrap(),
+            &HeaderMap::new(),
+        );
+        assert_eq!(query.access_token().as_deref(), Some("a+b"));
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", "Bearer xyz".parse().unwrap());
+        let header = RequestInfo::new("/hub?access_token=other".parse().unwrap(), &headers);
+        assert_eq!(header.access_token().as_deref(), Some("xyz"));
     }
 }

@@ -257,3 +257,89 @@ impl ProxyTarget {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::RequestInfo;
+    use crate::protocol::Protocol;
+
+    fn connect(
+        lifetime: &Arc<Lifetime>,
+        protocol: Protocol,
+    ) -> (Arc<ConnectionHandle>, tokio::sync::mpsc::Receiver<Frame>) {
+        let (handle, receiver) = ConnectionHandle::new(
+            crate::connection::ConnectionId::random(),
+            None,
+            RequestInfo::default(),
+            lifetime.clone(),
+            protocol,
+            None,
+            8,
+        );
+        lifetime.add(&handle);
+        (handle, receiver)
+    }
+
+    fn payload(frame: &Frame) -> *const u8 {
+        frame.as_bytes().as_ptr()
+    }
+
+    #[test]
+    fn a_broadcast_is_encoded_once_per_protocol_and_shared() {
+        let lifetime = Arc::new(Lifetime::default());
+        let mut json: Vec<_> = (0..3).map(|_| connect(&lifetime, Protocol::Json)).collect();
+        let all = ProxyTarget::new(lifetime.clone(), Target::All);
+
+        // Only JSON clients: one encoding.
+        let encoded = all.encode("Note", &[&"hi"]);
+        assert!(encoded.0.get(Protocol::Json).is_some());
+        #[cfg(feature = "messagepack")]
+        assert!(encoded.0.get(Protocol::MessagePack).is_none());
+
+        #[cfg(feature = "messagepack")]
+        {
+            let mut packed: Vec<_> = (0..2)
+                .map(|_| connect(&lifetime, Protocol::MessagePack))
+                .collect();
+            let encoded = all.encode("Note", &[&"hi"]);
+            lifetime.deliver(&Target::All, &encoded.0);
+            let json_frames: Vec<Frame> = json
+                .iter_mut()
+                .map(|(_, rx)| rx.try_recv().unwrap())
+                .collect();
+            let packed_frames: Vec<Frame> = packed
+                .iter_mut()
+                .map(|(_, rx)| rx.try_recv().unwrap())
+                .collect();
+            // Every recipient of a protocol holds the very same bytes: encoded once, shared.
+            assert!(
+                json_frames
+                    .iter()
+                    .all(|f| payload(f) == payload(&json_frames[0]))
+            );
+            assert!(
+                packed_frames
+                    .iter()
+                    .all(|f| payload(f) == payload(&packed_frames[0]))
+            );
+            assert!(matches!(json_frames[0], Frame::Text(_)));
+            assert!(matches!(packed_frames[0], Frame::Binary(_)));
+            assert_eq!(
+                json_frames[0].as_bytes(),
+                b"{\"type\":1,\"target\":\"Note\",\"arguments\":[\"hi\"]}\x1e"
+            );
+        }
+
+        // One connection: only its protocol.
+        let (first, _) = &json[0];
+        let one = ProxyTarget::new(
+            lifetime.clone(),
+            Target::Connection(first.id.as_str().into()),
+        );
+        let encoded = one.encode("Note", &[&"hi"]);
+        assert!(encoded.0.get(Protocol::Json).is_some());
+        #[cfg(feature = "messagepack")]
+        assert!(encoded.0.get(Protocol::MessagePack).is_none());
+    }
+}
