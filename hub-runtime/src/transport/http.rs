@@ -175,6 +175,12 @@ fn start<H: Hub>(
 ) -> Arc<HttpEndpoint> {
     let (post, incoming) = mpsc::channel(POST_QUEUE);
     let endpoint = Arc::new(HttpEndpoint::new(kind, post, sse));
+    if let Some(poll) = &endpoint.poll {
+        // The first poll (this request) counts as the client's last sign of life.
+        poll.activity
+            .last_ms
+            .store(shared.lifetime.now_ms(), Ordering::Relaxed);
+    }
     shared
         .tokens
         .insert(token.into(), TokenState::Connected(Some(endpoint.clone())));
