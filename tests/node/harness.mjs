@@ -375,18 +375,19 @@ export function scope(t) {
      * the official samples. Handlers for every event in `events` (by default every
      * ChatHub event) are registered before start(), so nothing sent on connect is
      * missed; `setup(connection)` runs before start() too (e.g. to register
-     * client-result handlers with `connection.on`).
+     * client-result handlers with `connection.on`). `configure(builder)` runs on the
+     * HubConnectionBuilder before build() (e.g. `withHubProtocol`, `withAutomaticReconnect`).
      * @param {object} server
-     * @param {{label?: string, options?: object, logLevel?: number, events?: string[], setup?: (connection: signalR.HubConnection) => void}} [opts]
+     * @param {{label?: string, options?: object, logLevel?: number, events?: string[], setup?: (connection: signalR.HubConnection) => void, configure?: (builder: signalR.HubConnectionBuilder) => void}} [opts]
      */
     async connect(
       server,
-      { label = "client", options, logLevel = signalR.LogLevel.Warning, events: eventNames = CHAT_EVENTS, setup } = {},
+      { label = "client", options, logLevel = signalR.LogLevel.Warning, events: eventNames = CHAT_EVENTS, setup, configure } = {},
     ) {
       const builder = new signalR.HubConnectionBuilder();
-      const connection = (options ? builder.withUrl(server.hubUrl, options) : builder.withUrl(server.hubUrl))
-        .configureLogging(logLevel)
-        .build();
+      (options ? builder.withUrl(server.hubUrl, options) : builder.withUrl(server.hubUrl)).configureLogging(logLevel);
+      if (configure) configure(builder);
+      const connection = builder.build();
       const events = new EventLog(label).attach(connection, eventNames);
       if (setup) setup(connection);
       let resolveClosed;

@@ -20,6 +20,10 @@ pub struct ServerArgs {
     pub client_result_timeout: Option<Duration>,
     /// The transports the hub accepts.
     pub transports: Transports,
+    /// How long a long poll waits before it returns empty.
+    pub long_polling_timeout: Option<Duration>,
+    /// How long a negotiated connection may wait for its transport.
+    pub negotiate_timeout: Option<Duration>,
 }
 
 impl ServerArgs {
@@ -27,12 +31,15 @@ impl ServerArgs {
     pub fn from_env(name: &str, default_port: u16) -> Result<Self, ExitCode> {
         let usage = format!(
             "usage: {name} [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES] [--client-result-timeout-ms MS] [--transports LIST]\n\
+             \x20      [--long-polling-timeout-ms MS] [--negotiate-timeout-ms MS]\n\
              \n\
              \x20 --addr HOST:PORT              where to listen (default 127.0.0.1:{default_port}; port 0 picks a free one)\n\
              \x20 --detailed-errors             send error details to clients\n\
              \x20 --max-message-size BYTES      largest hub message a client may send (default 32768)\n\
              \x20 --client-result-timeout-ms MS how long a client result is awaited (default 30000)\n\
-             \x20 --transports LIST            comma-separated: websockets,sse,longpolling (default all)"
+             \x20 --transports LIST            comma-separated: websockets,sse,longpolling (default all)\n\
+             \x20 --long-polling-timeout-ms MS how long a long poll waits for messages (default 90000)\n\
+             \x20 --negotiate-timeout-ms MS    how long a negotiated connection may wait to connect (default 15000)"
         );
         match Self::parse(std::env::args().skip(1), default_port) {
             Ok(Some(args)) => Ok(args),
@@ -58,6 +65,8 @@ impl ServerArgs {
             max_message_size: Some(32 * 1024),
             client_result_timeout: None,
             transports: Transports::default(),
+            long_polling_timeout: None,
+            negotiate_timeout: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -78,11 +87,13 @@ impl ServerArgs {
                     parsed.max_message_size = Some(size);
                 }
                 "--client-result-timeout-ms" => {
-                    let text = value("--client-result-timeout-ms")?;
-                    let ms = text
-                        .parse()
-                        .map_err(|e| format!("--client-result-timeout-ms {text}: {e}"))?;
-                    parsed.client_result_timeout = Some(Duration::from_millis(ms));
+                    parsed.client_result_timeout = Some(millis(&arg, value(&arg)?)?);
+                }
+                "--long-polling-timeout-ms" => {
+                    parsed.long_polling_timeout = Some(millis(&arg, value(&arg)?)?);
+                }
+                "--negotiate-timeout-ms" => {
+                    parsed.negotiate_timeout = Some(millis(&arg, value(&arg)?)?);
                 }
                 "--transports" => {
                     let text = value("--transports")?;
@@ -97,15 +108,27 @@ impl ServerArgs {
 
     /// Hub options with these settings.
     pub fn hub_options(&self) -> HubOptions {
-        let options = HubOptions::default()
+        let mut options = HubOptions::default()
             .detailed_errors(self.detailed_errors)
             .maximum_receive_message_size(self.max_message_size)
             .transports(self.transports);
-        match self.client_result_timeout {
-            Some(timeout) => options.client_result_timeout(timeout),
-            None => options,
+        if let Some(timeout) = self.client_result_timeout {
+            options = options.client_result_timeout(timeout);
         }
+        if let Some(timeout) = self.long_polling_timeout {
+            options = options.long_polling_timeout(timeout);
+        }
+        if let Some(timeout) = self.negotiate_timeout {
+            options = options.negotiate_timeout(timeout);
+        }
+        options
     }
+}
+
+fn millis(flag: &str, text: String) -> Result<Duration, String> {
+    text.parse()
+        .map(Duration::from_millis)
+        .map_err(|e| format!("{flag} {text}: {e}"))
 }
 
 fn parse_transports(text: &str) -> Result<Transports, String> {
@@ -229,6 +252,17 @@ mod tests {
         assert!(args.detailed_errors);
         assert_eq!(args.max_message_size, Some(100));
         assert_eq!(args.client_result_timeout, Some(Duration::from_millis(250)));
+        let args = parse(&[
+            "--long-polling-timeout-ms",
+            "5",
+            "--negotiate-timeout-ms",
+            "6",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(args.long_polling_timeout, Some(Duration::from_millis(5)));
+        assert_eq!(args.negotiate_timeout, Some(Duration::from_millis(6)));
+        assert!(parse(&["--negotiate-timeout-ms", "soon"]).is_err());
         let args = parse(&["--transports", "sse,longpolling"])
             .unwrap()
             .unwrap();

@@ -92,8 +92,12 @@ impl HttpEndpoint {
         }
     }
 
-    /// Resolves once the client ended the connection with DELETE.
+    /// Resolves once the client ended the connection: DELETE (long polling), or dropping the
+    /// event stream (Server-Sent Events).
     pub(crate) async fn closed_by_client(&self) {
+        if let Some(sse) = &self.sse {
+            return sse.closed().await;
+        }
         loop {
             let notified = self.deleted_signal.notified();
             if self.deleted.load(Ordering::Acquire) {
