@@ -3,12 +3,15 @@
 //! protocols per hub, and CORS.
 //!
 //! Each test starts its own server on `127.0.0.1:0` with its own small hub and speaks raw
-//! HTTP/1.1 over tokio `TcpStream`s (one connection per request, `Connection: close`), with a
-//! small response reader that handles `Content-Length`, chunked and close-delimited bodies, and
-//! a streaming reader for SSE. Every wait is bounded; where a poll timeout must not be mistaken
-//! for an answer, the hub's `long_polling_timeout` is longer than the bound of the wait.
+//! HTTP/1.1 over tokio `TcpStream`s (one connection per request, `Connection: close`), with the
+//! small response reader of `support` that handles `Content-Length`, chunked and close-delimited
+//! bodies, and a streaming reader for SSE. Every wait is bounded; where a poll timeout must not
+//! be mistaken for an answer, the hub's `long_polling_timeout` is longer than the bound of the
+//! wait.
 
 #![allow(missing_docs, unreachable_pub)]
+
+mod support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,35 +19,20 @@ use std::time::{Duration, Instant};
 
 use hub_runtime::prelude::*;
 use hub_runtime::protocol::Protocol;
-use hub_runtime::{Cors, Hub, Transports};
+use hub_runtime::{Cors, Transports};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use support::*;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
-/// The bound of every single wait.
-const WAIT: Duration = Duration::from_secs(3);
 /// A long-polling timeout no test waits for: a poll that returns within [`WAIT`] did not time out.
 const LONG_POLL: Duration = Duration::from_secs(20);
-const PATH: &str = "/hub";
-const RS: u8 = 0x1e;
-const JSON_HANDSHAKE: &[u8] = b"{\"protocol\":\"json\",\"version\":1}\x1e";
+const JSON_HANDSHAKE: &[u8] = HANDSHAKE.as_bytes();
 const MSGPACK_HANDSHAKE: &[u8] = b"{\"protocol\":\"messagepack\",\"version\":1}\x1e";
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Hub
-
-/// What the server may call on the test clients.
-#[hub_runtime::client]
-pub trait Notes {
-    async fn note(&self, text: String);
-}
 
 pub struct TestHub {
     disconnected: mpsc::UnboundedSender<String>,
@@ -109,297 +97,6 @@ impl TestHub {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server
-
-struct Server<H: Hub> {
-    addr: SocketAddr,
-    context: HubContext<H>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
-
-async fn serve<H: Hub>(hub: H, options: HubOptions) -> Server<H> {
-    let router = HubRouter::new(PATH, hub).options(options);
-    let context = router.context();
-    let app = axum::Router::new().merge(router);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let shutdown_context = context.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                shutdown_context.shutdown().await;
-            })
-            .await
-            .unwrap();
-    });
-    Server {
-        addr,
-        context,
-        stop: Some(stop),
-        task,
-    }
-}
-
-impl<H: Hub> Server<H> {
-    /// Graceful stop: hub shutdown, then axum's. Bounded.
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match timeout(WAIT, &mut self.task).await {
-            Ok(result) => result.expect("server task failed"),
-            Err(_) => {
-                self.task.abort();
-                panic!("the server did not stop within {WAIT:?}");
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Raw HTTP/1.1
-
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    /// The first header with this name (case-insensitive).
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The JSON hub messages of the body (records ended by 0x1E).
-    fn json_messages(&self) -> Vec<Value> {
-        json_records(&self.body)
-    }
-
-    fn assert_no_cache(&self) {
-        let cache_control = self.header("cache-control").unwrap_or_default();
-        assert!(
-            cache_control.contains("no-cache"),
-            "Cache-Control {cache_control:?} in {self:?}"
-        );
-        assert_eq!(self.header("pragma"), Some("no-cache"), "{self:?}");
-    }
-
-    fn assert_no_cors(&self) {
-        let cors: Vec<_> = self
-            .headers
-            .iter()
-            .filter(|(n, _)| n.to_ascii_lowercase().starts_with("access-control-"))
-            .collect();
-        assert!(cors.is_empty(), "unexpected CORS headers {cors:?}");
-    }
-}
-
-fn json_records(bytes: &[u8]) -> Vec<Value> {
-    assert!(
-        bytes.is_empty() || bytes.ends_with(&[RS]),
-        "a JSON body that does not end with the record separator: {:?}",
-        String::from_utf8_lossy(bytes)
-    );
-    bytes
-        .split(|&b| b == RS)
-        .filter(|record| !record.is_empty())
-        .map(|record| {
-            serde_json::from_slice(record).unwrap_or_else(|e| {
-                panic!("invalid JSON {:?}: {e}", String::from_utf8_lossy(record))
-            })
-        })
-        .collect()
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// One HTTP/1.1 exchange on its own TCP connection.
-struct Conn {
-    stream: TcpStream,
-    /// Bytes read but not consumed.
-    buf: Vec<u8>,
-}
-
-impl Conn {
-    /// Connects and writes the request (`Connection: close`).
-    async fn send(
-        addr: SocketAddr,
-        method: &str,
-        target: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Conn {
-        let write = async {
-            let mut stream = TcpStream::connect(addr).await.expect("connect failed");
-            let mut request =
-                format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-            if method != "GET" || !body.is_empty() {
-                request.push_str(&format!("Content-Length: {}\r\n", body.len()));
-            }
-            for (name, value) in headers {
-                request.push_str(&format!("{name}: {value}\r\n"));
-            }
-            request.push_str("\r\n");
-            let mut bytes = request.into_bytes();
-            bytes.extend_from_slice(body);
-            stream.write_all(&bytes).await.expect("write failed");
-            stream
-        };
-        let stream = timeout(WAIT, write)
-            .await
-            .expect("sending a request timed out");
-        Conn {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    /// Reads more bytes; false at EOF (or a reset).
-    async fn fill(&mut self) -> bool {
-        let mut chunk = [0u8; 8192];
-        let n = self.stream.read(&mut chunk).await.unwrap_or(0);
-        self.buf.extend_from_slice(&chunk[..n]);
-        n > 0
-    }
-
-    async fn line(&mut self) -> Vec<u8> {
-        loop {
-            if let Some(pos) = find(&self.buf, b"\r\n") {
-                let line = self.buf[..pos].to_vec();
-                self.buf.drain(..pos + 2);
-                return line;
-            }
-            assert!(
-                self.fill().await,
-                "the connection ended in a line: {:?}",
-                String::from_utf8_lossy(&self.buf)
-            );
-        }
-    }
-
-    async fn take(&mut self, n: usize) -> Vec<u8> {
-        while self.buf.len() < n {
-            assert!(self.fill().await, "the connection ended in a body");
-        }
-        self.buf.drain(..n).collect()
-    }
-
-    /// The status line and headers (skipping 1xx responses).
-    async fn head(&mut self) -> (u16, Vec<(String, String)>) {
-        loop {
-            let status_line = String::from_utf8(self.line().await).expect("status line");
-            let status: u16 = status_line
-                .split(' ')
-                .nth(1)
-                .and_then(|code| code.parse().ok())
-                .unwrap_or_else(|| panic!("not an HTTP response: {status_line:?}"));
-            let mut headers = Vec::new();
-            loop {
-                let line = String::from_utf8(self.line().await).expect("header line");
-                if line.is_empty() {
-                    break;
-                }
-                let (name, value) = line.split_once(':').expect("header without a colon");
-                headers.push((name.trim().to_owned(), value.trim().to_owned()));
-            }
-            if !(100..200).contains(&status) {
-                return (status, headers);
-            }
-        }
-    }
-
-    /// The next chunk of a chunked body; `None` after the last one (and the trailers).
-    async fn chunk(&mut self) -> Option<Vec<u8>> {
-        let size_line = String::from_utf8(self.line().await).expect("chunk size");
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap().trim(), 16)
-            .unwrap_or_else(|_| panic!("bad chunk size {size_line:?}"));
-        if size == 0 {
-            while !self.line().await.is_empty() {}
-            return None;
-        }
-        let data = self.take(size).await;
-        assert!(self.line().await.is_empty(), "no CRLF after a chunk");
-        Some(data)
-    }
-
-    /// The whole response to a request with this method.
-    async fn response(mut self, method: &str) -> Response {
-        let (status, headers) = self.head().await;
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
-        let body = if method == "HEAD" || status == 204 || status == 304 {
-            Vec::new()
-        } else if header("transfer-encoding").is_some_and(|te| te.contains("chunked")) {
-            let mut body = Vec::new();
-            while let Some(chunk) = self.chunk().await {
-                body.extend_from_slice(&chunk);
-            }
-            body
-        } else if let Some(length) = header("content-length") {
-            self.take(length.parse().expect("content-length")).await
-        } else {
-            while self.fill().await {}
-            std::mem::take(&mut self.buf)
-        };
-        Response {
-            status,
-            headers,
-            body,
-        }
-    }
-}
-
-/// One request, its whole response within [`WAIT`].
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Response {
-    let conn = Conn::send(addr, method, target, headers, body).await;
-    timeout(WAIT, conn.response(method))
-        .await
-        .unwrap_or_else(|_| panic!("no response to {method} {target} within {WAIT:?}"))
-}
-
-/// Writes the request now; the response is read by a task (await it with [`within`]).
-async fn start(
-    addr: SocketAddr,
-    method: &'static str,
-    target: &str,
-    body: &[u8],
-) -> JoinHandle<Response> {
-    let conn = Conn::send(addr, method, target, &[], body).await;
-    tokio::spawn(conn.response(method))
-}
-
-async fn within(pending: JoinHandle<Response>) -> Response {
-    timeout(WAIT, pending)
-        .await
-        .unwrap_or_else(|_| panic!("no response within {WAIT:?}"))
-        .expect("response task failed")
-}
-
-// ---------------------------------------------------------------------------------------------
 // Negotiate and long polling
 
 struct Negotiated {
@@ -429,9 +126,9 @@ async fn negotiate(addr: SocketAddr) -> Negotiated {
     }
 }
 
-fn invocation(id: &str, target: &str, arguments: Value) -> String {
-    let message = json!({"type": 1, "invocationId": id, "target": target, "arguments": arguments});
-    format!("{message}\u{1e}")
+/// One JSON invocation record, as a long-polling POST body (or part of one).
+fn invocation_record(id: &str, target: &str, arguments: Value) -> String {
+    frame(&[invocation(id, target, arguments)])
 }
 
 impl Negotiated {
@@ -786,7 +483,7 @@ mod long_polling {
         handshake.assert_no_cache();
 
         connection
-            .send(invocation("1", "Echo", json!(["hi"])))
+            .send(invocation_record("1", "Echo", json!(["hi"])))
             .await;
         let completion = connection.poll().await;
         assert_eq!(completion.status, 200, "{completion:?}");
@@ -801,7 +498,9 @@ mod long_polling {
         );
 
         // The hub sees the public connection id, not the token.
-        connection.send(invocation("2", "WhoAmI", json!([]))).await;
+        connection
+            .send(invocation_record("2", "WhoAmI", json!([])))
+            .await;
         let who = connection.poll_until(is_completion("2")).await;
         assert_eq!(who.last().unwrap()["result"], connection.id.as_str());
 
@@ -876,7 +575,7 @@ mod long_polling {
 
         // Sent between polls: buffered for the next one.
         connection
-            .send(invocation("1", "Echo", json!(["between polls"])))
+            .send(invocation_record("1", "Echo", json!(["between polls"])))
             .await;
         server
             .context
@@ -896,7 +595,7 @@ mod long_polling {
         // And while a poll waits.
         let pending = connection.start_poll().await;
         connection
-            .send(invocation("2", "Echo", json!(["during a poll"])))
+            .send(invocation_record("2", "Echo", json!(["during a poll"])))
             .await;
         let mut messages = within(pending).await.json_messages();
         if messages.is_empty() {
@@ -1025,7 +724,8 @@ mod long_polling {
             (200, "{}\u{1e}".to_owned()),
             "a client that paused 150 ms after its first poll (client timeout 300 ms) was disconnected"
         );
-        late.send(invocation("1", "Echo", json!(["alive"]))).await;
+        late.send(invocation_record("1", "Echo", json!(["alive"])))
+            .await;
         let messages = late.poll_until(is_completion("1")).await;
         assert_eq!(
             messages,
@@ -1125,7 +825,7 @@ mod server_sent_events {
         );
 
         connection
-            .send(invocation("1", "Echo", json!(["hi"])))
+            .send(invocation_record("1", "Echo", json!(["hi"])))
             .await;
         let event = sse.next_event().await.expect("stream ended");
         assert!(event.starts_with(b"data: "), "{event:?}");
@@ -1136,7 +836,7 @@ mod server_sent_events {
 
         // A text with a line break: one `data:` line per line; the client joins them.
         connection
-            .send(invocation("2", "Echo", json!(["two\nlines"])))
+            .send(invocation_record("2", "Echo", json!(["two\nlines"])))
             .await;
         let payload = sse.next_payload().await.expect("stream ended");
         assert_eq!(
@@ -1219,7 +919,7 @@ mod server_sent_events {
             "{}\u{1e}"
         );
         leaving
-            .send(invocation("1", "Echo", json!(["before"])))
+            .send(invocation_record("1", "Echo", json!(["before"])))
             .await;
         assert_eq!(
             json_records(leaving_sse.next_payload().await.unwrap().as_bytes()),
@@ -1237,7 +937,7 @@ mod server_sent_events {
 
         // The other stream still works (pings aside).
         staying
-            .send(invocation("2", "Echo", json!(["after"])))
+            .send(invocation_record("2", "Echo", json!(["after"])))
             .await;
         assert_eq!(
             json_records(staying_sse.next_payload().await.unwrap().as_bytes()),
@@ -1391,9 +1091,9 @@ mod statuses {
         let server = serve(hub, HubOptions::default().long_polling_timeout(LONG_POLL)).await;
         let connection = Negotiated::connect_long_polling(server.addr).await;
 
-        let mut calls = invocation("hang", "Hang", json!([]));
+        let mut calls = invocation_record("hang", "Hang", json!([]));
         for i in 0..70 {
-            calls.push_str(&invocation(&format!("e{i}"), "Echo", json!(["x"])));
+            calls.push_str(&invocation_record(&format!("e{i}"), "Echo", json!(["x"])));
         }
         connection.send(&calls).await;
         const PING: &[u8] = b"{\"type\":6}\x1e";
@@ -1496,7 +1196,7 @@ mod negotiate_timeout {
         }
 
         connected
-            .send(invocation("1", "Echo", json!(["still connected"])))
+            .send(invocation_record("1", "Echo", json!(["still connected"])))
             .await;
         let messages = connected.poll_until(is_completion("1")).await;
         assert_eq!(messages[0]["result"], "still connected");
@@ -1586,7 +1286,8 @@ mod per_hub {
 
         // JSON still works.
         let json = Negotiated::connect_long_polling(server.addr).await;
-        json.send(invocation("1", "Echo", json!(["json"]))).await;
+        json.send(invocation_record("1", "Echo", json!(["json"])))
+            .await;
         assert_eq!(
             json.poll_until(is_completion("1")).await[0]["result"],
             "json"

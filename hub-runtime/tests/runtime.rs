@@ -7,259 +7,16 @@
 
 #![allow(missing_docs, unreachable_pub)]
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+mod support;
 
-use futures_util::{SinkExt, StreamExt};
-use hub_runtime::Hub;
+use std::net::SocketAddr;
+use std::time::Instant;
+
 use hub_runtime::prelude::*;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use support::*;
+use tokio::sync::mpsc;
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-/// The bound of every single wait.
-const WAIT: Duration = Duration::from_secs(3);
-const RS: char = '\u{1e}';
-const HANDSHAKE: &str = "{\"protocol\":\"json\",\"version\":1}\u{1e}";
-const PATH: &str = "/hub";
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Server
-
-struct Server<H: Hub> {
-    addr: SocketAddr,
-    context: HubContext<H>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
-
-async fn serve<H: Hub>(hub: H, options: HubOptions) -> Server<H> {
-    let router = HubRouter::new(PATH, hub).options(options);
-    let context = router.context();
-    let app = axum::Router::new().merge(router);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let shutdown_context = context.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                shutdown_context.shutdown().await;
-            })
-            .await
-            .unwrap();
-    });
-    Server {
-        addr,
-        context,
-        stop: Some(stop),
-        task,
-    }
-}
-
-impl<H: Hub> Server<H> {
-    /// Graceful stop: hub shutdown, then axum's. Bounded.
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match timeout(WAIT, &mut self.task).await {
-            Ok(result) => result.expect("server task failed"),
-            Err(_) => {
-                self.task.abort();
-                panic!("the server did not stop within {WAIT:?}");
-            }
-        }
-    }
-}
-
-/// The status code of a bodiless HTTP/1.1 request, over a raw TCP connection.
-async fn http_status(addr: SocketAddr, method: &str, path: &str) -> u16 {
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.unwrap();
-        response
-    };
-    let response = timeout(WAIT, exchange)
-        .await
-        .expect("no HTTP response in time");
-    let text = String::from_utf8_lossy(&response);
-    let status_line = text.lines().next().unwrap_or_default();
-    status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Client
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// A raw JSON hub protocol client.
-struct Client {
-    ws: Ws,
-    /// Messages already read from a frame but not yet consumed.
-    pending: VecDeque<Value>,
-    closed: bool,
-}
-
-fn invocation(id: &str, target: &str, arguments: Value) -> Value {
-    json!({"type": 1, "invocationId": id, "target": target, "arguments": arguments})
-}
-
-fn send_only(target: &str, arguments: Value) -> Value {
-    json!({"type": 1, "target": target, "arguments": arguments})
-}
-
-fn frame(messages: &[Value]) -> String {
-    messages.iter().map(|m| format!("{m}{RS}")).collect()
-}
-
-fn note(text: &str) -> Value {
-    json!({"type": 1, "target": "Note", "arguments": [text]})
-}
-
-impl Client {
-    /// Opens the WebSocket (`query` is appended to the hub path), without handshake.
-    async fn open(addr: SocketAddr, query: &str) -> Client {
-        let url = format!("ws://{addr}{PATH}{query}");
-        let (ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url))
-            .await
-            .expect("WebSocket connect timed out")
-            .expect("WebSocket connect failed");
-        Client {
-            ws,
-            pending: VecDeque::new(),
-            closed: false,
-        }
-    }
-
-    /// Opens and completes the JSON handshake.
-    async fn connect(addr: SocketAddr, query: &str) -> Client {
-        let mut client = Client::open(addr, query).await;
-        client.send_text(HANDSHAKE).await;
-        assert_eq!(client.next().await, json!({}), "handshake response");
-        client
-    }
-
-    /// Connects and makes one Echo round trip: afterwards the connection is surely registered
-    /// with the hub (the handshake response goes out before that) and `on_connected` finished.
-    async fn connect_ready(addr: SocketAddr, query: &str) -> Client {
-        let mut client = Client::connect(addr, query).await;
-        let result = client.invoke("ready", "Echo", json!(["ready"])).await;
-        assert_eq!(
-            result,
-            json!({"type": 3, "invocationId": "ready", "result": "ready"})
-        );
-        client
-    }
-
-    async fn send_text(&mut self, text: impl Into<String>) {
-        let text: String = text.into();
-        timeout(WAIT, self.ws.send(Message::text(text)))
-            .await
-            .expect("send timed out")
-            .expect("send failed");
-    }
-
-    async fn send(&mut self, message: Value) {
-        self.send_text(format!("{message}{RS}")).await;
-    }
-
-    /// The next hub message, or `None` once the connection ended. Panics after [`WAIT`].
-    async fn event(&mut self) -> Option<Value> {
-        loop {
-            if let Some(message) = self.pending.pop_front() {
-                return Some(message);
-            }
-            if self.closed {
-                return None;
-            }
-            let next = timeout(WAIT, self.ws.next())
-                .await
-                .unwrap_or_else(|_| panic!("no message within {WAIT:?}"));
-            match next {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => self.closed = true,
-                Some(Ok(Message::Text(text))) => {
-                    let text = text.as_str();
-                    assert!(
-                        text.ends_with(RS),
-                        "a text frame that does not end with the record separator: {text:?}"
-                    );
-                    for record in text.split(RS).filter(|r| !r.is_empty()) {
-                        let value = serde_json::from_str(record)
-                            .unwrap_or_else(|e| panic!("invalid JSON {record:?}: {e}"));
-                        self.pending.push_back(value);
-                    }
-                }
-                Some(Ok(Message::Binary(bytes))) => panic!("unexpected binary frame {bytes:?}"),
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-
-    /// The next hub message; panics if the connection ended.
-    async fn next(&mut self) -> Value {
-        self.event()
-            .await
-            .expect("the connection ended while a message was expected")
-    }
-
-    /// The next hub message that is not a Ping.
-    async fn next_non_ping(&mut self) -> Value {
-        loop {
-            let message = self.next().await;
-            if message != json!({"type": 6}) {
-                return message;
-            }
-        }
-    }
-
-    /// Sends an invocation and returns its Completion, which must be the next message (pings
-    /// aside).
-    async fn invoke(&mut self, id: &str, target: &str, arguments: Value) -> Value {
-        self.send(invocation(id, target, arguments)).await;
-        let message = self.next_non_ping().await;
-        assert_eq!(
-            (message["type"].as_i64(), message["invocationId"].as_str()),
-            (Some(3), Some(id)),
-            "expected the Completion of {id}, got {message}"
-        );
-        message
-    }
-
-    /// Asserts that the connection ends (WebSocket close or EOF) with no further hub message.
-    async fn expect_closed(&mut self) {
-        if let Some(message) = self.event().await {
-            panic!("expected the connection to end, got {message}");
-        }
-    }
-}
-
-/// What the server may call on the test clients.
-#[hub_runtime::client]
-pub trait Notes {
-    async fn note(&self, text: String);
-    async fn item(&self, n: u64, padding: String);
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Keep-alive
@@ -985,10 +742,6 @@ mod errors {
         }
     }
 
-    fn error(id: &str, text: &str) -> Value {
-        json!({"type": 3, "invocationId": id, "error": text})
-    }
-
     #[tokio::test]
     async fn hub_errors_and_std_errors_without_detailed_errors() {
         let server = serve(FailingHub, HubOptions::default()).await;
@@ -1270,10 +1023,6 @@ mod framing {
         }
     }
 
-    fn result(id: &str, value: &str) -> Value {
-        json!({"type": 3, "invocationId": id, "result": value})
-    }
-
     #[tokio::test]
     async fn messages_split_across_frames_and_several_in_one_frame() {
         let server = serve(EchoHub, HubOptions::default()).await;
@@ -1284,7 +1033,7 @@ mod framing {
         let (head, tail) = whole.split_at(whole.len() / 2);
         client.send_text(head).await;
         client.send_text(tail).await;
-        assert_eq!(client.next_non_ping().await, result("1", "split"));
+        assert_eq!(client.next_non_ping().await, result("1", json!("split")));
 
         // Two messages in one frame.
         client
@@ -1293,8 +1042,8 @@ mod framing {
                 invocation("3", "Echo", json!(["in one"])),
             ]))
             .await;
-        assert_eq!(client.next_non_ping().await, result("2", "two"));
-        assert_eq!(client.next_non_ping().await, result("3", "in one"));
+        assert_eq!(client.next_non_ping().await, result("2", json!("two")));
+        assert_eq!(client.next_non_ping().await, result("3", json!("in one")));
 
         // A frame that ends one message and starts the next, and a separator alone.
         let text = frame(&[
@@ -1305,10 +1054,10 @@ mod framing {
         let (first, rest) = text.split_at(cut);
         let (body, separator) = rest.split_at(rest.len() - 1);
         client.send_text(first).await;
-        assert_eq!(client.next_non_ping().await, result("4", "four"));
+        assert_eq!(client.next_non_ping().await, result("4", json!("four")));
         client.send_text(body).await;
         client.send_text(separator).await;
-        assert_eq!(client.next_non_ping().await, result("5", "five"));
+        assert_eq!(client.next_non_ping().await, result("5", json!("five")));
 
         // A message in three frames.
         let whole: Vec<char> = frame(&[invocation("6", "Echo", json!(["three parts, é"]))])
@@ -1317,7 +1066,10 @@ mod framing {
         for chunk in whole.chunks(whole.len() / 3 + 1) {
             client.send_text(chunk.iter().collect::<String>()).await;
         }
-        assert_eq!(client.next_non_ping().await, result("6", "three parts, é"));
+        assert_eq!(
+            client.next_non_ping().await,
+            result("6", json!("three parts, é"))
+        );
         server.stop().await;
     }
 }

@@ -9,273 +9,21 @@
 
 #![allow(missing_docs, unreachable_pub)]
 
-use std::collections::VecDeque;
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, Stream, StreamExt, stream};
-use hub_runtime::Hub;
+use futures_util::{Stream, StreamExt, stream};
 use hub_runtime::prelude::*;
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{Semaphore, mpsc, oneshot};
-use tokio::task::JoinHandle;
+use support::*;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-/// The bound of every single wait.
-const WAIT: Duration = Duration::from_secs(3);
-const RS: char = '\u{1e}';
-const HANDSHAKE: &str = "{\"protocol\":\"json\",\"version\":1}\u{1e}";
-const PATH: &str = "/hub";
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Server
-
-struct Server<H: Hub> {
-    addr: SocketAddr,
-    context: HubContext<H>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
-
-async fn serve<H: Hub>(hub: H, options: HubOptions) -> Server<H> {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    serve_on(listener, hub, options)
-}
-
-fn serve_on<H: Hub>(listener: TcpListener, hub: H, options: HubOptions) -> Server<H> {
-    let router = HubRouter::new(PATH, hub).options(options);
-    let context = router.context();
-    let app = axum::Router::new().merge(router);
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let shutdown_context = context.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                shutdown_context.shutdown().await;
-            })
-            .await
-            .unwrap();
-    });
-    Server {
-        addr,
-        context,
-        stop: Some(stop),
-        task,
-    }
-}
-
-impl<H: Hub> Server<H> {
-    /// Graceful stop: hub shutdown, then axum's. Bounded.
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match timeout(WAIT, &mut self.task).await {
-            Ok(result) => result.expect("server task failed"),
-            Err(_) => {
-                self.task.abort();
-                panic!("the server did not stop within {WAIT:?}");
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Client
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// A raw JSON hub protocol client.
-struct Client {
-    ws: Ws,
-    /// Messages already read from a frame but not yet consumed.
-    pending: VecDeque<Value>,
-    closed: bool,
-}
-
-fn invocation(id: &str, target: &str, arguments: Value) -> Value {
-    json!({"type": 1, "invocationId": id, "target": target, "arguments": arguments})
-}
-
-fn stream_invocation(id: &str, target: &str, arguments: Value) -> Value {
-    json!({"type": 4, "invocationId": id, "target": target, "arguments": arguments})
-}
-
-fn upload_invocation(id: &str, target: &str, arguments: Value, streams: &[&str]) -> Value {
-    json!({
-        "type": 1, "invocationId": id, "target": target,
-        "arguments": arguments, "streamIds": streams
-    })
-}
-
-fn stream_item(id: &str, item: Value) -> Value {
-    json!({"type": 2, "invocationId": id, "item": item})
-}
-
-fn cancel(id: &str) -> Value {
-    json!({"type": 5, "invocationId": id})
-}
-
-fn completion(id: &str) -> Value {
-    json!({"type": 3, "invocationId": id})
-}
-
-fn result(id: &str, value: Value) -> Value {
-    json!({"type": 3, "invocationId": id, "result": value})
-}
-
-fn error(id: &str, text: &str) -> Value {
-    json!({"type": 3, "invocationId": id, "error": text})
-}
-
-fn frame(messages: &[Value]) -> String {
-    messages.iter().map(|m| format!("{m}{RS}")).collect()
-}
-
-fn note(text: &str) -> Value {
-    json!({"type": 1, "target": "Note", "arguments": [text]})
-}
-
-impl Client {
-    fn new(ws: Ws) -> Client {
-        Client {
-            ws,
-            pending: VecDeque::new(),
-            closed: false,
-        }
-    }
-
-    /// Opens the WebSocket, without handshake.
-    async fn open(addr: SocketAddr) -> Client {
-        let url = format!("ws://{addr}{PATH}");
-        let (ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url))
-            .await
-            .expect("WebSocket connect timed out")
-            .expect("WebSocket connect failed");
-        Client::new(ws)
-    }
-
-    /// Opens and completes the JSON handshake.
-    async fn connect(addr: SocketAddr) -> Client {
-        let mut client = Client::open(addr).await;
-        client.handshake().await;
-        client
-    }
-
-    async fn handshake(&mut self) {
-        self.send_text(HANDSHAKE).await;
-        assert_eq!(self.next().await, json!({}), "handshake response");
-    }
-
-    /// Connects and makes one Echo round trip: afterwards the connection is surely registered
-    /// with the hub and `on_connected` finished.
-    async fn connect_ready(addr: SocketAddr) -> Client {
-        let mut client = Client::connect(addr).await;
-        client.ready().await;
-        client
-    }
-
-    async fn ready(&mut self) {
-        let done = self.invoke("ready", "Echo", json!(["ready"])).await;
-        assert_eq!(done, result("ready", json!("ready")));
-    }
-
-    async fn send_text(&mut self, text: impl Into<String>) {
-        let text: String = text.into();
-        timeout(WAIT, self.ws.send(Message::text(text)))
-            .await
-            .expect("send timed out")
-            .expect("send failed");
-    }
-
-    async fn send(&mut self, message: Value) {
-        self.send_text(format!("{message}{RS}")).await;
-    }
-
-    /// Several messages in one WebSocket frame.
-    async fn send_all(&mut self, messages: &[Value]) {
-        self.send_text(frame(messages)).await;
-    }
-
-    /// The next hub message, or `None` once the connection ended. Panics after [`WAIT`].
-    async fn event(&mut self) -> Option<Value> {
-        loop {
-            if let Some(message) = self.pending.pop_front() {
-                return Some(message);
-            }
-            if self.closed {
-                return None;
-            }
-            let next = timeout(WAIT, self.ws.next())
-                .await
-                .unwrap_or_else(|_| panic!("no message within {WAIT:?}"));
-            match next {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => self.closed = true,
-                Some(Ok(Message::Text(text))) => {
-                    let text = text.as_str();
-                    assert!(
-                        text.ends_with(RS),
-                        "a text frame that does not end with the record separator: {text:?}"
-                    );
-                    for record in text.split(RS).filter(|r| !r.is_empty()) {
-                        let value = serde_json::from_str(record)
-                            .unwrap_or_else(|e| panic!("invalid JSON {record:?}: {e}"));
-                        self.pending.push_back(value);
-                    }
-                }
-                Some(Ok(Message::Binary(bytes))) => panic!("unexpected binary frame {bytes:?}"),
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-
-    /// The next hub message; panics if the connection ended.
-    async fn next(&mut self) -> Value {
-        self.event()
-            .await
-            .expect("the connection ended while a message was expected")
-    }
-
-    /// The next hub message that is not a Ping.
-    async fn next_non_ping(&mut self) -> Value {
-        loop {
-            let message = self.next().await;
-            if message != json!({"type": 6}) {
-                return message;
-            }
-        }
-    }
-
-    /// Sends an invocation and returns its Completion, which must be the next message (pings
-    /// aside).
-    async fn invoke(&mut self, id: &str, target: &str, arguments: Value) -> Value {
-        self.send(invocation(id, target, arguments)).await;
-        let message = self.next_non_ping().await;
-        assert_eq!(
-            (message["type"].as_i64(), message["invocationId"].as_str()),
-            (Some(3), Some(id)),
-            "expected the Completion of {id}, got {message}"
-        );
-        message
-    }
-}
-
-/// What the server may call on the test clients.
-#[hub_runtime::client]
-pub trait Notes {
-    async fn note(&self, text: String);
-}
+use tokio_tungstenite::MaybeTlsStream;
 
 /// Reports its name on a channel when dropped: put into a stream, it tells when the producer is
 /// gone.
@@ -367,7 +115,7 @@ mod server_streams {
     #[tokio::test]
     async fn items_in_order_then_a_completion_without_result() {
         let server = serve(StreamHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(stream_invocation("1", "Counter", json!([25])))
             .await;
@@ -403,7 +151,7 @@ mod server_streams {
     #[tokio::test]
     async fn a_stream_that_fails_to_start_completes_with_the_invocation_error() {
         let server = serve(StreamHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(stream_invocation("1", "Checked", json!([1000])))
             .await;
@@ -422,7 +170,7 @@ mod server_streams {
     #[tokio::test]
     async fn a_hub_error_midway_ends_the_stream_after_the_items_before_it() {
         let server = serve(StreamHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(stream_invocation("1", "FailsMidway", json!([])))
             .await;
@@ -449,7 +197,7 @@ mod server_streams {
 
     async fn std_error_midway(detailed: bool, expected: &str) {
         let server = serve(StreamHub, HubOptions::default().detailed_errors(detailed)).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(stream_invocation("1", "BreaksMidway", json!([])))
             .await;
@@ -486,7 +234,7 @@ mod server_streams {
     #[tokio::test]
     async fn an_item_that_cannot_be_encoded_ends_the_stream_with_a_single_completion() {
         let server = serve(StreamHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(stream_invocation("1", "Unencodable", json!([])))
             .await;
@@ -541,7 +289,7 @@ mod cancellation {
     async fn cancel_invocation_drops_the_producer_at_once_and_completes_the_stream() {
         let (tx, mut dropped) = mpsc::unbounded_channel();
         let server = serve(EndlessHub { dropped: tx }, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
 
         client
             .send(stream_invocation("s", "Endless", json!(["s"])))
@@ -568,7 +316,7 @@ mod cancellation {
     async fn cancel_invocation_for_an_unknown_id_is_ignored() {
         let (tx, mut dropped) = mpsc::unbounded_channel();
         let server = serve(EndlessHub { dropped: tx }, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
 
         client
             .send(stream_invocation("s", "Endless", json!(["s"])))
@@ -672,7 +420,7 @@ mod server_backpressure {
             HubOptions::default().stream_buffer_capacity(CAPACITY),
         );
         let mut reader = connect_small(server.addr).await;
-        let mut other = Client::connect_ready(server.addr).await;
+        let mut other = Client::connect_ready(server.addr, "").await;
         reader
             .send(stream_invocation("f", "Flood", json!([ITEMS, ITEM_SIZE])))
             .await;
@@ -774,7 +522,7 @@ mod upload_backpressure {
                 .maximum_parallel_invocations_per_client(2),
         )
         .await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
 
         // One frame: the upload, its ten items, its end, and an unrelated call that has a free
         // slot (2 parallel invocations) and would complete at once if it were read.
@@ -873,7 +621,7 @@ mod uploads {
     #[tokio::test]
     async fn two_stream_parameters_bind_to_the_stream_ids_in_order() {
         let server = serve(UploadHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(upload_invocation("1", "Pair", json!(["p"]), &["a", "b"]))
             .await;
@@ -898,7 +646,7 @@ mod uploads {
     #[tokio::test]
     async fn a_completion_with_error_makes_the_method_see_err_with_the_clients_text() {
         let server = serve(UploadHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send_all(&[
                 upload_invocation("1", "Report", json!([]), &["s"]),
@@ -937,7 +685,7 @@ mod uploads {
     #[tokio::test]
     async fn an_item_of_the_wrong_type_ends_the_stream_with_an_error() {
         let server = serve(UploadHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send_all(&[
                 upload_invocation("1", "Report", json!([]), &["s"]),
@@ -966,7 +714,7 @@ mod uploads {
     #[tokio::test]
     async fn items_and_completions_for_unknown_stream_ids_are_ignored() {
         let server = serve(UploadHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send_all(&[
                 stream_item("ghost", json!(1)),
@@ -990,7 +738,7 @@ mod uploads {
     #[tokio::test]
     async fn a_stream_count_mismatch_is_refused_with_the_aspnet_text() {
         let server = serve(UploadHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(upload_invocation("1", "Pair", json!(["p"]), &["a"]))
             .await;
@@ -1064,7 +812,7 @@ mod client_results {
     #[tokio::test]
     async fn the_callers_result_is_returned_by_the_method() {
         let server = serve(AskHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         for (n, answer) in [true, false].into_iter().enumerate() {
             let call = format!("call{n}");
             client
@@ -1081,7 +829,7 @@ mod client_results {
     #[tokio::test]
     async fn the_callers_error_becomes_a_hub_exception_of_the_method() {
         let server = serve(AskHub, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client.send(invocation("1", "Ask", json!(["sure?"]))).await;
         let id = expect_confirm(&mut client, "sure?").await;
         client.send(error(&id, "I refuse")).await;
@@ -1104,7 +852,7 @@ mod client_results {
                 .detailed_errors(true),
         )
         .await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         let start = Instant::now();
         client.send(invocation("1", "Ask", json!(["sure?"]))).await;
         let id = expect_confirm(&mut client, "sure?").await;
@@ -1130,7 +878,7 @@ mod client_results {
             HubOptions::default().client_result_timeout(Duration::from_secs(60)),
         )
         .await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         let connection = client.invoke("id", "WhoAmI", json!([])).await["result"]
             .as_str()
             .unwrap()
@@ -1231,7 +979,7 @@ mod invocation_ids {
             HubOptions::default(),
         )
         .await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(stream_invocation("x", "Gated", json!(["first"])))
             .await;
@@ -1338,7 +1086,7 @@ mod parallel {
             HubOptions::default().maximum_parallel_invocations_per_client(parallel),
         )
         .await;
-        let client = Client::connect_ready(server.addr).await;
+        let client = Client::connect_ready(server.addr, "").await;
         Setup {
             server,
             client,
@@ -1500,7 +1248,7 @@ mod disconnect {
     async fn leave_mid_stream(method: &str, graceful: bool) {
         let (tx, mut dropped) = mpsc::unbounded_channel();
         let server = serve(LeavingHub { dropped: tx }, HubOptions::default()).await;
-        let mut client = Client::connect_ready(server.addr).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
         client
             .send(stream_invocation("s", method, json!(["s"])))
             .await;
@@ -1516,7 +1264,7 @@ mod disconnect {
         drop(client);
         assert_eq!(dropped_within(&mut dropped, "client left").await, "s");
         // And the server is fine.
-        let mut other = Client::connect_ready(server.addr).await;
+        let mut other = Client::connect_ready(server.addr, "").await;
         let done = other.invoke("1", "Echo", json!(["ok"])).await;
         assert_eq!(done, result("1", json!("ok")));
         server.stop().await;
