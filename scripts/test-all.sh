@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, UI (trybuild) and integration tests, then the end-to-end suite that
-# drives the examples with the official npm @microsoft/signalr client in Node.
+# Runs every test: Rust unit, UI (trybuild) and integration tests, the end-to-end suite with
+# third-party Python clients (pysignalr, signalrcore), then the end-to-end suite that drives the
+# examples with the official npm @microsoft/signalr client in Node.
 # Installs what the tests need (npm packages from the committed lock file) and fails loudly when a
 # required tool is missing; it never skips a suite.
 set -euo pipefail
@@ -14,6 +15,7 @@ fail() {
 command -v cargo >/dev/null || fail "cargo is required (Rust stable)"
 command -v node >/dev/null || fail "node is required (Node.js 20 or newer) for the end-to-end tests"
 command -v npm >/dev/null || fail "npm is required for the end-to-end tests"
+command -v python3 >/dev/null || fail "python3 is required for the Python client tests"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required, found $(node --version)"
 
@@ -26,12 +28,18 @@ cargo build --workspace --bins
 echo "== cargo test"
 cargo test --workspace
 
-echo "== end-to-end: @microsoft/signalr against examples/chat and examples/streaming"
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 export CHAT_BIN="$target_dir/debug/chat"
 export STREAMING_BIN="$target_dir/debug/streaming"
 for bin in "$CHAT_BIN" "$STREAMING_BIN"; do
     [ -x "$bin" ] || fail "an example was not built: $bin"
 done
+
+echo "== end-to-end: Python clients (pysignalr, signalrcore) against examples/chat"
+[ -x tests/python/.venv/bin/python ] || python3 -m venv tests/python/.venv || fail "cannot create a Python venv"
+tests/python/.venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
+tests/python/.venv/bin/python -m pytest -q tests/python
+
+echo "== end-to-end: @microsoft/signalr against examples/chat and examples/streaming"
 cd tests/node
 node --test --test-concurrency=1 ./*.test.mjs

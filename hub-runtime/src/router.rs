@@ -142,9 +142,26 @@ pub(crate) struct HubShared<H: Hub> {
 /// Where a negotiated connection stands.
 pub(crate) enum TokenState {
     /// Negotiated; its transport has not connected yet.
-    Pending(ConnectionId),
+    Pending(PendingConnection),
     /// Its transport is connected; SSE and long polling keep their HTTP side here.
     Connected(Option<Arc<HttpEndpoint>>),
+}
+
+/// A negotiated connection waiting for its transport.
+pub(crate) struct PendingConnection {
+    pub(crate) id: ConnectionId,
+    /// Bytes the client POSTed before its transport connected (a long-polling client may send
+    /// its handshake before its first poll); they are read first once it connects.
+    pub(crate) early: Vec<u8>,
+}
+
+impl PendingConnection {
+    pub(crate) fn new(id: ConnectionId) -> Self {
+        PendingConnection {
+            id,
+            early: Vec::new(),
+        }
+    }
 }
 
 impl<H: Hub> HubShared<H> {

@@ -462,6 +462,32 @@ fn msgpack_decode(bytes: &[u8]) -> (Value, usize) {
 mod long_polling {
     use super::*;
 
+    /// A client may POST before its first poll (signalrcore sends its handshake first): the
+    /// bytes are kept for the connection, as ASP.NET Core buffers them in its pipe.
+    #[tokio::test]
+    async fn handshake_posted_before_the_first_poll_is_kept() {
+        let (hub, _hooks) = test_hub();
+        let server = serve(hub, HubOptions::default().long_polling_timeout(LONG_POLL)).await;
+        let connection = negotiate(server.addr).await;
+
+        let early = format!(
+            "{}{}",
+            std::str::from_utf8(JSON_HANDSHAKE).unwrap(),
+            invocation_record("1", "Echo", json!(["early"]))
+        );
+        connection.send(early).await;
+        let first = connection.poll().await;
+        assert_eq!(first.status, 200, "{first:?}");
+        assert!(first.body.is_empty(), "the first poll returns at once");
+        let messages = connection.poll_until(is_completion("1")).await;
+        assert_eq!(messages[0], json!({}), "the handshake response comes first");
+        assert_eq!(
+            messages.last().unwrap(),
+            &json!({"type": 3, "invocationId": "1", "result": "early"})
+        );
+        server.stop().await;
+    }
+
     /// First poll at once; handshake; an Echo round trip; a poll replaced by a newer one gets
     /// 204; DELETE ends the connection (202), its pending poll gets 204, `on_disconnected` runs.
     #[tokio::test]

@@ -48,6 +48,7 @@ pub(crate) async fn run_connection<H: Hub>(
     token: Option<Box<str>>,
     request: RequestInfo,
     live: LiveTask,
+    early: Vec<u8>,
 ) {
     let _live = live;
     let long_polling = io.poll_activity().is_some();
@@ -57,7 +58,7 @@ pub(crate) async fn run_connection<H: Hub>(
         long_polling,
     };
     let options = &shared.options;
-    let mut input = Vec::new();
+    let mut input = early;
     let handshake = tokio::time::timeout(
         options.handshake_timeout,
         read_handshake(&mut io, &mut input, options),
@@ -196,10 +197,6 @@ async fn read_handshake(
     options: &HubOptions,
 ) -> Result<Protocol, Option<String>> {
     loop {
-        match io.recv().await {
-            Incoming::Data(data) => input.extend_from_slice(&data),
-            Incoming::Closed | Incoming::TooLarge => return Err(None),
-        }
         match parse_handshake(input) {
             Ok(Some((request, used))) => {
                 input.drain(..used);
@@ -232,6 +229,10 @@ async fn read_handshake(
                     prefix.to_owned()
                 }));
             }
+        }
+        match io.recv().await {
+            Incoming::Data(data) => input.extend_from_slice(&data),
+            Incoming::Closed | Incoming::TooLarge => return Err(None),
         }
     }
 }

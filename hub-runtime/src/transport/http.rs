@@ -33,6 +33,8 @@ pub(crate) enum HttpKind {
 
 /// Output buffered for long polling beyond which the connection waits for the client to poll.
 const MAX_POLL_BUFFER: usize = 1 << 20;
+/// How many bytes a client may POST before its transport connected.
+const MAX_EARLY_BYTES: usize = 1 << 20;
 /// How many POST bodies may wait for the connection task.
 const POST_QUEUE: usize = 4;
 
@@ -176,6 +178,7 @@ fn start<H: Hub>(
     token: &str,
     request: RequestInfo,
     sse: Option<mpsc::Sender<Bytes>>,
+    early: Vec<u8>,
 ) -> Arc<HttpEndpoint> {
     let (post, incoming) = mpsc::channel(POST_QUEUE);
     let endpoint = Arc::new(HttpEndpoint::new(kind, post, sse));
@@ -197,6 +200,7 @@ fn start<H: Hub>(
         Some(token.into()),
         request,
         live,
+        early,
     ));
     endpoint
 }
@@ -220,10 +224,12 @@ pub(crate) async fn get<H: Hub>(
     let Some(token) = query.get("id") else {
         return plain(StatusCode::BAD_REQUEST, "Connection ID required");
     };
-    let state = match shared.tokens.get(token.as_str()) {
+    let state = match shared.tokens.get_mut(token.as_str()) {
         None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
-        Some(state) => match &*state {
-            TokenState::Pending(id) => Err(id.clone()),
+        Some(mut state) => match &mut *state {
+            TokenState::Pending(pending) => {
+                Err((pending.id.clone(), std::mem::take(&mut pending.early)))
+            }
             TokenState::Connected(endpoint) => Ok(endpoint.clone()),
         },
     };
@@ -243,12 +249,12 @@ pub(crate) async fn get<H: Hub>(
                 }
             },
         ),
-        Err(id) => {
+        Err((id, early)) => {
             let request = RequestInfo::new(uri, &headers);
             match kind {
-                HttpKind::ServerSentEvents => open_sse(&shared, id, token, request),
+                HttpKind::ServerSentEvents => open_sse(&shared, id, token, request, early),
                 HttpKind::LongPolling => {
-                    start(&shared, kind, id, token, request, None);
+                    start(&shared, kind, id, token, request, None, early);
                     // The first poll returns at once: the client sends its handshake after it.
                     let mut response = StatusCode::OK.into_response();
                     no_cache(&mut response);
@@ -272,6 +278,7 @@ fn open_sse<H: Hub>(
     id: ConnectionId,
     token: &str,
     request: RequestInfo,
+    early: Vec<u8>,
 ) -> Response {
     let (events, receiver) = mpsc::channel::<Bytes>(16);
     start(
@@ -281,6 +288,7 @@ fn open_sse<H: Hub>(
         token,
         request,
         Some(events),
+        early,
     );
     // A comment first: the client waits for the stream to open before it sends its handshake.
     let opening = stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b":\r\n")) });
@@ -390,9 +398,16 @@ pub(crate) async fn send<H: Hub>(
     let Some(token) = query.get("id") else {
         return plain(StatusCode::BAD_REQUEST, "Connection ID required");
     };
-    let endpoint = match shared.tokens.get(token.as_str()).as_deref() {
-        None | Some(TokenState::Pending(_)) => {
-            return plain(StatusCode::NOT_FOUND, "No Connection with that ID");
+    let endpoint = match shared.tokens.get_mut(token.as_str()).as_deref_mut() {
+        None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
+        Some(TokenState::Pending(pending)) => {
+            // Sent before the transport connected: kept for the connection, as ASP.NET Core
+            // buffers it in the connection's pipe.
+            if pending.early.len() + body.len() > MAX_EARLY_BYTES {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            }
+            pending.early.extend_from_slice(&body);
+            return StatusCode::OK.into_response();
         }
         Some(TokenState::Connected(None)) => {
             return plain(

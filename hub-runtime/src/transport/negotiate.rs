@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::connection::{ConnectionId, random_token};
 use crate::dispatch::Hub;
 use crate::options::Transports;
-use crate::router::{HubShared, TokenState};
+use crate::router::{HubShared, PendingConnection, TokenState};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -57,9 +57,10 @@ pub(crate) async fn negotiate<H: Hub>(
     } else {
         random_token()
     };
-    shared
-        .tokens
-        .insert(token.as_str().into(), TokenState::Pending(id.clone()));
+    shared.tokens.insert(
+        token.as_str().into(),
+        TokenState::Pending(PendingConnection::new(id.clone())),
+    );
     let expiry = shared.options.negotiate_timeout;
     let weak = Arc::downgrade(&shared);
     let pending_token = token.clone();

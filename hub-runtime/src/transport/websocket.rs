@@ -41,14 +41,16 @@ pub(crate) async fn connect<H: Hub>(
         // Not a WebSocket: Server-Sent Events or long polling.
         Err(_) => return super::http::get(shared, query, uri, headers).await,
     };
-    let (id, token) = match query.get("id") {
-        None => (ConnectionId::random(), None),
+    let (id, token, early) = match query.get("id") {
+        None => (ConnectionId::random(), None, Vec::new()),
         Some(token) => {
             let Some(mut state) = shared.tokens.get_mut(token.as_str()) else {
                 return plain(StatusCode::NOT_FOUND, "No Connection with that ID");
             };
-            let id = match &*state {
-                TokenState::Pending(id) => id.clone(),
+            let (id, early) = match &mut *state {
+                TokenState::Pending(pending) => {
+                    (pending.id.clone(), std::mem::take(&mut pending.early))
+                }
                 TokenState::Connected(None) => return StatusCode::CONFLICT.into_response(),
                 TokenState::Connected(Some(_)) => {
                     return plain(
@@ -58,7 +60,7 @@ pub(crate) async fn connect<H: Hub>(
                 }
             };
             *state = TokenState::Connected(None);
-            (id, Some(Box::<str>::from(token.as_str())))
+            (id, Some(Box::<str>::from(token.as_str())), early)
         }
     };
     let options = &shared.options;
@@ -82,6 +84,7 @@ pub(crate) async fn connect<H: Hub>(
                 token,
                 request,
                 live,
+                early,
             )
         })
 }
