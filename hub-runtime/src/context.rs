@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
 use crate::connection::{CloseReason, ConnectionHandle, ConnectionId};
 use crate::dispatch::Hub;
@@ -23,6 +23,10 @@ pub struct RequestInfo {
 
 impl RequestInfo {
     /// Captures a request, dropping the WebSocket handshake headers nobody needs later.
+    ///
+    /// The URI and headers are copied: hyper parses them as slices of its connection read
+    /// buffer, and keeping those slices would keep that whole buffer (8 KiB and more) alive for
+    /// as long as the connection lives.
     pub fn new(uri: Uri, headers: &HeaderMap) -> Self {
         let headers = headers
             .iter()
@@ -30,8 +34,13 @@ impl RequestInfo {
                 let name = name.as_str();
                 !name.starts_with("sec-websocket-") && name != "upgrade" && name != "connection"
             })
-            .map(|(name, value)| (name.clone(), value.clone()))
+            .filter_map(|(name, value)| {
+                let name = HeaderName::from_bytes(name.as_str().as_bytes()).ok()?;
+                let value = HeaderValue::from_bytes(value.as_bytes()).ok()?;
+                Some((name, value))
+            })
             .collect();
+        let uri = Uri::try_from(uri.to_string()).unwrap_or(uri);
         RequestInfo { uri, headers }
     }
 

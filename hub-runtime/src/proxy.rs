@@ -264,11 +264,8 @@ mod tests {
     use crate::context::RequestInfo;
     use crate::protocol::Protocol;
 
-    fn connect(
-        lifetime: &Arc<Lifetime>,
-        protocol: Protocol,
-    ) -> (Arc<ConnectionHandle>, tokio::sync::mpsc::Receiver<Frame>) {
-        let (handle, receiver) = ConnectionHandle::new(
+    fn connect(lifetime: &Arc<Lifetime>, protocol: Protocol) -> Arc<ConnectionHandle> {
+        let handle = ConnectionHandle::new(
             crate::connection::ConnectionId::random(),
             None,
             RequestInfo::default(),
@@ -278,7 +275,7 @@ mod tests {
             8,
         );
         lifetime.add(&handle);
-        (handle, receiver)
+        handle
     }
 
     fn payload(frame: &Frame) -> *const u8 {
@@ -288,7 +285,7 @@ mod tests {
     #[test]
     fn a_broadcast_is_encoded_once_per_protocol_and_shared() {
         let lifetime = Arc::new(Lifetime::default());
-        let mut json: Vec<_> = (0..3).map(|_| connect(&lifetime, Protocol::Json)).collect();
+        let json: Vec<_> = (0..3).map(|_| connect(&lifetime, Protocol::Json)).collect();
         let all = ProxyTarget::new(lifetime.clone(), Target::All);
 
         // Only JSON clients: one encoding.
@@ -299,18 +296,18 @@ mod tests {
 
         #[cfg(feature = "messagepack")]
         {
-            let mut packed: Vec<_> = (0..2)
+            let packed: Vec<_> = (0..2)
                 .map(|_| connect(&lifetime, Protocol::MessagePack))
                 .collect();
             let encoded = all.encode("Note", &[&"hi"]);
             lifetime.deliver(&Target::All, &encoded.0);
             let json_frames: Vec<Frame> = json
-                .iter_mut()
-                .map(|(_, rx)| rx.try_recv().unwrap())
+                .iter()
+                .map(|handle| handle.outbound.try_pop().unwrap())
                 .collect();
             let packed_frames: Vec<Frame> = packed
-                .iter_mut()
-                .map(|(_, rx)| rx.try_recv().unwrap())
+                .iter()
+                .map(|handle| handle.outbound.try_pop().unwrap())
                 .collect();
             // Every recipient of a protocol holds the very same bytes: encoded once, shared.
             assert!(
@@ -332,7 +329,7 @@ mod tests {
         }
 
         // One connection: only its protocol.
-        let (first, _) = &json[0];
+        let first = &json[0];
         let one = ProxyTarget::new(
             lifetime.clone(),
             Target::Connection(first.id.as_str().into()),

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
+
+use super::queue::{OutboundQueue, PushError};
 
 use crate::context::RequestInfo;
 use crate::lifetime::Lifetime;
@@ -171,7 +173,7 @@ pub(crate) struct ConnectionHandle {
     pub(crate) protocol: Protocol,
     /// For long polling: the polls keep the connection alive, not Pings.
     poll_activity: Option<Arc<PollActivity>>,
-    outbound: mpsc::Sender<Frame>,
+    pub(crate) outbound: OutboundQueue,
     /// The groups this connection is in; its lock also orders joins against the disconnect.
     pub(crate) groups: Mutex<GroupMembership>,
     close_reason: Mutex<Option<CloseReason>>,
@@ -199,10 +201,10 @@ impl ConnectionHandle {
         protocol: Protocol,
         poll_activity: Option<Arc<PollActivity>>,
         capacity: usize,
-    ) -> (Arc<Self>, mpsc::Receiver<Frame>) {
-        let (outbound, receiver) = mpsc::channel(capacity);
+    ) -> Arc<Self> {
+        let outbound = OutboundQueue::new(capacity);
         let now = lifetime.now_ms();
-        let handle = Arc::new(ConnectionHandle {
+        Arc::new(ConnectionHandle {
             id,
             user,
             request,
@@ -217,17 +219,14 @@ impl ConnectionHandle {
             last_write_ms: AtomicU64::new(now),
             ping_queued: AtomicBool::new(false),
             pending_results: Mutex::new(Some(HashMap::new())),
-        });
-        (handle, receiver)
+        })
     }
 
     /// Queues a frame without waiting. A full queue means the client cannot keep up: it is
     /// disconnected rather than allowed to hold up the sender.
     pub(crate) fn push(&self, frame: Frame) {
-        match self.outbound.try_send(frame) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => self.close(CloseReason::SlowClient),
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        if let Err(PushError::Full) = self.outbound.push(frame) {
+            self.close(CloseReason::SlowClient);
         }
     }
 

@@ -1,6 +1,7 @@
 //! One connection's life: handshake, read loop, invocations, outbound queue, close.
 
 mod handle;
+mod queue;
 mod run;
 
 pub use handle::ConnectionId;

@@ -89,7 +89,7 @@ pub(crate) async fn run_connection<H: Hub>(
         .as_ref()
         .and_then(|provide| provide(&request))
         .map(Arc::from);
-    let (handle, outbound) = ConnectionHandle::new(
+    let handle = ConnectionHandle::new(
         id,
         user,
         request,
@@ -110,12 +110,11 @@ pub(crate) async fn run_connection<H: Hub>(
         io,
         protocol,
         handle: &handle,
-        outbound,
         input,
-        running: FuturesUnordered::new(),
+        running: None,
         limited_running: 0,
         queued: VecDeque::new(),
-        streams: SelectAll::new(),
+        streams: None,
         uploads: HashMap::new(),
         blocked: None,
         connecting: Some(shared.hub.__on_connected(ctx.clone())),
@@ -152,9 +151,12 @@ pub(crate) async fn run_connection<H: Hub>(
 
     // Calls the client sent before it left still run, so their effects on others are not lost;
     // a call that does not finish within the shutdown timeout is dropped.
-    if tokio::time::timeout(options.shutdown_timeout, finish_calls(running, queued))
-        .await
-        .is_err()
+    if tokio::time::timeout(
+        options.shutdown_timeout,
+        finish_calls(running.unwrap_or_default(), queued),
+    )
+    .await
+    .is_err()
     {
         tracing::warn!(connection_id = %handle.id, "dropped hub calls still running after the shutdown timeout");
     }
@@ -314,16 +316,17 @@ struct Connection<'a, H: Hub> {
     io: TransportIo,
     protocol: Protocol,
     handle: &'a Arc<ConnectionHandle>,
-    outbound: tokio::sync::mpsc::Receiver<Frame>,
     /// Bytes not handled yet: an unfinished message, or what follows a message that blocked.
     input: Vec<u8>,
-    running: FuturesUnordered<PendingCall>,
+    /// Calls running; created with the first call (an idle connection allocates none).
+    running: Option<FuturesUnordered<PendingCall>>,
     /// How many of `running` count toward the parallel invocation limit.
     limited_running: usize,
     /// Bound calls and streams waiting for their turn.
     queued: VecDeque<BoundCall>,
     /// Server-to-client streams being produced.
-    streams: SelectAll<ServerStream>,
+    /// Server streams running; created with the first stream.
+    streams: Option<SelectAll<ServerStream>>,
     /// Client-to-server streams by stream id.
     uploads: HashMap<Box<str>, mpsc::Sender<StreamInput>>,
     /// An upload item waiting for room in its stream's buffer: nothing else is read meanwhile.
@@ -374,7 +377,7 @@ impl<H: Hub> Connection<'_, H> {
                     self.blocked = None;
                     self.receive(&[])?;
                 }
-                Some(finished) = self.running.next(), if !self.running.is_empty() => {
+                Some(finished) = next_in(&mut self.running), if is_busy(&self.running) => {
                     if finished.limited {
                         self.limited_running -= 1;
                     }
@@ -384,7 +387,7 @@ impl<H: Hub> Connection<'_, H> {
                     }
                     self.start_queued();
                 }
-                Some(frame) = self.outbound.recv() => {
+                frame = self.handle.outbound.pop() => {
                     let handle = self.handle;
                     guarded(handle, self.write_batch(frame)).await?;
                 }
@@ -396,7 +399,7 @@ impl<H: Hub> Connection<'_, H> {
                         Incoming::TooLarge => return Err(self.too_large()),
                     }
                 }
-                Some((id, method, event)) = self.streams.next(), if !self.streams.is_empty() => {
+                Some((id, method, event)) = next_in(&mut self.streams), if is_busy(&self.streams) => {
                     let frame = self.stream_frame(&id, method, event);
                     let handle = self.handle;
                     guarded(handle, self.write_frame(frame)).await?;
@@ -475,12 +478,18 @@ impl<H: Hub> Connection<'_, H> {
             ..
         } = self;
         let id_in_use = |id: &str| {
-            running.iter().any(|call| call.invocation_id() == Some(id))
+            running
+                .iter()
+                .flatten()
+                .any(|call| call.invocation_id() == Some(id))
                 || queued.iter().any(|bound| match bound {
                     BoundCall::Call(call) => call.invocation_id() == Some(id),
                     BoundCall::Stream(stream) => &*stream.invocation_id == id,
                 })
-                || streams.iter().any(|stream| &*stream.invocation_id == id)
+                || streams
+                    .iter()
+                    .flatten()
+                    .any(|stream| &*stream.invocation_id == id)
         };
         let bound = {
             let uploads = std::cell::RefCell::new(&mut *uploads);
@@ -583,7 +592,7 @@ impl<H: Hub> Connection<'_, H> {
     }
 
     fn cancel(&mut self, invocation_id: &str) {
-        for stream in self.streams.iter_mut() {
+        for stream in self.streams.iter_mut().flatten() {
             if &*stream.invocation_id == invocation_id {
                 stream.cancel();
             }
@@ -609,11 +618,18 @@ impl<H: Hub> Connection<'_, H> {
         let mut waiting = VecDeque::new();
         while let Some(next) = self.queued.pop_front() {
             match next {
-                BoundCall::Stream(stream) => self.streams.push(stream),
-                BoundCall::Call(call) if !call.limited => self.running.push(call),
+                BoundCall::Stream(stream) => {
+                    self.streams.get_or_insert_with(SelectAll::new).push(stream)
+                }
+                BoundCall::Call(call) if !call.limited => self
+                    .running
+                    .get_or_insert_with(FuturesUnordered::new)
+                    .push(call),
                 BoundCall::Call(call) if waiting.is_empty() && self.limited_running < limit => {
                     self.limited_running += 1;
-                    self.running.push(call);
+                    self.running
+                        .get_or_insert_with(FuturesUnordered::new)
+                        .push(call);
                 }
                 call => waiting.push_back(call),
             }
@@ -667,7 +683,7 @@ impl<H: Hub> Connection<'_, H> {
                 Ok(bytes) => bytes,
                 Err(err) => {
                     // The item cannot be sent: end the stream with this error Completion.
-                    for stream in self.streams.iter_mut() {
+                    for stream in self.streams.iter_mut().flatten() {
                         if &*stream.invocation_id == id {
                             stream.abandon();
                         }
@@ -686,7 +702,7 @@ impl<H: Hub> Connection<'_, H> {
     /// Writes what is queued, then `last`, in one flush: messages a call sent before it finished
     /// reach the client before its Completion.
     async fn write_queued(&mut self, last: Option<Frame>) -> Result<(), Gone> {
-        while let Ok(frame) = self.outbound.try_recv() {
+        while let Some(frame) = self.handle.outbound.try_pop() {
             self.io.feed(frame).await?;
         }
         if let Some(frame) = last {
@@ -708,15 +724,32 @@ impl<H: Hub> Connection<'_, H> {
     async fn write_batch(&mut self, first: Frame) -> Result<(), Gone> {
         self.io.feed(first).await?;
         for _ in 1..MAX_BATCH {
-            match self.outbound.try_recv() {
-                Ok(frame) => self.io.feed(frame).await?,
-                Err(_) => break,
+            match self.handle.outbound.try_pop() {
+                Some(frame) => self.io.feed(frame).await?,
+                None => break,
             }
         }
         self.io.flush().await?;
         self.handle.mark_written();
         Ok(())
     }
+}
+
+/// The next item of a set created on first use (the caller checks [`is_busy`] first).
+async fn next_in<S: futures_util::Stream + Unpin>(set: &mut Option<S>) -> Option<S::Item> {
+    match set {
+        Some(set) => set.next().await,
+        None => None,
+    }
+}
+
+/// Whether a set created on first use has anything to run.
+fn is_busy<T>(set: &Option<T>) -> bool
+where
+    for<'a> &'a T: IntoIterator,
+{
+    set.as_ref()
+        .is_some_and(|set| set.into_iter().next().is_some())
 }
 
 /// Runs a write unless the connection is told to close first: writes to a client that stopped

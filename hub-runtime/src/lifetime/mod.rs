@@ -99,6 +99,7 @@ impl Lifetime {
 
     /// Removes a connection from everything: the connection list, its groups and its user.
     pub(crate) fn remove(&self, handle: &ConnectionHandle) {
+        handle.outbound.close();
         if self.connections.remove(handle.id.as_str()).is_some() {
             self.protocol_count(handle.protocol)
                 .fetch_sub(1, Ordering::AcqRel);

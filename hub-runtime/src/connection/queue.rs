@@ -1,0 +1,137 @@
+//! The outbound queue of one connection: bounded, never blocking a sender, and allocating nothing
+//! while empty (an idle connection holds no buffer for messages it is not sent).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use tokio::sync::Notify;
+
+use super::handle::Frame;
+
+/// Why a frame was not queued.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PushError {
+    /// The queue holds its capacity: the client reads too slowly.
+    Full,
+    /// The connection ended.
+    Closed,
+}
+
+pub(crate) struct OutboundQueue {
+    frames: Mutex<Queued>,
+    capacity: usize,
+    ready: Notify,
+}
+
+struct Queued {
+    frames: VecDeque<Frame>,
+    closed: bool,
+}
+
+/// A queue that grew beyond this many slots gives its memory back once drained.
+const KEEP_SLOTS: usize = 16;
+
+impl OutboundQueue {
+    pub(crate) fn new(capacity: usize) -> Self {
+        OutboundQueue {
+            frames: Mutex::new(Queued {
+                frames: VecDeque::new(),
+                closed: false,
+            }),
+            capacity,
+            ready: Notify::new(),
+        }
+    }
+
+    /// Queues a frame without waiting.
+    pub(crate) fn push(&self, frame: Frame) -> Result<(), PushError> {
+        {
+            let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+            if queued.closed {
+                return Err(PushError::Closed);
+            }
+            if queued.frames.len() >= self.capacity {
+                return Err(PushError::Full);
+            }
+            queued.frames.push_back(frame);
+        }
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// The next frame, if one is queued.
+    pub(crate) fn try_pop(&self) -> Option<Frame> {
+        let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        let frame = queued.frames.pop_front();
+        if queued.frames.is_empty() && queued.frames.capacity() > KEEP_SLOTS {
+            queued.frames = VecDeque::new();
+        }
+        frame
+    }
+
+    /// Waits for the next frame. Cancel-safe: a frame is only taken when it is returned.
+    pub(crate) async fn pop(&self) -> Frame {
+        loop {
+            let ready = self.ready.notified();
+            if let Some(frame) = self.try_pop() {
+                return frame;
+            }
+            ready.await;
+        }
+    }
+
+    /// Refuses further frames and drops the queued ones.
+    pub(crate) fn close(&self) {
+        let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        queued.closed = true;
+        queued.frames = VecDeque::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Frame {
+        Frame::Text(text.into())
+    }
+
+    #[tokio::test]
+    async fn bounded_ordered_and_closable() {
+        let queue = OutboundQueue::new(2);
+        assert_eq!(queue.push(frame("a")), Ok(()));
+        assert_eq!(queue.push(frame("b")), Ok(()));
+        assert_eq!(queue.push(frame("c")), Err(PushError::Full));
+        assert_eq!(queue.pop().await.as_bytes(), b"a");
+        assert_eq!(queue.try_pop().unwrap().as_bytes(), b"b");
+        assert!(queue.try_pop().is_none());
+        queue.close();
+        assert_eq!(queue.push(frame("d")), Err(PushError::Closed));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_receiver_is_woken() {
+        let queue = std::sync::Arc::new(OutboundQueue::new(4));
+        let waiter = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.pop().await }
+        });
+        tokio::task::yield_now().await;
+        queue.push(frame("x")).unwrap();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(2), waiter)
+            .await
+            .expect("woken")
+            .unwrap();
+        assert_eq!(got.as_bytes(), b"x");
+    }
+
+    #[test]
+    fn an_empty_queue_holds_no_memory() {
+        let queue = OutboundQueue::new(1024);
+        for i in 0..100 {
+            queue.push(frame(&i.to_string())).unwrap();
+        }
+        while queue.try_pop().is_some() {}
+        assert_eq!(queue.frames.lock().unwrap().frames.capacity(), 0);
+    }
+}
