@@ -282,38 +282,6 @@ describe("server-to-client streams", () => {
     await waitForActive(server, 0, "the empty stream completed");
   });
 
-  test("StreamCounter consumed with async iteration (for await), when the client supports it", opts, async (t) => {
-    const s = scope(t);
-    const server = await streamingServer(s);
-    const c = await connectStreaming(s, server);
-
-    const result = c.connection.stream("StreamCounter", 5, 10);
-    if (typeof result[Symbol.asyncIterator] !== "function") {
-      // Consume it anyway, so that nothing is left running, then skip.
-      const items = await withTimeout(
-        new Promise((resolve, reject) => {
-          const got = [];
-          result.subscribe({ next: (i) => got.push(i), error: reject, complete: () => resolve(got) });
-        }),
-        EVENT_TIMEOUT_MS,
-        "the stream to complete",
-      );
-      assert.deepEqual(items, [0, 1, 2, 3, 4]);
-      t.skip("the @microsoft/signalr IStreamResult is subscribe-only (no Symbol.asyncIterator)");
-      return;
-    }
-    const items = await withTimeout(
-      (async () => {
-        const got = [];
-        for await (const item of result) got.push(item);
-        return got;
-      })(),
-      EVENT_TIMEOUT_MS,
-      "for await over the stream to finish",
-    );
-    assert.deepEqual(items, [0, 1, 2, 3, 4]);
-  });
-
   test("StreamStockPrices: first batch at once, one {symbol, price, timestamp} per symbol, in order", opts, async (t) => {
     const s = scope(t);
     const server = await streamingServer(s);
