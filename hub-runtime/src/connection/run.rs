@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -354,11 +355,15 @@ impl<H: Hub> Connection<'_, H> {
     async fn run_loop(&mut self) -> Result<std::convert::Infallible, End> {
         // Messages that came in the same frame as the handshake.
         self.receive(&[])?;
+        // One wait for the close signal for the connection's whole life, not one per turn.
+        let handle = self.handle;
+        let closed = handle.closed();
+        tokio::pin!(closed);
         loop {
             let reading = self.blocked.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
             tokio::select! {
                 biased;
-                reason = self.handle.closed() => {
+                reason = &mut closed => {
                     // Whatever was queued before the close still goes out first, if the client
                     // reads it in time.
                     if reason != CloseReason::SlowClient {
@@ -382,14 +387,12 @@ impl<H: Hub> Connection<'_, H> {
                         self.limited_running -= 1;
                     }
                     if let Some(frame) = self.completion(finished) {
-                        let handle = self.handle;
-                        guarded(handle, self.write_queued(Some(frame))).await?;
+                        guarded(closed.as_mut(), self.write_queued(Some(frame))).await?;
                     }
                     self.start_queued();
                 }
                 frame = self.handle.outbound.pop() => {
-                    let handle = self.handle;
-                    guarded(handle, self.write_batch(frame)).await?;
+                    guarded(closed.as_mut(), self.write_batch(frame)).await?;
                 }
                 incoming = self.io.recv(), if reading => {
                     self.handle.mark_read();
@@ -401,8 +404,7 @@ impl<H: Hub> Connection<'_, H> {
                 }
                 Some((id, method, event)) = next_in(&mut self.streams), if is_busy(&self.streams) => {
                     let frame = self.stream_frame(&id, method, event);
-                    let handle = self.handle;
-                    guarded(handle, self.write_frame(frame)).await?;
+                    guarded(closed.as_mut(), self.write_frame(frame)).await?;
                 }
             }
         }
@@ -755,12 +757,12 @@ where
 /// Runs a write unless the connection is told to close first: writes to a client that stopped
 /// reading block once its TCP window is full, and such a client must still be disconnectable.
 async fn guarded(
-    handle: &ConnectionHandle,
+    closed: Pin<&mut impl Future<Output = CloseReason>>,
     write: impl Future<Output = Result<(), Gone>>,
 ) -> Result<(), End> {
     tokio::select! {
         biased;
-        reason = handle.closed() => Err(End::Server(reason)),
+        reason = closed => Err(End::Server(reason)),
         result = write => result.map_err(|_| End::ClientClosed(None)),
     }
 }
