@@ -160,6 +160,12 @@ pub(crate) enum CloseReason {
     Aborted,
 }
 
+fn advance(stamp: &AtomicU64, now: u64) {
+    if stamp.load(Ordering::Relaxed) < now {
+        stamp.store(now, Ordering::Relaxed);
+    }
+}
+
 /// A client's answer to a client-result invocation: its result (still encoded) or its error.
 pub(crate) type ClientReply = Result<OwnedValue, String>;
 
@@ -300,15 +306,19 @@ impl ConnectionHandle {
             .take();
     }
 
+    /// Stamps the client's last sign of life (with the heartbeat's coarse clock: a timeout may
+    /// come at most one heartbeat tick early, never late).
+    /// Stamps only move forward (the coarse clock may lag the precise stamp taken when the
+    /// connection was created). Only the connection's own task writes them.
     pub(crate) fn mark_read(&self) {
-        self.last_read_ms
-            .store(self.lifetime.now_ms(), Ordering::Relaxed);
+        advance(&self.last_read_ms, self.lifetime.coarse_now_ms());
     }
 
     pub(crate) fn mark_written(&self) {
-        self.last_write_ms
-            .store(self.lifetime.now_ms(), Ordering::Relaxed);
-        self.ping_queued.store(false, Ordering::Relaxed);
+        advance(&self.last_write_ms, self.lifetime.coarse_now_ms());
+        if self.ping_queued.load(Ordering::Relaxed) {
+            self.ping_queued.store(false, Ordering::Relaxed);
+        }
     }
 
     /// Called by the heartbeat: queues a Ping after `keep_alive_ms` of silence from the server,

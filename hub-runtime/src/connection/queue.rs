@@ -3,8 +3,9 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::task::Poll;
 
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 use super::handle::Frame;
 
@@ -20,7 +21,8 @@ pub(crate) enum PushError {
 pub(crate) struct OutboundQueue {
     frames: Mutex<Queued>,
     capacity: usize,
-    ready: Notify,
+    /// The connection task, the only consumer, while it waits for a frame.
+    consumer: AtomicWaker,
 }
 
 struct Queued {
@@ -39,7 +41,7 @@ impl OutboundQueue {
                 closed: false,
             }),
             capacity,
-            ready: Notify::new(),
+            consumer: AtomicWaker::new(),
         }
     }
 
@@ -55,7 +57,7 @@ impl OutboundQueue {
             }
             queued.frames.push_back(frame);
         }
-        self.ready.notify_one();
+        self.consumer.wake();
         Ok(())
     }
 
@@ -69,15 +71,21 @@ impl OutboundQueue {
         frame
     }
 
-    /// Waits for the next frame. Cancel-safe: a frame is only taken when it is returned.
+    /// Waits for the next frame. Cancel-safe: a frame is only taken when it is returned. Only
+    /// one task may wait at a time (the connection's own).
     pub(crate) async fn pop(&self) -> Frame {
-        loop {
-            let ready = self.ready.notified();
+        std::future::poll_fn(|cx| {
             if let Some(frame) = self.try_pop() {
-                return frame;
+                return Poll::Ready(frame);
             }
-            ready.await;
-        }
+            self.consumer.register(cx.waker());
+            // A push between the first look and the registration woke nobody: look again.
+            match self.try_pop() {
+                Some(frame) => Poll::Ready(frame),
+                None => Poll::Pending,
+            }
+        })
+        .await
     }
 
     /// Refuses further frames and drops the queued ones.

@@ -9,6 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -401,6 +402,10 @@ impl<H: Hub> Connection<'_, H> {
                         Incoming::Closed => return Err(End::ClientClosed(None)),
                         Incoming::TooLarge => return Err(self.too_large()),
                     }
+                    // Answers of calls that finished at once go out in the same turn.
+                    if let Some(frame) = self.handle.outbound.try_pop() {
+                        guarded(closed.as_mut(), self.write_batch(frame)).await?;
+                    }
                 }
                 Some((id, method, event)) = next_in(&mut self.streams), if is_busy(&self.streams) => {
                     let frame = self.stream_frame(&id, method, event);
@@ -617,26 +622,50 @@ impl<H: Hub> Connection<'_, H> {
         let limit = self.shared.options.maximum_parallel_invocations_per_client;
         // Streams and calls with upload streams start at once; plain calls in order, while a
         // slot is free.
-        let mut waiting = VecDeque::new();
-        while let Some(next) = self.queued.pop_front() {
-            match next {
-                BoundCall::Stream(stream) => {
-                    self.streams.get_or_insert_with(SelectAll::new).push(stream)
-                }
-                BoundCall::Call(call) if !call.limited => self
-                    .running
-                    .get_or_insert_with(FuturesUnordered::new)
-                    .push(call),
-                BoundCall::Call(call) if waiting.is_empty() && self.limited_running < limit => {
-                    self.limited_running += 1;
-                    self.running
-                        .get_or_insert_with(FuturesUnordered::new)
-                        .push(call);
-                }
-                call => waiting.push_back(call),
+        let mut index = 0;
+        let mut plain_waiting = false;
+        while index < self.queued.len() {
+            let startable = match &self.queued[index] {
+                BoundCall::Stream(_) => true,
+                BoundCall::Call(call) if !call.limited => true,
+                BoundCall::Call(_) => !plain_waiting && self.limited_running < limit,
+            };
+            if !startable {
+                plain_waiting = true;
+                index += 1;
+                continue;
+            }
+            if let Some(bound) = self.queued.remove(index) {
+                self.start(bound);
             }
         }
-        self.queued = waiting;
+    }
+
+    fn start(&mut self, bound: BoundCall) {
+        let mut call = match bound {
+            BoundCall::Stream(stream) => {
+                self.streams.get_or_insert_with(SelectAll::new).push(stream);
+                return;
+            }
+            BoundCall::Call(call) => call,
+        };
+        // Most hub methods finish on their first poll: finish those here, without a task in
+        // the running set. The Completion joins this connection's queue, after whatever the
+        // call sent to its caller. A call still pending is polled again, with the connection
+        // task's waker, from the running set.
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        if let Poll::Ready(finished) = Pin::new(&mut call).poll(&mut cx) {
+            if let Some(frame) = self.completion(finished) {
+                self.handle.push(frame);
+            }
+            return;
+        }
+        if call.limited {
+            self.limited_running += 1;
+        }
+        self.running
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(call);
     }
 
     /// The Completion of a finished call, if its client waits for one.

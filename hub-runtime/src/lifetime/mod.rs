@@ -46,6 +46,9 @@ pub(crate) struct Lifetime {
     client_result_timeout_ms: AtomicU64,
     /// Ids of the invocations the server sends for client results.
     next_invocation_id: AtomicU64,
+    /// `now_ms` as of the heartbeat's last tick: a clock read per message would cost more than
+    /// the activity stamps it feeds need.
+    coarse_now_ms: AtomicU64,
     /// Connections per protocol: a broadcast encodes only for protocols someone speaks.
     protocol_counts: [AtomicUsize; 2],
 }
@@ -65,6 +68,7 @@ impl Default for Lifetime {
             client_result_timeout_ms: AtomicU64::new(30_000),
             next_invocation_id: AtomicU64::new(1),
             protocol_counts: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            coarse_now_ms: AtomicU64::new(0),
         }
     }
 }
@@ -73,6 +77,11 @@ impl Lifetime {
     /// Milliseconds since this hub started: the clock of the keep-alive and timeout checks.
     pub(crate) fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// The hub clock as of the last heartbeat tick (at most one tick behind `now_ms`).
+    pub(crate) fn coarse_now_ms(&self) -> u64 {
+        self.coarse_now_ms.load(Ordering::Relaxed)
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
@@ -361,6 +370,7 @@ async fn heartbeat(lifetime: Weak<Lifetime>, tick: Duration, keep_alive_ms: u64,
             return;
         };
         let now = lifetime.now_ms();
+        lifetime.coarse_now_ms.store(now, Ordering::Relaxed);
         for entry in &lifetime.connections {
             if let Some(ping) = pings.get(entry.protocol) {
                 entry.heartbeat(now, keep_alive_ms, timeout_ms, ping);
