@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit, UI (trybuild) and integration tests, the end-to-end suite with
-# third-party Python clients (pysignalr, signalrcore), then the end-to-end suite that drives the
-# examples with the official npm @microsoft/signalr client in Node.
+# third-party Python clients (pysignalr, signalrcore), a smoke run of the benchmarks, then the
+# end-to-end suite that drives the examples with the official npm @microsoft/signalr client in
+# Node.
 # Installs what the tests need (npm packages from the committed lock file) and fails loudly when a
 # required tool is missing; it never skips a suite.
 set -euo pipefail
@@ -39,6 +40,10 @@ echo "== end-to-end: Python clients (pysignalr, signalrcore) against examples/ch
 [ -x tests/python/.venv/bin/python ] || python3 -m venv tests/python/.venv || fail "cannot create a Python venv"
 tests/python/.venv/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
 tests/python/.venv/bin/python -m pytest -q tests/python
+
+echo "== benchmark smoke run (bench/ --quick: checks that every part works, never a speed)"
+command -v taskset >/dev/null || fail "taskset (util-linux) is required by the benchmark runner"
+cargo run --release --manifest-path bench/Cargo.toml -p runner -- --quick
 
 echo "== end-to-end: @microsoft/signalr against examples/chat and examples/streaming"
 cd tests/node

@@ -1,0 +1,759 @@
+//! Load generator for the benchmarks. One process drives up to `--conns` WebSocket connections
+//! (the runner starts several processes beyond ~10k sockets: one process may hold at most
+//! ~19,990 open files here) on a single-threaded tokio runtime, and speaks one of three
+//! protocols:
+//!
+//! - `raw`: plain WebSocket text; the server echoes, a message starting with `B` is broadcast.
+//! - `signalr`: the JSON hub protocol over a skipNegotiation WebSocket: handshake, `Echo`
+//!   invocations with ids answered by Completions, `SendMessage` broadcasts of `ReceiveMessage`.
+//! - `socketio`: engine.io v4 over WebSocket (`/socket.io/?EIO=4&transport=websocket`): open
+//!   packet, `40` connect, `42<id>["echo",..]` answered by `43<id>[..]`, `42["broadcast",..]`
+//!   answered by `42["message",..]` to everyone; engine.io pings (`2`) answered with `3`.
+//!
+//! Client sockets bind to 127.0.0.1 … 127.0.0.8 in turn (`IP_BIND_ADDRESS_NO_PORT`, so the port is
+//! picked per destination) and close with `SO_LINGER` 0, leaving no TIME_WAIT behind.
+//!
+//! Modes (every one bounded in time, `--max-seconds`):
+//! - `idle`: connect, print `ready`, keep the connections alive until `stop` on stdin (or EOF).
+//! - `echo`: closed loop, one outstanding echo per connection.
+//! - `latency`: open loop at `--rate` echoes per second per connection, staggered starts.
+//! - `broadcast`: connection 0 sends broadcasts, at most `--window` of them undelivered; every
+//!   connection counts the deliveries it receives.
+//!
+//! Latency is measured from the actual send time embedded in the payload; in `latency` mode the
+//! lateness of each send against its schedule is reported apart (`send_lag_us`), so a saturated
+//! load generator (coordinated omission) shows instead of hiding.
+//!
+//! Output: JSON lines on stdout (`ready`, `measure_start`, `measure_end`, `done`).
+
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use serde_json::json;
+use tokio::io::AsyncBufReadExt;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+type Ws = WebSocketStream<TcpStream>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const RS: char = '\u{1e}';
+/// Concurrent connection attempts at most.
+const CONNECT_CONCURRENCY: usize = 128;
+/// How long one connection attempt (TCP + upgrade + protocol handshake) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// SignalR servers close connections silent for 30 s: idle connections ping every 10 s.
+const SIGNALR_PING_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Proto {
+    Raw,
+    SignalR,
+    SocketIo,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Idle,
+    Echo,
+    Latency,
+    Broadcast,
+}
+
+#[derive(Clone, Debug)]
+struct Config {
+    proto: Proto,
+    mode: Mode,
+    server: SocketAddr,
+    path: String,
+    conns: usize,
+    src_offset: usize,
+    src_count: usize,
+    payload: usize,
+    warmup: Duration,
+    measure: Duration,
+    rate: f64,
+    window: u64,
+    max_seconds: u64,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: loadgen --proto raw|signalr|socketio --server HOST:PORT [--path P] \
+         --mode idle|echo|latency|broadcast --conns N [--src-offset K] [--src-count 8] \
+         [--payload BYTES] [--warmup-ms MS] [--measure-ms MS] [--rate PER_CONN_PER_S] \
+         [--window BROADCASTS] [--max-seconds S]"
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Config {
+    let mut config = Config {
+        proto: Proto::Raw,
+        mode: Mode::Echo,
+        server: "127.0.0.1:0".parse().expect("addr"),
+        path: String::new(),
+        conns: 1,
+        src_offset: 0,
+        src_count: 8,
+        payload: 32,
+        warmup: Duration::from_secs(1),
+        measure: Duration::from_secs(5),
+        rate: 20.0,
+        window: 16,
+        max_seconds: 600,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage());
+        match arg.as_str() {
+            "--proto" => {
+                config.proto = match value().as_str() {
+                    "raw" => Proto::Raw,
+                    "signalr" => Proto::SignalR,
+                    "socketio" => Proto::SocketIo,
+                    _ => usage(),
+                }
+            }
+            "--mode" => {
+                config.mode = match value().as_str() {
+                    "idle" => Mode::Idle,
+                    "echo" => Mode::Echo,
+                    "latency" => Mode::Latency,
+                    "broadcast" => Mode::Broadcast,
+                    _ => usage(),
+                }
+            }
+            "--server" => config.server = value().parse().unwrap_or_else(|_| usage()),
+            "--path" => config.path = value(),
+            "--conns" => config.conns = value().parse().unwrap_or_else(|_| usage()),
+            "--src-offset" => config.src_offset = value().parse().unwrap_or_else(|_| usage()),
+            "--src-count" => config.src_count = value().parse().unwrap_or_else(|_| usage()),
+            "--payload" => config.payload = value().parse().unwrap_or_else(|_| usage()),
+            "--warmup-ms" => {
+                config.warmup = Duration::from_millis(value().parse().unwrap_or_else(|_| usage()))
+            }
+            "--measure-ms" => {
+                config.measure = Duration::from_millis(value().parse().unwrap_or_else(|_| usage()))
+            }
+            "--rate" => config.rate = value().parse().unwrap_or_else(|_| usage()),
+            "--window" => config.window = value().parse().unwrap_or_else(|_| usage()),
+            "--max-seconds" => config.max_seconds = value().parse().unwrap_or_else(|_| usage()),
+            _ => usage(),
+        }
+    }
+    if config.path.is_empty() {
+        config.path = match config.proto {
+            Proto::Raw => "/ws".into(),
+            Proto::SignalR => "/hubs/chat".into(),
+            Proto::SocketIo => "/socket.io/?EIO=4&transport=websocket".into(),
+        };
+    }
+    config.payload = config.payload.max(MIN_PAYLOAD);
+    config.src_count = config.src_count.clamp(1, 254);
+    config
+}
+
+fn emit(value: serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{value}");
+    let _ = out.flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads: `@` + 20-digit send time in ns since the process epoch, then filler.
+
+const MIN_PAYLOAD: usize = 21;
+
+fn payload(epoch: Instant, at: Instant, size: usize) -> String {
+    let ns = at.saturating_duration_since(epoch).as_nanos() as u64;
+    let mut text = format!("@{ns:020}");
+    text.extend(std::iter::repeat_n('x', size.saturating_sub(text.len())));
+    text
+}
+
+/// The send time embedded in a reply, if any.
+fn sent_at(text: &str) -> Option<u64> {
+    let at = text.find('@')?;
+    text.get(at + 1..at + 21)?.parse().ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocols.
+
+/// What an incoming frame meant.
+#[derive(Default)]
+struct Incoming {
+    /// Echo replies, with the send time of each.
+    replies: Vec<Option<u64>>,
+    /// Broadcast deliveries.
+    deliveries: u64,
+    /// Something to send back at once (engine.io pong).
+    answer: Option<&'static str>,
+    /// The server ended the session.
+    closed: bool,
+}
+
+fn echo_request(proto: Proto, id: u64, payload: &str) -> String {
+    match proto {
+        Proto::Raw => payload.to_owned(),
+        Proto::SignalR => format!(
+            r#"{{"type":1,"invocationId":"{id}","target":"Echo","arguments":["{payload}"]}}{RS}"#
+        ),
+        Proto::SocketIo => format!(r#"42{id}["echo","{payload}"]"#),
+    }
+}
+
+fn broadcast_request(proto: Proto, payload: &str) -> String {
+    match proto {
+        Proto::Raw => format!("B{payload}"),
+        Proto::SignalR => {
+            format!(r#"{{"type":1,"target":"SendMessage","arguments":["bench","{payload}"]}}{RS}"#)
+        }
+        Proto::SocketIo => format!(r#"42["broadcast","{payload}"]"#),
+    }
+}
+
+fn classify(proto: Proto, text: &str) -> Incoming {
+    let mut incoming = Incoming::default();
+    match proto {
+        Proto::Raw => {
+            if text.starts_with('B') {
+                incoming.deliveries += 1;
+            } else {
+                incoming.replies.push(sent_at(text));
+            }
+        }
+        Proto::SignalR => {
+            for message in text.split(RS).filter(|m| !m.is_empty()) {
+                if message.contains(r#""type":3"#) {
+                    incoming.replies.push(sent_at(message));
+                } else if message.contains(r#""type":1"#) {
+                    if message.contains("ReceiveMessage") {
+                        incoming.deliveries += 1;
+                    }
+                } else if message.contains(r#""type":7"#) {
+                    incoming.closed = true;
+                }
+            }
+        }
+        Proto::SocketIo => {
+            if text == "2" {
+                incoming.answer = Some("3");
+            } else if let Some(rest) = text.strip_prefix("43") {
+                incoming.replies.push(sent_at(rest));
+            } else if text.starts_with(r#"42["message""#) {
+                incoming.deliveries += 1;
+            } else if text.starts_with("41") || text.starts_with('1') {
+                incoming.closed = true;
+            }
+        }
+    }
+    incoming
+}
+
+/// A client socket bound to `source`; the kernel picks the port at `connect` time for the whole
+/// 4-tuple (`IP_BIND_ADDRESS_NO_PORT`), so each source address has its own ~28k ports.
+async fn open_socket(server: SocketAddr, source: Ipv4Addr) -> std::io::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_zero_linger()?;
+    socket.set_nodelay(true)?;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor and a pointer to an int of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    socket.bind(SocketAddr::new(source.into(), 0))?;
+    socket.connect(server).await
+}
+
+async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
+    let global = config.src_offset + index;
+    let source = Ipv4Addr::new(127, 0, 0, 1 + (global % config.src_count) as u8);
+    let stream = open_socket(config.server, source).await?;
+    let url = format!("ws://{}{}", config.server, config.path);
+    let ws_config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(ws_config)).await?;
+    match config.proto {
+        Proto::Raw => {}
+        Proto::SignalR => {
+            ws.send(Message::text(format!(
+                r#"{{"protocol":"json","version":1}}{RS}"#
+            )))
+            .await?;
+            loop {
+                let text = next_text(&mut ws).await?;
+                if text.starts_with("{}") {
+                    break;
+                }
+                if text.contains("error") {
+                    return Err(format!("handshake refused: {text}").into());
+                }
+            }
+        }
+        Proto::SocketIo => {
+            loop {
+                let text = next_text(&mut ws).await?;
+                if text.starts_with('0') {
+                    break;
+                }
+            }
+            ws.send(Message::text("40")).await?;
+            loop {
+                let text = next_text(&mut ws).await?;
+                if text.starts_with("40") {
+                    break;
+                }
+                if text == "2" {
+                    ws.send(Message::text("3")).await?;
+                } else if text.starts_with("44") {
+                    return Err(format!("connect refused: {text}").into());
+                }
+            }
+        }
+    }
+    Ok(ws)
+}
+
+async fn next_text(ws: &mut Ws) -> Result<String, BoxError> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(text))) => return Ok(text.as_str().to_owned()),
+            Some(Ok(
+                Message::Binary(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_),
+            )) => {}
+            Some(Ok(Message::Close(_))) | None => return Err("closed by the server".into()),
+            Some(Err(err)) => return Err(err.into()),
+        }
+    }
+}
+
+/// Reads one frame and handles what needs no decision (pongs). `Err` when the connection ended.
+async fn read_one(ws: &mut Ws, proto: Proto) -> Result<Incoming, BoxError> {
+    let text = next_text(ws).await?;
+    let incoming = classify(proto, &text);
+    if let Some(answer) = incoming.answer {
+        ws.send(Message::text(answer)).await?;
+    }
+    if incoming.closed {
+        return Err(format!("closed by the server: {text}").into());
+    }
+    Ok(incoming)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared state and the per-connection tasks.
+
+struct Shared {
+    config: Config,
+    epoch: Instant,
+    go: watch::Receiver<bool>,
+    stop: AtomicBool,
+    stopped: Notify,
+    measuring: AtomicBool,
+    completed: AtomicU64,
+    delivered: AtomicU64,
+    sent: AtomicU64,
+    errors: AtomicU64,
+    connected: AtomicU64,
+    /// The sender waits until `delivered` reaches this.
+    wake_at: AtomicU64,
+    progress: Notify,
+    first_error: std::sync::Mutex<Option<String>>,
+    /// Round-trip latency (µs) of the measured window, all connections together: one histogram
+    /// per connection would zero ~140 KB each, gigabytes at 20k connections.
+    latency: std::sync::Mutex<Histogram<u64>>,
+    /// How late sends were against their schedule (latency mode), µs.
+    lag: std::sync::Mutex<Histogram<u64>>,
+}
+
+impl Shared {
+    fn fail(&self, err: impl std::fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
+        if first.is_none() {
+            *first = Some(err.to_string());
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn deliver(&self, count: u64) {
+        if count > 0 {
+            let now = self.delivered.fetch_add(count, Ordering::Relaxed) + count;
+            if now >= self.wake_at.load(Ordering::Relaxed) {
+                self.progress.notify_one();
+            }
+        }
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
+}
+
+fn record(shared: &Shared, sent_ns: Option<u64>) {
+    if let Some(sent_ns) = sent_ns
+        && shared.measuring.load(Ordering::Relaxed)
+    {
+        let now = shared.epoch.elapsed().as_nanos() as u64;
+        let micros = now.saturating_sub(sent_ns) / 1000;
+        lock(&shared.latency).saturating_record(micros.max(1));
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn connection_task(shared: Arc<Shared>, index: usize, permits: Arc<Semaphore>) {
+    let config = &shared.config;
+    let ws = {
+        let _permit = permits.acquire().await;
+        if shared.stopping() {
+            return;
+        }
+        match tokio::time::timeout(CONNECT_TIMEOUT, connect(config, index)).await {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(err)) => {
+                shared.fail(format!("connect: {err}"));
+                return;
+            }
+            Err(_) => {
+                shared.fail("connect: timed out");
+                return;
+            }
+        }
+    };
+    shared.connected.fetch_add(1, Ordering::Relaxed);
+    let result = match config.mode {
+        Mode::Idle => idle(&shared, ws, index).await,
+        Mode::Echo => echo(&shared, ws).await,
+        Mode::Latency => latency(&shared, ws, index).await,
+        Mode::Broadcast if index == 0 => broadcast_sender(&shared, ws).await,
+        Mode::Broadcast => subscriber(&shared, ws).await,
+    };
+    if let Err(err) = result
+        && !shared.stopping()
+    {
+        shared.fail(err);
+    }
+}
+
+/// Reads (and answers pings) until the go signal.
+async fn wait_go(shared: &Shared, ws: &mut Ws) -> Result<(), BoxError> {
+    let mut go = shared.go.clone();
+    loop {
+        tokio::select! {
+            changed = go.wait_for(|go| *go) => {
+                changed.map_err(|_| "runner gone")?;
+                return Ok(());
+            }
+            incoming = read_one(ws, shared.config.proto) => {
+                incoming?;
+            }
+        }
+    }
+}
+
+async fn idle(shared: &Shared, mut ws: Ws, index: usize) -> Result<(), BoxError> {
+    let proto = shared.config.proto;
+    // Spread the keep-alive pings over the interval.
+    let offset = SIGNALR_PING_EVERY.mul_f64((index % 1000) as f64 / 1000.0);
+    let mut ping =
+        tokio::time::interval_at(tokio::time::Instant::now() + offset, SIGNALR_PING_EVERY);
+    loop {
+        tokio::select! {
+            () = shared.stopped.notified() => return Ok(()),
+            incoming = read_one(&mut ws, proto) => { incoming?; }
+            _ = ping.tick(), if proto == Proto::SignalR => {
+                ws.send(Message::text(format!(r#"{{"type":6}}{RS}"#))).await?;
+            }
+        }
+        if shared.stopping() {
+            return Ok(());
+        }
+    }
+}
+
+async fn echo(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
+    let config = &shared.config;
+    wait_go(shared, &mut ws).await?;
+    let mut id = 0u64;
+    while !shared.stopping() {
+        id += 1;
+        let text = echo_request(
+            config.proto,
+            id,
+            &payload(shared.epoch, Instant::now(), config.payload),
+        );
+        ws.send(Message::text(text)).await?;
+        loop {
+            let incoming = read_one(&mut ws, config.proto).await?;
+            if let Some(&sent_ns) = incoming.replies.first() {
+                record(shared, sent_ns);
+                shared.completed.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn latency(shared: &Shared, mut ws: Ws, index: usize) -> Result<(), BoxError> {
+    let config = &shared.config;
+    wait_go(shared, &mut ws).await?;
+    let period = Duration::from_secs_f64(1.0 / config.rate);
+    // Staggered starts: connection i begins i/N of a period late.
+    let stagger = period.mul_f64(index as f64 / config.conns.max(1) as f64);
+    let mut next = Instant::now() + stagger;
+    let mut id = 0u64;
+    while !shared.stopping() {
+        tokio::select! {
+            () = tokio::time::sleep_until(next.into()) => {
+                id += 1;
+                // The actual send time goes in the payload (tokio's timer fires up to ~1 ms late,
+                // the same for every server); how late it was is recorded apart, so a load
+                // generator falling behind its schedule shows.
+                let now = Instant::now();
+                if shared.measuring.load(Ordering::Relaxed) {
+                    lock(&shared.lag).saturating_record((now.saturating_duration_since(next).as_micros() as u64).max(1));
+                }
+                let text = echo_request(config.proto, id, &payload(shared.epoch, now, config.payload));
+                ws.send(Message::text(text)).await?;
+                next += period;
+            }
+            incoming = read_one(&mut ws, config.proto) => {
+                for sent_ns in incoming?.replies {
+                    record(shared, sent_ns);
+                    shared.completed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn subscriber(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
+    let proto = shared.config.proto;
+    loop {
+        tokio::select! {
+            () = shared.stopped.notified() => return Ok(()),
+            incoming = read_one(&mut ws, proto) => shared.deliver(incoming?.deliveries),
+        }
+        if shared.stopping() {
+            return Ok(());
+        }
+    }
+}
+
+/// Connection 0 of a broadcast run: sends while fewer than `window` broadcasts are undelivered,
+/// and counts its own deliveries like every subscriber.
+async fn broadcast_sender(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
+    let config = &shared.config;
+    wait_go(shared, &mut ws).await?;
+    let n = config.conns as u64;
+    let window = config.window.max(1);
+    // Deliveries given up on (lost to a stall) are credited here so the window moves on.
+    let mut credited = 0u64;
+    let mut last_progress = (Instant::now(), shared.delivered.load(Ordering::Relaxed));
+    while !shared.stopping() {
+        let sent = shared.sent.load(Ordering::Relaxed);
+        let delivered = shared.delivered.load(Ordering::Relaxed) + credited;
+        if sent * n < delivered + window * n {
+            let text = broadcast_request(
+                config.proto,
+                &payload(shared.epoch, Instant::now(), config.payload),
+            );
+            ws.send(Message::text(text)).await?;
+            shared.sent.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        // Wake when the oldest outstanding broadcast is fully delivered.
+        shared.wake_at.store(
+            ((sent + 1 - window) * n).saturating_sub(credited),
+            Ordering::Relaxed,
+        );
+        tokio::select! {
+            () = shared.progress.notified() => {}
+            incoming = read_one(&mut ws, config.proto) => shared.deliver(incoming?.deliveries),
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+        let now = shared.delivered.load(Ordering::Relaxed);
+        if now != last_progress.1 {
+            last_progress = (Instant::now(), now);
+        } else if last_progress.0.elapsed() > Duration::from_millis(500) {
+            // Nothing arrived for a while: count the outstanding deliveries as lost.
+            let outstanding = (sent * n).saturating_sub(now + credited);
+            credited += outstanding;
+            shared.fail(format!("broadcast stalled: {outstanding} deliveries lost"));
+            last_progress = (Instant::now(), now);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn main() {
+    let config = parse_args();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run(config));
+    // Sockets close with SO_LINGER 0 as the process exits.
+    std::process::exit(0);
+}
+
+async fn run(config: Config) {
+    let deadline = Instant::now() + Duration::from_secs(config.max_seconds);
+    let (go_tx, go_rx) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        config: config.clone(),
+        epoch: Instant::now(),
+        go: go_rx,
+        stop: AtomicBool::new(false),
+        stopped: Notify::new(),
+        measuring: AtomicBool::new(false),
+        completed: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        sent: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+        connected: AtomicU64::new(0),
+        wake_at: AtomicU64::new(u64::MAX),
+        progress: Notify::new(),
+        first_error: std::sync::Mutex::new(None),
+        latency: std::sync::Mutex::new(new_histogram()),
+        lag: std::sync::Mutex::new(new_histogram()),
+    });
+    let permits = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..config.conns)
+        .map(|i| tokio::spawn(connection_task(shared.clone(), i, permits.clone())))
+        .collect();
+
+    // Wait until every connection is up or failed.
+    loop {
+        let done = shared.connected.load(Ordering::Relaxed) + shared.errors.load(Ordering::Relaxed);
+        if done >= config.conns as u64 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let connected = shared.connected.load(Ordering::Relaxed);
+    emit(json!({
+        "event": "ready",
+        "connected": connected,
+        "failed": shared.errors.load(Ordering::Relaxed),
+        "connect_seconds": started.elapsed().as_secs_f64(),
+        "first_error": shared.first_error.lock().unwrap().clone(),
+    }));
+
+    let mut result = json!({"event": "done", "connected": connected});
+    if config.mode == Mode::Idle {
+        // Hold until told to stop (a line `stop`, or stdin closing), or the deadline.
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        let wait = tokio::time::sleep_until(deadline.into());
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                line = lines.next_line() => match line {
+                    Ok(Some(line)) if line.trim() != "stop" => continue,
+                    _ => break,
+                },
+                () = &mut wait => break,
+            }
+        }
+    } else if connected > 0 {
+        let _ = go_tx.send(true);
+        tokio::time::sleep(
+            config
+                .warmup
+                .min(deadline.saturating_duration_since(Instant::now())),
+        )
+        .await;
+        let begin = (
+            Instant::now(),
+            shared.completed.load(Ordering::Relaxed),
+            shared.delivered.load(Ordering::Relaxed),
+            shared.sent.load(Ordering::Relaxed),
+        );
+        shared.measuring.store(true, Ordering::Relaxed);
+        emit(json!({"event": "measure_start"}));
+        tokio::time::sleep(
+            config
+                .measure
+                .min(deadline.saturating_duration_since(Instant::now())),
+        )
+        .await;
+        let end = (
+            Instant::now(),
+            shared.completed.load(Ordering::Relaxed),
+            shared.delivered.load(Ordering::Relaxed),
+            shared.sent.load(Ordering::Relaxed),
+        );
+        shared.measuring.store(false, Ordering::Relaxed);
+        emit(json!({"event": "measure_end"}));
+        let seconds = end.0.duration_since(begin.0).as_secs_f64();
+        result["seconds"] = json!(seconds);
+        result["completed"] = json!(end.1 - begin.1);
+        result["delivered"] = json!(end.2 - begin.2);
+        result["broadcasts"] = json!(end.3 - begin.3);
+    }
+    shared.stop.store(true, Ordering::Relaxed);
+    shared.stopped.notify_waiters();
+    let _ = go_tx.send(true);
+
+    // Let the connections see the stop (echo replies in flight) before reading the histograms.
+    if matches!(config.mode, Mode::Echo | Mode::Latency) {
+        let all = futures_util::future::join_all(tasks);
+        let _ = tokio::time::timeout(Duration::from_secs(2), all).await;
+    }
+    let hist = lock(&shared.latency).clone();
+    let lag = lock(&shared.lag).clone();
+    if !hist.is_empty() {
+        result["latency_us"] = json!({
+            "count": hist.len(),
+            "p50": hist.value_at_quantile(0.50),
+            "p90": hist.value_at_quantile(0.90),
+            "p99": hist.value_at_quantile(0.99),
+            "p999": hist.value_at_quantile(0.999),
+            "max": hist.max(),
+            "mean": hist.mean(),
+        });
+    }
+    if !lag.is_empty() {
+        result["send_lag_us"] = json!({
+            "p50": lag.value_at_quantile(0.50),
+            "p99": lag.value_at_quantile(0.99),
+            "max": lag.max(),
+        });
+    }
+    result["errors"] = json!(shared.errors.load(Ordering::Relaxed));
+    result["first_error"] = json!(shared.first_error.lock().unwrap().clone());
+    emit(result);
+}

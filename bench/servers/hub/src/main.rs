@@ -1,0 +1,56 @@
+//! The hub the benchmarks drive: `/hubs/chat` with the chat example's `Echo` and `SendMessage`
+//! (to all), but without the example's `on_connected`/`on_disconnected` broadcasts, which make
+//! connecting N clients cost O(N²) deliveries and would swamp the idle and broadcast scenarios.
+//! Default `HubOptions`. Prints `listening on http://ADDR` once bound.
+//!
+//! ```text
+//! hub-bench [--addr 127.0.0.1:0]
+//! ```
+
+use std::net::SocketAddr;
+
+use hub_runtime::prelude::*;
+
+/// What the server calls on clients.
+#[hub_runtime::client]
+pub trait BenchClient {
+    /// A chat message from `user`.
+    async fn receive_message(&self, user: String, message: String);
+}
+
+/// Echo and broadcast.
+pub struct BenchHub;
+
+#[hub_runtime::hub(client = BenchClient)]
+impl BenchHub {
+    /// Sends a message to everybody (the caller included).
+    pub async fn send_message(&self, ctx: &Ctx<Self>, user: String, message: String) {
+        ctx.clients().all().receive_message(user, message).await;
+    }
+
+    /// Returns its argument.
+    pub fn echo(&self, message: String) -> String {
+        message
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut addr: SocketAddr = "127.0.0.1:0".parse().expect("default addr");
+    while let Some(arg) = args.next() {
+        if arg == "--addr" {
+            addr = args
+                .next()
+                .and_then(|a| a.parse().ok())
+                .expect("--addr HOST:PORT");
+        }
+    }
+    let app = axum::Router::new().merge(HubRouter::new("/hubs/chat", BenchHub));
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+    println!(
+        "listening on http://{}",
+        listener.local_addr().expect("addr")
+    );
+    axum::serve(listener, app).await.expect("serve");
+}
