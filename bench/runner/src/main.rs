@@ -165,7 +165,7 @@ fn scenarios(settings: &Settings) -> Vec<Scenario> {
         id: "latency".into(),
         title: "Latency under load".into(),
         about: format!(
-            "{} connections x {} echo invocations/s each, open loop at a fixed rate with staggered starts; latency from the intended send time (embedded in the payload), HDR histogram, {} ms measured after {} ms warm-up.",
+            "{} connections x {} echo invocations/s each, open loop at a fixed rate with staggered starts; latency from the send time embedded in the payload, HDR histogram; the load generator's own lateness against its schedule is shown as send lag, {} ms measured after {} ms warm-up.",
             fmt_count(settings.latency_conns),
             settings.latency_rate,
             settings.latency_measure_ms,
@@ -353,6 +353,8 @@ fn build(paths: &Paths, node: bool) -> Result<(), String> {
 /// One measurement: metric name -> value, plus notes.
 #[derive(Debug, Clone, Default)]
 pub struct Sample {
+    /// Which repetition of the suite it belongs to (ratios pair samples of the same run).
+    pub run: usize,
     pub metrics: BTreeMap<String, f64>,
     pub notes: Vec<String>,
 }
@@ -368,6 +370,8 @@ fn main() {
     if let Some(runs) = args.runs {
         settings.runs = runs.max(1);
     }
+    // What is measured: the source as built now, before anything else can change it.
+    let source = report::source_state(&paths);
     let node = procs::have("node") && procs::have("npm");
     if !node {
         eprintln!("runner: node/npm not found: the socket.io (Node) peer is skipped");
@@ -446,7 +450,8 @@ fn main() {
                     &paths, &settings, scenario, server, server_cpu, load_cpu, &log,
                 );
                 match sample {
-                    Ok(sample) => {
+                    Ok(mut sample) => {
+                        sample.run = run;
                         eprintln!(
                             "runner: [{:>5.0}s] run {} {:<16} {:<14} {:.1}s {}",
                             started.elapsed().as_secs_f64(),
@@ -484,7 +489,7 @@ fn main() {
     let elapsed = started.elapsed();
 
     let json_path = out.join("latest.json");
-    let mut meta = report::meta(&paths, &settings, elapsed, server_cpu.is_some());
+    let mut meta = report::meta(&paths, &settings, elapsed, server_cpu.is_some(), &source);
     meta["results"] = json_path
         .strip_prefix(&paths.repo)
         .unwrap_or(&json_path)
@@ -889,6 +894,12 @@ pub fn primary(scenario: &Scenario) -> Vec<report::MetricSpec> {
             m("p999_us", "p99.9 µs", Better::Lower, false),
             m("server_cpu_pct", "server CPU %", Better::Lower, true),
             m("invocations_per_s", "invocations/s", Better::Higher, false),
+            m(
+                "loadgen_send_lag_p99_us",
+                "loadgen send lag p99 µs",
+                Better::Lower,
+                false,
+            ),
         ],
         Kind::Broadcast { .. } => vec![
             m(

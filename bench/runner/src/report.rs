@@ -60,7 +60,21 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-pub fn meta(paths: &Paths, settings: &Settings, elapsed: Duration, pinned: bool) -> Value {
+/// The commit and whether the tree differs from it, read before the build.
+pub fn source_state(paths: &Paths) -> Value {
+    json!({
+        "commit": procs::output_of("git", &["rev-parse", "--short", "HEAD"], &paths.repo),
+        "dirty": !procs::output_of("git", &["status", "--porcelain", "--untracked-files=no"], &paths.repo).is_empty(),
+    })
+}
+
+pub fn meta(
+    paths: &Paths,
+    settings: &Settings,
+    elapsed: Duration,
+    pinned: bool,
+    source: &Value,
+) -> Value {
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -101,8 +115,8 @@ pub fn meta(paths: &Paths, settings: &Settings, elapsed: Duration, pinned: bool)
         .to_owned();
     json!({
         "date": procs::output_of("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"], &paths.repo),
-        "commit": procs::output_of("git", &["rev-parse", "--short", "HEAD"], &paths.repo),
-        "dirty": !procs::output_of("git", &["status", "--porcelain", "--untracked-files=no"], &paths.repo).is_empty(),
+        "commit": source["commit"],
+        "dirty": source["dirty"],
         "command": if settings.quick {
             "cargo run --release --manifest-path bench/Cargo.toml -p runner -- --quick"
         } else {
@@ -154,20 +168,31 @@ pub fn results_json(
             }
             out
         };
-        let baseline = medians(BASELINE);
         let mut server_values = serde_json::Map::new();
         for server in servers {
             let Some(samples) = per_server.and_then(|p| p.get(server.name)) else {
                 continue;
             };
             let med = medians(server.name);
+            // Each run's value over raw's in the same run, then the median of those ratios:
+            // machine drift between runs cancels out.
+            let raw_samples = per_server.and_then(|p| p.get(BASELINE));
             let mut ratios = serde_json::Map::new();
             for spec in &specs {
-                if let (Some(v), Some(b)) = (med.get(&spec.key), baseline.get(&spec.key))
-                    && b.is_finite()
-                    && *b != 0.0
-                {
-                    ratios.insert(spec.key.clone(), json!(round(v / b, 3)));
+                let mut per_run: Vec<f64> = samples
+                    .iter()
+                    .filter_map(|s| {
+                        let v = s.metrics.get(&spec.key)?;
+                        let raw = raw_samples?
+                            .iter()
+                            .find(|r| r.run == s.run)?
+                            .metrics
+                            .get(&spec.key)?;
+                        (raw.is_finite() && *raw != 0.0 && v.is_finite()).then(|| v / raw)
+                    })
+                    .collect();
+                if !per_run.is_empty() {
+                    ratios.insert(spec.key.clone(), json!(round(median(&mut per_run), 3)));
                 }
             }
             let runs: Vec<Value> = samples
@@ -178,7 +203,7 @@ pub fn results_json(
                         .iter()
                         .map(|(k, v)| (k.clone(), num(*v)))
                         .collect();
-                    json!({"metrics": metrics, "notes": s.notes})
+                    json!({"run": s.run + 1, "metrics": metrics, "notes": s.notes})
                 })
                 .collect();
             let med_json: serde_json::Map<String, Value> =
@@ -224,6 +249,15 @@ fn num(v: f64) -> Value {
     } else {
         Value::Null
     }
+}
+
+/// The ratio to raw (median of per-run ratios) of `metric` for `server` in scenario `id`.
+pub fn ratio_of(document: &Value, id: &str, server: &str, metric: &str) -> Option<f64> {
+    document["scenarios"]
+        .as_array()?
+        .iter()
+        .find(|s| s["id"] == id)?["servers"][server]["ratio_to_raw"][metric]
+        .as_f64()
 }
 
 /// The median of `metric` for `server` in scenario `id`.
@@ -275,7 +309,8 @@ fn targets(document: &Value) -> Vec<Value> {
         let ours = median_of(document, "echo_32", OURS, key);
         let raw = median_of(document, "echo_32", BASELINE, key);
         let sio = median_of(document, "echo_32", "socketioxide", key);
-        let ratio = ours.zip(raw).map(|(o, r)| o / r);
+        let ratio = ratio_of(document, "echo_32", OURS, key);
+        let sio_ratio = ratio_of(document, "echo_32", "socketioxide", key);
         out.push(json!({
             "id": "echo_vs_raw",
             "text": format!("echo (32 B) round trips per server CPU-s >= 0.9x raw: hub {} = {}x raw ({})",
@@ -285,10 +320,10 @@ fn targets(document: &Value) -> Vec<Value> {
         }));
         out.push(json!({
             "id": "echo_vs_socketioxide",
-            "text": format!("echo (32 B) round trips per server CPU-s ahead of socketioxide: hub {} vs {}",
-                opt(ours), opt(sio)),
-            "value": ours, "socketioxide": sio,
-            "status": status(ours.zip(sio).map(|(o, s)| o > s)),
+            "text": format!("echo (32 B) round trips per server CPU-s ahead of socketioxide: hub {} ({}x raw) vs {} ({}x raw)",
+                opt(ours), opt(ratio), opt(sio), opt(sio_ratio)),
+            "value": ratio, "socketioxide": sio_ratio,
+            "status": status(ratio.zip(sio_ratio).map(|(o, s)| o > s)),
         }));
     }
     // 3. Broadcast <= 5 us server CPU per delivery.
@@ -308,7 +343,7 @@ fn targets(document: &Value) -> Vec<Value> {
     if scenario_ids.iter().any(|s| s == "latency") {
         let ours = median_of(document, "latency", OURS, "p99_us");
         let raw = median_of(document, "latency", BASELINE, "p99_us");
-        let ratio = ours.zip(raw).map(|(o, r)| o / r);
+        let ratio = ratio_of(document, "latency", OURS, "p99_us");
         out.push(json!({
             "id": "latency_p99",
             "text": format!("p99 latency under load within 1.5x raw: hub {} µs = {}x raw ({} µs)",
@@ -372,8 +407,8 @@ pub fn markdown(
          (`bench/loadgen`, Rust, tokio-tungstenite, HDR histograms) is pinned to core 1. Over loopback \
          the client costs as much CPU as the server, so servers are compared by work per **server** \
          CPU-second: utime + stime of the server from `/proc/PID/stat` across the measured window. \
-         Every figure is the median of {} run(s), the runs of all servers interleaved, and ratios are \
-         to the raw baseline measured in the same run. Client sockets bind to 127.0.0.1 … 127.0.0.8 in \
+         Every figure is the median of {} run(s), the runs of all servers interleaved; a ratio (× raw) \
+         is the median of each run's ratio to the raw baseline measured in that same run. Client sockets bind to 127.0.0.1 … 127.0.0.8 in \
          turn and close with SO_LINGER 0 (no TIME_WAIT left between runs).{}\n\n",
         document["settings"]["runs"],
         if meta["pinned"].as_bool().unwrap_or(false) {

@@ -91,14 +91,7 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
                 ),
                 stream_ids: raw.stream_ids.unwrap_or_default(),
             };
-            if kind == 1 {
-                HubMessage::Invocation(invocation)
-            } else {
-                if invocation.invocation_id.is_none() {
-                    return Err(ProtocolError::MissingProperty("invocationId"));
-                }
-                HubMessage::StreamInvocation(invocation)
-            }
+            invocation.into_message(kind == 4)?
         }
         2 => HubMessage::StreamItem(StreamItem {
             invocation_id: raw

@@ -52,6 +52,22 @@ pub struct Invocation<'a> {
     pub stream_ids: Vec<Cow<'a, str>>,
 }
 
+impl<'a> Invocation<'a> {
+    /// The Invocation (type 1) or StreamInvocation (type 4) message; a StreamInvocation needs an id.
+    pub(crate) fn into_message(
+        self,
+        streaming: bool,
+    ) -> Result<HubMessage<'a>, super::ProtocolError> {
+        if !streaming {
+            return Ok(HubMessage::Invocation(self));
+        }
+        if self.invocation_id.is_none() {
+            return Err(super::ProtocolError::MissingProperty("invocationId"));
+        }
+        Ok(HubMessage::StreamInvocation(self))
+    }
+}
+
 /// A StreamItem.
 #[derive(Debug)]
 pub struct StreamItem<'a> {

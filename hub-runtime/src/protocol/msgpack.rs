@@ -295,14 +295,7 @@ pub fn parse_messagepack_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>,
                 arguments: Arguments::new(arguments),
                 stream_ids,
             };
-            if kind == 1 {
-                HubMessage::Invocation(invocation)
-            } else {
-                if invocation.invocation_id.is_none() {
-                    return Err(ProtocolError::MissingProperty("invocationId"));
-                }
-                HubMessage::StreamInvocation(invocation)
-            }
+            invocation.into_message(kind == 4)?
         }
         2 => {
             need(4)?;

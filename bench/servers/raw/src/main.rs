@@ -47,9 +47,9 @@ fn parse_addr() -> SocketAddr {
     addr
 }
 
-async fn upgrade(State(tx): State<broadcast::Sender<Utf8Bytes>>, headers: axum::http::HeaderMap, ws: WebSocketUpgrade) -> Response {
-    let keep: axum::http::HeaderMap = headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    ws.read_buffer_size(4096).on_upgrade(move |socket| async move { let _k = keep; run(socket, tx).await })
+async fn upgrade(State(tx): State<broadcast::Sender<Utf8Bytes>>, ws: WebSocketUpgrade) -> Response {
+    ws.read_buffer_size(4096)
+        .on_upgrade(move |socket| run(socket, tx))
 }
 
 async fn run(mut socket: WebSocket, tx: broadcast::Sender<Utf8Bytes>) {
