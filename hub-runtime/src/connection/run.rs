@@ -75,12 +75,11 @@ pub(crate) async fn run_connection<H: Hub>(
         }
         Err(None) => return,
     };
-    // The handshake response is JSON text whatever the protocol.
-    let answered = io.send(Frame::Text(response.encode().into())).await.is_ok();
     let protocol = match handshake {
-        Ok(protocol) if answered => protocol,
-        Ok(_) => return,
+        Ok(protocol) => protocol,
         Err(_) => {
+            // The handshake response is JSON text whatever the protocol.
+            let _ = io.send(Frame::Text(response.encode().into())).await;
             io.close().await;
             return;
         }
@@ -100,7 +99,14 @@ pub(crate) async fn run_connection<H: Hub>(
         io.poll_activity(),
         options.outbound_queue_capacity,
     );
+    // Registered before the client learns it is connected, so a client that saw the handshake
+    // response can be reached by its id at once. Messages sent to it meanwhile wait in its queue,
+    // which the loop below only drains after the response went out.
     shared.lifetime.add(&handle);
+    if io.send(Frame::Text(response.encode().into())).await.is_err() {
+        shared.lifetime.remove(&handle);
+        return;
+    }
     shared
         .lifetime
         .ensure_heartbeat(options.keep_alive_interval, options.client_timeout_interval);
