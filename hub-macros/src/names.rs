@@ -36,3 +36,29 @@ mod tests {
         assert_eq!(pascal_case("_private"), "Private");
     }
 }
+
+/// The text of the `///` comments among `attrs`, as rustdoc shows it (one leading space removed),
+/// or `None` without documentation.
+pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
+    let mut lines = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(meta) = &attr.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = &meta.value
+            {
+                let text = text.value();
+                for line in text.split('\n') {
+                    lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned());
+                }
+            }
+        }
+    }
+    let start = lines.iter().position(|line| !line.is_empty())?;
+    let end = lines.iter().rposition(|line| !line.is_empty())? + 1;
+    Some(lines[start..end].join("\n"))
+}

@@ -69,7 +69,7 @@ pub(crate) fn is_unit(ty: &Type) -> bool {
 
 /// `T` of a type whose last path segment is `Result<T, ..>` (`std::result::Result`,
 /// `io::Result<T>`, `anyhow::Result<T>`...).
-fn result_ok_type(ty: &Type) -> Option<&Type> {
+pub(crate) fn result_ok_type(ty: &Type) -> Option<&Type> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
     if last.ident != "Result" {

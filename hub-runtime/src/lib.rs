@@ -37,6 +37,7 @@ mod context;
 mod dispatch;
 mod error;
 mod lifetime;
+pub mod manifest;
 mod options;
 pub mod protocol;
 mod proxy;
@@ -72,7 +73,31 @@ pub mod __private {
     pub use erased_serde::Serialize as ErasedSerialize;
     pub use serde;
     pub use std::boxed::Box;
+    pub use std::string::String;
     pub use std::sync::Arc;
+    pub use std::vec;
+    pub use std::vec::Vec;
+
+    /// `T` of `Result<T, E>` (and of aliases such as `io::Result<T>`): what a fallible method
+    /// returns on success, as the manifest describes it.
+    pub trait Fallible {
+        /// The success type.
+        type Ok;
+    }
+
+    impl<T, E> Fallible for core::result::Result<T, E> {
+        type Ok = T;
+    }
+
+    /// `T` of `ClientStream<T>`.
+    pub trait StreamItem {
+        /// The item type.
+        type Item;
+    }
+
+    impl<T> StreamItem for crate::ClientStream<T> {
+        type Item = T;
+    }
 
     /// Logs an error returned by `on_disconnected`: the connection is gone, nobody else to tell.
     pub fn log_hook_error(hook: &str, error: &crate::HubError) {

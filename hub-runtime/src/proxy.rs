@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use crate::connection::{ClientReply, ConnectionHandle, EncodedMessage, Frame};
 use crate::dispatch::BoxFuture;
 use crate::lifetime::{Lifetime, Target};
+use crate::manifest::{ClientMethod, ManifestBuilder};
 
 /// Marks a proxy that may reach several connections: fire-and-forget calls only.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,10 @@ pub trait ClientProxy: Send + Sync + 'static {
     type Many: FromTarget;
     /// The proxy for calls to one connection.
     type Single: FromTarget;
+
+    /// The client methods' part of the manifest.
+    #[doc(hidden)]
+    fn __describe(builder: &mut ManifestBuilder) -> Vec<ClientMethod>;
 }
 
 /// Builds a proxy for a target; implemented by the generated proxies.
@@ -132,6 +137,10 @@ impl<K> FromTarget for NoClient<K> {
 impl ClientProxy for NoClient {
     type Many = NoClient<Many>;
     type Single = NoClient<Single>;
+
+    fn __describe(_: &mut ManifestBuilder) -> Vec<ClientMethod> {
+        Vec::new()
+    }
 }
 
 /// Why a client result could not be had.

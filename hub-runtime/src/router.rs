@@ -11,6 +11,7 @@ use crate::connection::ConnectionId;
 use crate::context::HubContext;
 use crate::dispatch::Hub;
 use crate::lifetime::Lifetime;
+use crate::manifest::Manifest;
 use crate::options::HubOptions;
 use crate::transport::{self, HttpEndpoint};
 
@@ -43,6 +44,7 @@ pub struct HubRouter<H: Hub> {
     hub: Arc<H>,
     options: HubOptions,
     lifetime: Arc<Lifetime>,
+    serve_manifest: bool,
 }
 
 impl<H: Hub> fmt::Debug for HubRouter<H> {
@@ -74,6 +76,7 @@ impl<H: Hub> HubRouter<H> {
             hub,
             options: HubOptions::default(),
             lifetime: Arc::default(),
+            serve_manifest: false,
         }
     }
 
@@ -81,6 +84,24 @@ impl<H: Hub> HubRouter<H> {
     pub fn options(mut self, options: HubOptions) -> Self {
         self.options = options;
         self
+    }
+
+    /// Also serves the hub's manifest (see [`Hub::manifest`]) at `GET {path}/manifest`, with
+    /// `path` filled in, for `hub-codegen --manifest http://host/hubs/chat/manifest`.
+    ///
+    /// Off by default: the manifest describes every method and type of the hub.
+    pub fn serve_manifest(mut self) -> Self {
+        self.serve_manifest = true;
+        self
+    }
+
+    /// The hub's manifest (see [`Hub::manifest`]) with the path it is mounted at.
+    pub fn manifest(&self) -> Manifest {
+        let mut manifest = H::manifest();
+        for hub in &mut manifest.hubs {
+            hub.path = Some(self.path.clone());
+        }
+        manifest
     }
 
     /// A handle to reach this hub's clients from outside the hub.
@@ -97,6 +118,19 @@ impl<H: Hub> HubRouter<H> {
 impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> {
     fn from(router: HubRouter<H>) -> Self {
         router.lifetime.configure(&router.options);
+        let manifest = router.serve_manifest.then(|| {
+            let json = bytes::Bytes::from(router.manifest().to_json_pretty());
+            let manifest = get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        json,
+                    )
+                }
+            });
+            (format!("{}/manifest", router.path.trim_end_matches('/')), manifest)
+        });
         let shared = Arc::new(HubShared {
             hub: router.hub,
             options: router.options,
@@ -121,6 +155,10 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
                     .delete(transport::delete::<H>),
             )
             .with_state(shared);
+        let router = match manifest {
+            Some((path, manifest)) => router.route(&path, manifest),
+            None => router,
+        };
         match cors {
             Some(cors) => router.layer(axum::middleware::from_fn(move |request, next| {
                 transport::cors(cors.clone(), request, next)

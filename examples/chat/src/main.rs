@@ -15,6 +15,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use example_support::ServerArgs;
 use hub_runtime::prelude::*;
+use schemars::JsonSchema;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -37,11 +38,12 @@ pub trait ChatClient {
 }
 
 /// A server notification.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Notification {
     /// The text posted to the notification endpoint.
     pub message: String,
     /// When the server sent it, RFC 3339.
+    #[schemars(extend("format" = "date-time"))]
     pub timestamp: String,
 }
 
@@ -148,7 +150,13 @@ async fn main() -> ExitCode {
     };
     example_support::init_logging();
 
-    let hub = HubRouter::new("/hubs/chat", ChatHub).options(args.hub_options());
+    let hub = HubRouter::new("/hubs/chat", ChatHub)
+        .options(args.hub_options())
+        .serve_manifest();
+    if args.print_manifest {
+        print!("{}", hub.manifest().to_json_pretty());
+        return ExitCode::SUCCESS;
+    }
     let context = hub.context();
     let app = Router::new()
         .route("/api/notifications/broadcast", post(broadcast_notification))

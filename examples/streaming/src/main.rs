@@ -20,6 +20,7 @@ use axum::routing::get;
 use example_support::ServerArgs;
 use futures_util::{Stream, StreamExt, stream};
 use hub_runtime::prelude::*;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -32,13 +33,14 @@ pub trait StreamingClient {
 }
 
 /// One quote of [`StreamingHub::stream_stock_prices`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StockPrice {
     /// The ticker symbol.
     pub symbol: String,
     /// The price.
     pub price: f64,
     /// When, RFC 3339.
+    #[schemars(extend("format" = "date-time"))]
     pub timestamp: String,
 }
 
@@ -218,7 +220,13 @@ async fn main() -> ExitCode {
 
     let streaming = StreamingHub::default();
     let producers = streaming.producers.clone();
-    let hub = HubRouter::new("/hubs/streaming", streaming).options(args.hub_options());
+    let hub = HubRouter::new("/hubs/streaming", streaming)
+        .options(args.hub_options())
+        .serve_manifest();
+    if args.print_manifest {
+        print!("{}", hub.manifest().to_json_pretty());
+        return ExitCode::SUCCESS;
+    }
     let context = hub.context();
     let state = AppState {
         hub: context.clone(),

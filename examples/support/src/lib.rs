@@ -24,6 +24,8 @@ pub struct ServerArgs {
     pub long_polling_timeout: Option<Duration>,
     /// How long a negotiated connection may wait for its transport.
     pub negotiate_timeout: Option<Duration>,
+    /// Print the hub manifest (JSON) and exit instead of serving.
+    pub print_manifest: bool,
 }
 
 impl ServerArgs {
@@ -31,7 +33,7 @@ impl ServerArgs {
     pub fn from_env(name: &str, default_port: u16) -> Result<Self, ExitCode> {
         let usage = format!(
             "usage: {name} [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES] [--client-result-timeout-ms MS] [--transports LIST]\n\
-             \x20      [--long-polling-timeout-ms MS] [--negotiate-timeout-ms MS]\n\
+             \x20      [--long-polling-timeout-ms MS] [--negotiate-timeout-ms MS] [--print-manifest]\n\
              \n\
              \x20 --addr HOST:PORT              where to listen (default 127.0.0.1:{default_port}; port 0 picks a free one)\n\
              \x20 --detailed-errors             send error details to clients\n\
@@ -39,7 +41,8 @@ impl ServerArgs {
              \x20 --client-result-timeout-ms MS how long a client result is awaited (default 30000)\n\
              \x20 --transports LIST            comma-separated: websockets,sse,longpolling (default all)\n\
              \x20 --long-polling-timeout-ms MS how long a long poll waits for messages (default 90000)\n\
-             \x20 --negotiate-timeout-ms MS    how long a negotiated connection may wait to connect (default 15000)"
+             \x20 --negotiate-timeout-ms MS    how long a negotiated connection may wait to connect (default 15000)\n\
+             \x20 --print-manifest             print the hub manifest (JSON, for hub-codegen) and exit; the server also serves it at GET <hub path>/manifest"
         );
         match Self::parse(std::env::args().skip(1), default_port) {
             Ok(Some(args)) => Ok(args),
@@ -67,6 +70,7 @@ impl ServerArgs {
             transports: Transports::default(),
             long_polling_timeout: None,
             negotiate_timeout: None,
+            print_manifest: false,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -79,6 +83,7 @@ impl ServerArgs {
                         .map_err(|e| format!("--addr {text}: {e} (expected HOST:PORT)"))?;
                 }
                 "--detailed-errors" => parsed.detailed_errors = true,
+                "--print-manifest" => parsed.print_manifest = true,
                 "--max-message-size" => {
                     let text = value("--max-message-size")?;
                     let size = text

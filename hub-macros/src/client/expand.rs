@@ -5,6 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::{ClientMethod, ClientModel};
+use crate::names::doc_text;
 
 pub(super) fn generate(model: &ClientModel) -> TokenStream {
     let item = &model.item;
@@ -25,6 +26,7 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         .iter()
         .filter(|m| m.returns.is_some())
         .map(proxy_method);
+    let descriptions = model.methods.iter().map(describe);
     quote! {
         #[allow(async_fn_in_trait, dead_code)]
         #item
@@ -49,6 +51,12 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         impl ::hub_runtime::ClientProxy for #proxy {
             type Many = #proxy<::hub_runtime::Many>;
             type Single = #proxy<::hub_runtime::Single>;
+
+            fn __describe(
+                __builder: &mut ::hub_runtime::manifest::ManifestBuilder,
+            ) -> ::hub_runtime::__private::Vec<::hub_runtime::manifest::ClientMethod> {
+                ::hub_runtime::__private::vec![#(#descriptions),*]
+            }
         }
 
         impl<K: ::hub_runtime::TargetKind> #proxy<K> {
@@ -107,6 +115,40 @@ fn proxy_method(method: &ClientMethod) -> TokenStream {
                     __pending.await
                 }
             }
+        }
+    }
+}
+
+/// A client method's part of the manifest.
+fn describe(method: &ClientMethod) -> TokenStream {
+    let name = &method.wire_name;
+    let rust_name = method.ident.to_string();
+    let rust_name = rust_name.trim_start_matches("r#");
+    let docs = crate::hub::option_str(doc_text(&method.docs).as_deref());
+    let params = method.params.iter().map(|(ident, ty)| {
+        let param = ident.to_string();
+        let param = param.trim_start_matches("r#").trim_start_matches('_');
+        quote_spanned! {ty.span()=>
+            ::hub_runtime::manifest::Param {
+                name: ::hub_runtime::__private::String::from(#param),
+                schema: __builder.schema::<#ty>(),
+                stream: false,
+            }
+        }
+    });
+    let result = match &method.returns {
+        Some(ty) => quote_spanned! {ty.span()=>
+            ::core::option::Option::Some(__builder.schema::<#ty>())
+        },
+        None => quote! { ::core::option::Option::None },
+    };
+    quote! {
+        ::hub_runtime::manifest::ClientMethod {
+            name: ::hub_runtime::__private::String::from(#name),
+            rust_name: ::hub_runtime::__private::String::from(#rust_name),
+            description: #docs,
+            params: ::hub_runtime::__private::vec![#(#params),*],
+            result: #result,
         }
     }
 }

@@ -6,7 +6,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::{Hook, HookParam, HubMethod, HubModel, Param};
-use crate::types::Returns;
+use crate::types::{Returns, result_ok_type, stream_item};
 
 pub(super) fn generate(model: &HubModel) -> TokenStream {
     let self_ty = &model.self_ty;
@@ -48,6 +48,7 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
         .on_disconnected
         .as_ref()
         .map(|hook| hook_fn(self_ty, hook, true));
+    let describe = describe(model);
     quote! {
         #client_check
 
@@ -72,9 +73,138 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
                 }
             }
 
+            #describe
+
             #on_connected
             #on_disconnected
         }
+    }
+}
+
+/// `Hub::describe`: the hub's part of the manifest, with the schema of every type it uses.
+fn describe(model: &HubModel) -> TokenStream {
+    let hub_name = match &model.self_ty {
+        syn::Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map_or_else(String::new, |segment| segment.ident.to_string()),
+        other => quote!(#other).to_string(),
+    };
+    let hub_docs = option_str(model.docs.as_deref());
+    let client_methods = match &model.client_proxy {
+        Some(proxy) => quote! {
+            <#proxy as ::hub_runtime::ClientProxy>::__describe(__builder)
+        },
+        None => quote! { ::hub_runtime::__private::Vec::new() },
+    };
+    let methods = model.methods.iter().map(|method| {
+        let name = &method.wire_name;
+        let rust_name = method.ident.to_string();
+        let rust_name = rust_name.trim_start_matches("r#");
+        let docs = option_str(method.docs.as_deref());
+        let params = method.params.iter().filter_map(|param| match param {
+            Param::Ctx => None,
+            Param::Arg(ty, name) => Some(quote_spanned! {ty.span()=>
+                ::hub_runtime::manifest::Param {
+                    name: ::hub_runtime::__private::String::from(#name),
+                    schema: __builder.schema::<#ty>(),
+                    stream: false,
+                }
+            }),
+            Param::Upload(ty, name) => Some(quote_spanned! {ty.span()=>
+                ::hub_runtime::manifest::Param {
+                    name: ::hub_runtime::__private::String::from(#name),
+                    schema: __builder.schema::<<#ty as ::hub_runtime::__private::StreamItem>::Item>(),
+                    stream: true,
+                }
+            }),
+        });
+        // Stream parameters follow the plain ones on the wire.
+        let mut params: Vec<_> = params.collect();
+        let uploads = method
+            .params
+            .iter()
+            .filter(|param| !matches!(param, Param::Ctx))
+            .map(|param| matches!(param, Param::Upload(..)));
+        let mut ordered = Vec::new();
+        let mut streams = Vec::new();
+        for (param, upload) in params.drain(..).zip(uploads) {
+            if upload {
+                streams.push(param);
+            } else {
+                ordered.push(param);
+            }
+        }
+        ordered.extend(streams);
+        let (kind, result) = match &method.returns {
+            Returns::Unit | Returns::FallibleUnit(_) => (quote! { Invoke }, None),
+            Returns::Value(ty) => (quote! { Invoke }, Some(quote_spanned! {ty.span()=> #ty })),
+            Returns::FallibleValue(ty) => (
+                quote! { Invoke },
+                Some(quote_spanned! {ty.span()=>
+                    <#ty as ::hub_runtime::__private::Fallible>::Ok
+                }),
+            ),
+            Returns::Stream {
+                ty,
+                fallible_items,
+                fallible_start,
+            } => {
+                let item = if *fallible_start {
+                    result_ok_type(ty).and_then(stream_item)
+                } else {
+                    stream_item(ty)
+                };
+                let item = item.map(|item| {
+                    if *fallible_items {
+                        quote_spanned! {item.span()=>
+                            <#item as ::hub_runtime::__private::Fallible>::Ok
+                        }
+                    } else {
+                        quote_spanned! {item.span()=> #item }
+                    }
+                });
+                (quote! { Stream }, item)
+            }
+        };
+        let result = match result {
+            Some(ty) => quote! { ::core::option::Option::Some(__builder.schema::<#ty>()) },
+            None => quote! { ::core::option::Option::None },
+        };
+        quote! {
+            ::hub_runtime::manifest::HubMethod {
+                name: ::hub_runtime::__private::String::from(#name),
+                rust_name: ::hub_runtime::__private::String::from(#rust_name),
+                description: #docs,
+                kind: ::hub_runtime::manifest::MethodKind::#kind,
+                params: ::hub_runtime::__private::vec![#(#ordered),*],
+                result: #result,
+            }
+        }
+    });
+    quote! {
+        fn describe(
+            __builder: &mut ::hub_runtime::manifest::ManifestBuilder,
+        ) -> ::hub_runtime::manifest::HubManifest {
+            ::hub_runtime::manifest::HubManifest {
+                name: ::hub_runtime::__private::String::from(#hub_name),
+                path: ::core::option::Option::None,
+                description: #hub_docs,
+                methods: ::hub_runtime::__private::vec![#(#methods),*],
+                client_methods: #client_methods,
+            }
+        }
+    }
+}
+
+/// `Option<String>` from a literal known at expansion.
+pub(crate) fn option_str(text: Option<&str>) -> TokenStream {
+    match text {
+        Some(text) => quote! {
+            ::core::option::Option::Some(::hub_runtime::__private::String::from(#text))
+        },
+        None => quote! { ::core::option::Option::None },
     }
 }
 
@@ -86,7 +216,7 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
     for param in &method.params {
         match param {
             Param::Ctx => call_args.push(quote! { &__ctx }),
-            Param::Arg(ty) => {
+            Param::Arg(ty, _) => {
                 let var = format_ident!("__a{}", arg_index);
                 // Spanned on the parameter type: "`T: Deserialize` is not satisfied" lands there.
                 decode.push(quote_spanned! {ty.span()=>
@@ -95,7 +225,7 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
                 call_args.push(quote! { #var });
                 arg_index += 1;
             }
-            Param::Upload(ty) => {
+            Param::Upload(ty, _) => {
                 let var = format_ident!("__s{}", call_args.len());
                 decode.push(quote_spanned! {ty.span()=>
                     let #var: #ty = __streams.take();
@@ -238,6 +368,11 @@ pub(super) fn fallback(self_ty: &syn::Type) -> TokenStream {
                 ::hub_runtime::__private::ArgumentError,
             > {
                 ::core::unreachable!("a hub that failed to compile has no methods")
+            }
+            fn describe(
+                _: &mut ::hub_runtime::manifest::ManifestBuilder,
+            ) -> ::hub_runtime::manifest::HubManifest {
+                ::core::unreachable!("a hub that failed to compile has no manifest")
             }
         }
     }

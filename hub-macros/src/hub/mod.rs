@@ -2,6 +2,8 @@
 
 mod expand;
 
+pub(crate) use expand::option_str;
+
 use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
@@ -11,7 +13,7 @@ use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Path, Type, Visibility};
 
 use crate::attr::{HubArgs, take_method_attrs};
 use crate::errors::Errors;
-use crate::names::{collision_key, pascal_case};
+use crate::names::{collision_key, doc_text, pascal_case};
 use crate::types::{
     Returns, contains_impl_trait, contains_reference, is_client_stream, is_ctx_ref, returns,
 };
@@ -26,6 +28,8 @@ pub(crate) struct HubModel {
     pub(crate) methods: Vec<HubMethod>,
     pub(crate) on_connected: Option<Hook>,
     pub(crate) on_disconnected: Option<Hook>,
+    /// The `///` documentation of the impl block.
+    pub(crate) docs: Option<String>,
 }
 
 pub(crate) struct HubMethod {
@@ -34,27 +38,30 @@ pub(crate) struct HubMethod {
     pub(crate) is_async: bool,
     pub(crate) params: Vec<Param>,
     pub(crate) returns: Returns,
+    /// The `///` documentation.
+    pub(crate) docs: Option<String>,
 }
 
 pub(crate) enum Param {
     Ctx,
-    Arg(Box<Type>),
+    /// A plain argument: its type and name.
+    Arg(Box<Type>, String),
     /// A `ClientStream<T>`: bound to one of the invocation's `streamIds`.
-    Upload(Box<Type>),
+    Upload(Box<Type>, String),
 }
 
 impl HubMethod {
     pub(crate) fn arg_count(&self) -> usize {
         self.params
             .iter()
-            .filter(|p| matches!(p, Param::Arg(_)))
+            .filter(|p| matches!(p, Param::Arg(..)))
             .count()
     }
 
     pub(crate) fn upload_count(&self) -> usize {
         self.params
             .iter()
-            .filter(|p| matches!(p, Param::Upload(_)))
+            .filter(|p| matches!(p, Param::Upload(..)))
             .count()
     }
 
@@ -128,6 +135,7 @@ fn parse_model(args: &HubArgs, item: &mut ItemImpl, errors: &mut Errors) -> HubM
         methods: Vec::new(),
         on_connected: None,
         on_disconnected: None,
+        docs: doc_text(&item.attrs),
     };
     let mut seen: HashMap<String, (String, proc_macro2::Span)> = HashMap::new();
     for impl_item in &mut item.items {
@@ -218,6 +226,11 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
             continue;
         };
         let ty = &*typed.ty;
+        let name = match &*typed.pat {
+            syn::Pat::Ident(pat) => pat.ident.to_string(),
+            _ => format!("arg{}", params.len()),
+        };
+        let name = name.trim_start_matches("r#").trim_start_matches('_').to_owned();
         if is_ctx_ref(ty) {
             if ctx_seen {
                 errors.spanned(ty, "only one context parameter is allowed");
@@ -225,7 +238,7 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
             ctx_seen = true;
             params.push(Param::Ctx);
         } else if is_client_stream(ty) {
-            params.push(Param::Upload(Box::new(ty.clone())));
+            params.push(Param::Upload(Box::new(ty.clone()), name));
         } else if contains_impl_trait(ty) {
             errors.spanned(
                 ty,
@@ -237,7 +250,7 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
                 "hub method parameters must be owned (`DeserializeOwned`): use `String` for `&str`, `Vec<T>` for `&[T]`",
             );
         } else {
-            params.push(Param::Arg(Box::new(ty.clone())));
+            params.push(Param::Arg(Box::new(ty.clone()), name));
         }
     }
     let returns = returns(&sig.output);
@@ -256,6 +269,7 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
         is_async: sig.asyncness.is_some(),
         params,
         returns,
+        docs: doc_text(&method.attrs),
     })
 }
 

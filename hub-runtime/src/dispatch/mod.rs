@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::HubError;
+use crate::manifest::{HubManifest, Manifest, ManifestBuilder};
 use crate::protocol::{ArgumentError, Arguments, Invocation};
 use crate::proxy::ClientProxy;
 use crate::stream::StreamArgs;
@@ -82,6 +83,30 @@ pub trait Hub: Send + Sync + Sized + 'static {
 
     #[doc(hidden)]
     const METHODS: &'static [MethodInfo];
+
+    /// This hub's part of a manifest: its methods, its client methods, and (collected in
+    /// `builder`) the schemas of their types. Combine several hubs in one manifest with
+    /// `builder.add_hub(ChatHub::describe(&mut builder))`.
+    fn describe(builder: &mut ManifestBuilder) -> HubManifest;
+
+    /// The manifest of this hub alone: what `hub-codegen` reads. See `docs/manifest.md`.
+    ///
+    /// ```
+    /// # use hub_runtime::prelude::*;
+    /// # pub struct EchoHub;
+    /// # #[hub_runtime::hub] impl EchoHub { pub fn echo(&self, text: String) -> String { text } }
+    /// use hub_runtime::Hub;
+    ///
+    /// let manifest = EchoHub::manifest();
+    /// assert_eq!(manifest.hubs[0].methods[0].name, "Echo");
+    /// println!("{}", manifest.to_json_pretty());
+    /// ```
+    fn manifest() -> Manifest {
+        let mut builder = ManifestBuilder::new();
+        let hub = Self::describe(&mut builder);
+        builder.add_hub(hub);
+        builder.finish()
+    }
 
     /// Decodes the arguments of method `index` of [`Hub::METHODS`] and returns its future.
     #[doc(hidden)]
