@@ -4,7 +4,7 @@
 //! `hub-runtime`'s macros produce it (`ChatHub::manifest()`), `hub-codegen` reads it. The format
 //! is documented in `docs/manifest.md`; [`MANIFEST_JSON_SCHEMA`] is its JSON Schema.
 //!
-//! Schemas come from [`schemars`] with the deserialization contract, so serde's renames, tagging,
+//! Schemas come from [`schemars`] with the serialization contract, so serde's renames, tagging,
 //! skips, defaults and flattening are described as serde applies them. Named types are `$ref`s to
 //! `#/$defs/Name`, which resolve inside the manifest document itself.
 
@@ -192,7 +192,7 @@ impl ManifestBuilder {
     /// An empty manifest.
     pub fn new() -> Self {
         Self {
-            generator: SchemaGenerator::new(SchemaSettings::draft2020_12().for_deserialize()),
+            generator: SchemaGenerator::new(SchemaSettings::draft2020_12().for_serialize()),
             hubs: Vec::new(),
         }
     }

@@ -1,5 +1,4 @@
-//! The chat example: the ChatHub of the SignalR samples at `/hubs/chat`, and an HTTP endpoint that
-//! pushes notifications to every client through `HubContext`.
+//! The chat example server: see the `chat` library.
 //!
 //! ```text
 //! cargo run -p chat -- --addr 127.0.0.1:5000 [--detailed-errors] [--max-message-size BYTES]
@@ -9,138 +8,7 @@
 
 use std::process::ExitCode;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use example_support::ServerArgs;
-use hub_runtime::prelude::*;
-use schemars::JsonSchema;
-use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-/// What the server calls on chat clients.
-#[hub_runtime::client]
-pub trait ChatClient {
-    /// A chat message from `user`.
-    async fn receive_message(&self, user: String, message: String);
-    /// `connection_id` joined `group_name`.
-    async fn user_joined(&self, connection_id: String, group_name: String);
-    /// `connection_id` left `group_name`.
-    async fn user_left(&self, connection_id: String, group_name: String);
-    /// A client connected.
-    async fn user_connected(&self, connection_id: String);
-    /// A client disconnected.
-    async fn user_disconnected(&self, connection_id: String);
-    /// A notification pushed by the server (`POST /api/notifications/broadcast`).
-    async fn receive_notification(&self, notification: Notification);
-}
-
-/// A server notification.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Notification {
-    /// The text posted to the notification endpoint.
-    pub message: String,
-    /// When the server sent it, RFC 3339.
-    #[schemars(extend("format" = "date-time"))]
-    pub timestamp: String,
-}
-
-/// The chat hub. It holds no state: connections and groups live in the runtime.
-pub struct ChatHub;
-
-#[hub_runtime::hub(client = ChatClient)]
-impl ChatHub {
-    /// Sends a message to everybody.
-    pub async fn send_message(&self, ctx: &Ctx<Self>, user: String, message: String) {
-        ctx.clients().all().receive_message(user, message).await;
-    }
-
-    /// Sends a message to one group.
-    pub async fn send_message_to_group(
-        &self,
-        ctx: &Ctx<Self>,
-        group_name: String,
-        user: String,
-        message: String,
-    ) {
-        ctx.clients()
-            .group(&group_name)
-            .receive_message(user, message)
-            .await;
-    }
-
-    /// Joins a group and tells its members (the caller included).
-    pub async fn join_group(&self, ctx: &Ctx<Self>, group_name: String) {
-        let id = ctx.connection_id();
-        ctx.groups().add_to_group(id, &group_name).await;
-        ctx.clients()
-            .group(&group_name)
-            .user_joined(id.to_string(), group_name)
-            .await;
-    }
-
-    /// Leaves a group and tells the remaining members.
-    pub async fn leave_group(&self, ctx: &Ctx<Self>, group_name: String) {
-        let id = ctx.connection_id();
-        ctx.groups().remove_from_group(id, &group_name).await;
-        ctx.clients()
-            .group(&group_name)
-            .user_left(id.to_string(), group_name)
-            .await;
-    }
-
-    /// Returns its argument.
-    pub fn echo(&self, message: String) -> String {
-        message
-    }
-
-    /// Sends a message to everybody but the caller.
-    pub async fn broadcast(&self, ctx: &Ctx<Self>, message: String) {
-        ctx.clients()
-            .others()
-            .receive_message(ctx.connection_id().to_string(), message)
-            .await;
-    }
-
-    /// Sends a message to one connection.
-    pub async fn whisper(&self, ctx: &Ctx<Self>, to_connection_id: String, message: String) {
-        ctx.clients()
-            .client(&to_connection_id)
-            .receive_message(ctx.connection_id().to_string(), message)
-            .await;
-    }
-
-    async fn on_connected(&self, ctx: &Ctx<Self>) {
-        ctx.clients()
-            .all()
-            .user_connected(ctx.connection_id().to_string())
-            .await;
-    }
-
-    async fn on_disconnected(&self, ctx: &Ctx<Self>, _error: Option<HubError>) {
-        ctx.clients()
-            .all()
-            .user_disconnected(ctx.connection_id().to_string())
-            .await;
-    }
-}
-
-/// `POST /api/notifications/broadcast` with a JSON string: `ReceiveNotification` to every client.
-async fn broadcast_notification(
-    State(hub): State<HubContext<ChatHub>>,
-    Json(message): Json<String>,
-) -> StatusCode {
-    let timestamp = OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"));
-    hub.clients()
-        .all()
-        .receive_notification(Notification { message, timestamp })
-        .await;
-    StatusCode::ACCEPTED
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -150,18 +18,13 @@ async fn main() -> ExitCode {
     };
     example_support::init_logging();
 
-    let hub = HubRouter::new("/hubs/chat", ChatHub)
-        .options(args.hub_options())
-        .serve_manifest();
+    let hub = chat::hub(args.hub_options());
     if args.print_manifest {
         print!("{}", hub.manifest().to_json_pretty());
         return ExitCode::SUCCESS;
     }
     let context = hub.context();
-    let app = Router::new()
-        .route("/api/notifications/broadcast", post(broadcast_notification))
-        .with_state(context.clone())
-        .merge(hub);
+    let app = chat::app(hub);
     example_support::serve("chat", args.addr, app, move || async move {
         context.shutdown().await
     })

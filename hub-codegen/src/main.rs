@@ -1,0 +1,3 @@
+//! `hub-codegen`: see `--help`.
+
+fn main() {}
