@@ -28,6 +28,9 @@ pub struct Hub {
     pub path: Option<String>,
     /// Documentation.
     pub description: Option<String>,
+    /// The name of the hub's client trait (`ChatClient`); receivers are named after it.
+    /// Defaults to the hub's name + `Client`.
+    pub client_name: String,
     /// Methods clients call.
     pub methods: Vec<Method>,
     /// Methods the hub calls on clients.
@@ -293,6 +296,10 @@ impl Model {
                 name: hub.name.clone(),
                 path: hub.path.clone(),
                 description: hub.description.clone(),
+                client_name: hub
+                    .client_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{}Client", hub.name)),
                 methods,
                 client_methods,
             });

@@ -46,6 +46,10 @@ pub struct HubManifest {
     /// The hub type's documentation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The name of the Rust trait of client methods (`ChatClient`), when the hub has one.
+    /// Generated receiver interfaces are named after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
     /// The methods clients call.
     pub methods: Vec<HubMethod>,
     /// The methods the hub calls on clients (its `#[client]` trait).
@@ -242,6 +246,7 @@ mod tests {
             name: "EchoHub".into(),
             path: None,
             description: doc_text(&[" Echoes.", ""]),
+            client_name: None,
             methods: vec![HubMethod {
                 name: "Echo".into(),
                 rust_name: "echo".into(),

@@ -92,6 +92,14 @@ fn describe(model: &HubModel) -> TokenStream {
         other => quote!(#other).to_string(),
     };
     let hub_docs = option_str(model.docs.as_deref());
+    let client_name = option_str(
+        model
+            .client_trait
+            .as_ref()
+            .and_then(|path| path.segments.last())
+            .map(|segment| segment.ident.to_string())
+            .as_deref(),
+    );
     let client_methods = match &model.client_proxy {
         Some(proxy) => quote! {
             <#proxy as ::hub_runtime::ClientProxy>::__describe(__builder)
@@ -191,6 +199,7 @@ fn describe(model: &HubModel) -> TokenStream {
                 name: ::hub_runtime::__private::String::from(#hub_name),
                 path: ::core::option::Option::None,
                 description: #hub_docs,
+                client_name: #client_name,
                 methods: ::hub_runtime::__private::vec![#(#methods),*],
                 client_methods: #client_methods,
             }
