@@ -78,6 +78,11 @@ pub mod __private {
     pub use std::vec;
     pub use std::vec::Vec;
 
+    /// An owned copy of a literal (generated code cannot rely on `From` being in scope).
+    pub fn text(literal: &str) -> String {
+        String::from(literal)
+    }
+
     /// `T` of `Result<T, E>` (and of aliases such as `io::Result<T>`): what a fallible method
     /// returns on success, as the manifest describes it.
     pub trait Fallible {

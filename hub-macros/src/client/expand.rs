@@ -130,7 +130,7 @@ fn describe(method: &ClientMethod) -> TokenStream {
         let param = param.trim_start_matches("r#").trim_start_matches('_');
         quote_spanned! {ty.span()=>
             ::hub_runtime::manifest::Param {
-                name: ::hub_runtime::__private::String::from(#param),
+                name: ::hub_runtime::__private::text(#param),
                 schema: __builder.schema::<#ty>(),
                 stream: false,
             }
@@ -144,8 +144,8 @@ fn describe(method: &ClientMethod) -> TokenStream {
     };
     quote! {
         ::hub_runtime::manifest::ClientMethod {
-            name: ::hub_runtime::__private::String::from(#name),
-            rust_name: ::hub_runtime::__private::String::from(#rust_name),
+            name: ::hub_runtime::__private::text(#name),
+            rust_name: ::hub_runtime::__private::text(#rust_name),
             description: #docs,
             params: ::hub_runtime::__private::vec![#(#params),*],
             result: #result,

@@ -115,14 +115,14 @@ fn describe(model: &HubModel) -> TokenStream {
             Param::Ctx => None,
             Param::Arg(ty, name) => Some(quote_spanned! {ty.span()=>
                 ::hub_runtime::manifest::Param {
-                    name: ::hub_runtime::__private::String::from(#name),
+                    name: ::hub_runtime::__private::text(#name),
                     schema: __builder.schema::<#ty>(),
                     stream: false,
                 }
             }),
             Param::Upload(ty, name) => Some(quote_spanned! {ty.span()=>
                 ::hub_runtime::manifest::Param {
-                    name: ::hub_runtime::__private::String::from(#name),
+                    name: ::hub_runtime::__private::text(#name),
                     schema: __builder.schema::<<#ty as ::hub_runtime::__private::StreamItem>::Item>(),
                     stream: true,
                 }
@@ -182,8 +182,8 @@ fn describe(model: &HubModel) -> TokenStream {
         };
         quote! {
             ::hub_runtime::manifest::HubMethod {
-                name: ::hub_runtime::__private::String::from(#name),
-                rust_name: ::hub_runtime::__private::String::from(#rust_name),
+                name: ::hub_runtime::__private::text(#name),
+                rust_name: ::hub_runtime::__private::text(#rust_name),
                 description: #docs,
                 kind: ::hub_runtime::manifest::MethodKind::#kind,
                 params: ::hub_runtime::__private::vec![#(#ordered),*],
@@ -196,7 +196,7 @@ fn describe(model: &HubModel) -> TokenStream {
             __builder: &mut ::hub_runtime::manifest::ManifestBuilder,
         ) -> ::hub_runtime::manifest::HubManifest {
             ::hub_runtime::manifest::HubManifest {
-                name: ::hub_runtime::__private::String::from(#hub_name),
+                name: ::hub_runtime::__private::text(#hub_name),
                 path: ::core::option::Option::None,
                 description: #hub_docs,
                 client_name: #client_name,
@@ -211,7 +211,7 @@ fn describe(model: &HubModel) -> TokenStream {
 pub(crate) fn option_str(text: Option<&str>) -> TokenStream {
     match text {
         Some(text) => quote! {
-            ::core::option::Option::Some(::hub_runtime::__private::String::from(#text))
+            ::core::option::Option::Some(::hub_runtime::__private::text(#text))
         },
         None => quote! { ::core::option::Option::None },
     }

@@ -1,9 +1,12 @@
 //! A hub with a client trait, calling its clients through every target.
 
 use hub_runtime::prelude::*;
+use hub_runtime::manifest::schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize)]
+// Without a dependency of its own on schemars: the runtime's re-export.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "hub_runtime::manifest::schemars")]
 pub struct Point {
     pub x: i32,
     pub y: i32,

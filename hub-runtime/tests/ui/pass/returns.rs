@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 
 use hub_runtime::prelude::*;
+use hub_runtime::manifest::schemars::JsonSchema;
 use serde::Serialize;
 
 #[derive(Debug)]
@@ -17,7 +18,8 @@ impl fmt::Display for NotFound {
 
 impl std::error::Error for NotFound {}
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(crate = "hub_runtime::manifest::schemars")]
 pub struct Reply {
     pub text: String,
     pub tags: Vec<String>,
