@@ -961,3 +961,188 @@ pub fn identifier(name: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A manifest with one hub whose method `Echo` takes and returns `schema`.
+    fn model(schema: Value, defs: Value) -> Result<Model, Error> {
+        let manifest = json!({
+            "manifestVersion": 1,
+            "hubs": [{
+                "name": "TestHub",
+                "methods": [{
+                    "name": "Echo", "rustName": "echo", "kind": "invoke",
+                    "params": [{"name": "value", "schema": schema.clone()}],
+                    "result": schema
+                }],
+                "clientMethods": []
+            }],
+            "$defs": defs
+        });
+        Model::from_manifest(&serde_json::from_value(manifest).unwrap())
+    }
+
+    fn param_type(schema: Value, defs: Value) -> Ty {
+        model(schema, defs).unwrap().hubs[0].methods[0].params[0].ty.clone()
+    }
+
+    #[test]
+    fn primitives_and_containers() {
+        let int = |bits, unsigned, js_safe| {
+            Ty::Int(Int {
+                bits,
+                unsigned,
+                js_safe,
+            })
+        };
+        let cases = [
+            (json!(true), Ty::Any),
+            (json!({}), Ty::Any),
+            (json!({"type": "null"}), Ty::Unit),
+            (json!({"type": "boolean"}), Ty::Bool),
+            (json!({"type": "string"}), Ty::String),
+            (json!({"type": "string", "format": "date-time"}), Ty::DateTime),
+            (json!({"type": "string", "format": "uuid"}), Ty::String),
+            (json!({"type": "number", "format": "float"}), Ty::Float { single: true }),
+            (json!({"type": "number"}), Ty::Float { single: false }),
+            (json!({"type": "integer", "format": "uint8"}), int(8, true, true)),
+            (json!({"type": "integer", "format": "int32"}), int(32, false, true)),
+            (json!({"type": "integer", "format": "int64"}), int(64, false, false)),
+            (json!({"type": "integer", "format": "uint", "minimum": 0}), int(64, true, false)),
+            (
+                json!({"type": "integer", "format": "int64", "minimum": -9_007_199_254_740_991_i64, "maximum": 9_007_199_254_740_991_i64}),
+                int(64, false, true),
+            ),
+            (
+                json!({"type": "integer", "format": "uint64", "minimum": 0, "maximum": 9_007_199_254_740_992_i64}),
+                int(64, true, false),
+            ),
+            (json!({"type": ["string", "null"]}), Ty::Nullable(Box::new(Ty::String))),
+            (
+                json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}),
+                Ty::Nullable(Box::new(Ty::Bool)),
+            ),
+            (json!({"type": "array", "items": {"type": "string"}}), Ty::Array(Box::new(Ty::String))),
+            (
+                json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "boolean"}], "minItems": 2, "maxItems": 2}),
+                Ty::Tuple(vec![Ty::String, Ty::Bool]),
+            ),
+            (
+                json!({"type": "object", "additionalProperties": {"type": "boolean"}}),
+                Ty::Map(Box::new(Ty::Bool)),
+            ),
+            (
+                json!({"type": "object", "additionalProperties": false, "patternProperties": {"^\\d+$": {"type": "string"}}}),
+                Ty::Map(Box::new(Ty::String)),
+            ),
+        ];
+        for (schema, expected) in cases {
+            assert_eq!(param_type(schema.clone(), json!({})), expected, "{schema}");
+        }
+    }
+
+    #[test]
+    fn inline_structs_and_enums_are_lifted_to_named_types() {
+        let model = model(
+            json!({"type": "object", "properties": {"a": {"type": "string", "enum": ["x", "y"]}}, "required": ["a"]}),
+            json!({}),
+        )
+        .unwrap();
+        assert_eq!(model.hubs[0].methods[0].params[0].ty, Ty::Named("EchoValue".into()));
+        let def = model.type_def("EchoValue").unwrap();
+        let TypeKind::Struct(fields) = &def.kind else {
+            panic!("{def:?}")
+        };
+        assert_eq!(fields[0].ty, Ty::Named("EchoValueA".into()));
+        assert!(matches!(
+            &model.type_def("EchoValueA").unwrap().kind,
+            TypeKind::StringEnum(values) if values.len() == 2
+        ));
+        // The result's inline struct gets a name of its own, not a clash.
+        assert_eq!(
+            model.hubs[0].methods[0].result,
+            Some(Ty::Named("EchoResult".into()))
+        );
+    }
+
+    #[test]
+    fn definition_names_become_identifiers_without_clashes() {
+        let model = model(
+            json!({"$ref": "#/$defs/Page%3CUser%3E"}),
+            json!({
+                "Page<User>": {"type": "object", "properties": {}},
+                "PageUser": {"type": "string"},
+                "my_type": {"type": "string"}
+            }),
+        )
+        .unwrap();
+        let names: Vec<&str> = model.types.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["PageUser", "PageUser2", "MyType"]);
+        assert_eq!(
+            model.hubs[0].methods[0].params[0].ty,
+            Ty::Named("PageUser".into())
+        );
+    }
+
+    #[test]
+    fn unmappable_schemas_are_errors_naming_the_type_and_field() {
+        let cases = [
+            (
+                json!({"$ref": "#/$defs/Flat"}),
+                json!({"Flat": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "string"}}}),
+                "Flat",
+                "flatten",
+            ),
+            (
+                json!({"$ref": "#/$defs/Mixed"}),
+                json!({"Mixed": {"type": "object", "properties": {"a": {"allOf": [{"type": "string"}]}}}}),
+                "Mixed.a",
+                "allOf",
+            ),
+            (json!({"$ref": "#/$defs/Missing"}), json!({}), "TestHub.Echo(value)", "Missing"),
+            (
+                json!({"$ref": "#/$defs/Wide"}),
+                json!({"Wide": {"type": "object", "properties": {"v": {"type": ["string", "integer"]}}}}),
+                "Wide.v",
+                "several types",
+            ),
+            (
+                json!({"$ref": "#/$defs/E"}),
+                json!({
+                    "E": {"oneOf": [
+                        {"$ref": "#/$defs/S", "type": "object", "properties": {"t": {"const": "A", "type": "string"}}, "required": ["t"]},
+                        {"type": "object", "properties": {"t": {"const": "B", "type": "string"}, "x": {"type": "string"}}, "required": ["t"]}
+                    ]},
+                    "S": {"type": "string"}
+                }),
+                "E::A",
+                "must hold a struct",
+            ),
+        ];
+        for (schema, defs, location, message) in cases {
+            let err = model(schema, defs).unwrap_err();
+            assert_eq!(err.location, location, "{err}");
+            assert!(err.message.contains(message), "{err}");
+        }
+    }
+
+    #[test]
+    fn untagged_alternatives_keep_their_order_and_unit_variants() {
+        let model = model(
+            json!({"$ref": "#/$defs/U"}),
+            json!({"U": {"anyOf": [{"type": "null"}, {"type": "string"}, {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}]}}),
+        )
+        .unwrap();
+        let TypeKind::Untagged(variants) = &model.type_def("U").unwrap().kind else {
+            panic!()
+        };
+        let data: Vec<&VariantData> = variants.iter().map(|v| &v.data).collect();
+        assert_eq!(data[0], &VariantData::Unit);
+        assert_eq!(data[1], &VariantData::Newtype(Ty::String));
+        assert!(matches!(data[2], VariantData::Struct(fields) if fields[0].name == "a"));
+    }
+}
