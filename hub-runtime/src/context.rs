@@ -28,7 +28,7 @@ impl RequestInfo {
     /// buffer, and keeping those slices would keep that whole buffer (8 KiB and more) alive for
     /// as long as the connection lives.
     pub fn new(uri: Uri, headers: &HeaderMap) -> Self {
-        let headers = headers
+        let kept: Vec<(HeaderName, HeaderValue)> = headers
             .iter()
             .filter(|(name, _)| {
                 let name = name.as_str();
@@ -40,6 +40,11 @@ impl RequestInfo {
                 Some((name, value))
             })
             .collect();
+        // Sized to what is kept: grown one by one, a map of one header holds room for six.
+        let mut headers = HeaderMap::with_capacity(kept.len());
+        for (name, value) in kept {
+            headers.append(name, value);
+        }
         let uri = Uri::try_from(uri.to_string()).unwrap_or(uri);
         RequestInfo { uri, headers }
     }

@@ -42,23 +42,65 @@ const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The largest handshake request accepted.
 const MAX_HANDSHAKE_SIZE: usize = 4096;
 
+/// What a transport hands over to start a connection.
+struct Start {
+    io: TransportIo,
+    id: ConnectionId,
+    request: RequestInfo,
+    /// Bytes the client sent before the transport connected.
+    early: Vec<u8>,
+}
+
 /// Runs a connection to its end: handshake, `on_connected`, messages, `on_disconnected`.
-pub(crate) async fn run_connection<H: Hub>(
+///
+/// Its future is what an idle connection costs besides its socket and handle, so only the loop's
+/// state is kept inline: the handshake and the ending run as boxed futures, and the transport's
+/// values come boxed (an async fn's arguments stay in its future for its whole life).
+pub(crate) fn run_connection<H: Hub>(
     shared: Arc<HubShared<H>>,
-    mut io: TransportIo,
+    io: TransportIo,
     id: ConnectionId,
     token: Option<Box<str>>,
     request: RequestInfo,
     live: LiveTask,
     early: Vec<u8>,
+) -> impl Future<Output = ()> + Send {
+    let start = Box::new(Start {
+        io,
+        id,
+        request,
+        early,
+    });
+    run(shared, start, token, live)
+}
+
+async fn run<H: Hub>(
+    shared: Arc<HubShared<H>>,
+    start: Box<Start>,
+    token: Option<Box<str>>,
+    live: LiveTask,
 ) {
     let _live = live;
-    let long_polling = io.poll_activity().is_some();
     let _token = TokenGuard {
         shared: &shared,
         token,
-        long_polling,
+        long_polling: start.io.poll_activity().is_some(),
     };
+    let Some(mut connection) = Box::pin(open(&shared, start)).await else {
+        return;
+    };
+    let end = connection.run().await;
+    Box::pin(close(connection, end)).await;
+}
+
+/// The handshake; on success the connection is registered and answered.
+async fn open<H: Hub>(shared: &HubShared<H>, start: Box<Start>) -> Option<Connection<'_, H>> {
+    let Start {
+        mut io,
+        id,
+        request,
+        early,
+    } = *start;
     let options = &shared.options;
     let mut input = early;
     let handshake = tokio::time::timeout(
@@ -73,7 +115,7 @@ pub(crate) async fn run_connection<H: Hub>(
             tracing::info!(connection_id = %id, %error, "handshake refused");
             HandshakeResponse::Refused(error.clone())
         }
-        Err(None) => return,
+        Err(None) => return None,
     };
     let protocol = match handshake {
         Ok(protocol) => protocol,
@@ -81,7 +123,7 @@ pub(crate) async fn run_connection<H: Hub>(
             // The handshake response is JSON text whatever the protocol.
             let _ = io.send(Frame::Text(response.encode().into())).await;
             io.close().await;
-            return;
+            return None;
         }
     };
 
@@ -101,11 +143,11 @@ pub(crate) async fn run_connection<H: Hub>(
     );
     // Registered before the client learns it is connected, so a client that saw the handshake
     // response can be reached by its id at once. Messages sent to it meanwhile wait in its queue,
-    // which the loop below only drains after the response went out.
+    // which the loop only drains after the response went out.
     shared.lifetime.add(&handle);
     if io.send(Frame::Text(response.encode().into())).await.is_err() {
         shared.lifetime.remove(&handle);
-        return;
+        return None;
     }
     shared
         .lifetime
@@ -113,11 +155,12 @@ pub(crate) async fn run_connection<H: Hub>(
     tracing::debug!(connection_id = %handle.id, protocol = protocol.name(), "connected");
 
     let ctx = Ctx::<H>::new(handle.clone());
-    let mut connection = Connection {
-        shared: &shared,
+    Some(Connection {
+        shared,
         io,
         protocol,
-        handle: &handle,
+        connecting: Some(shared.hub.__on_connected(ctx.clone())),
+        handle,
         input,
         running: None,
         limited_running: 0,
@@ -125,12 +168,17 @@ pub(crate) async fn run_connection<H: Hub>(
         streams: None,
         uploads: HashMap::new(),
         blocked: None,
-        connecting: Some(shared.hub.__on_connected(ctx.clone())),
         ctx,
-    };
-    let end = connection.run().await;
+    })
+}
+
+/// Ends a connection: the Close message, the calls still running, `on_disconnected`.
+async fn close<H: Hub>(connection: Connection<'_, H>, end: End) {
     let Connection {
+        shared,
         mut io,
+        protocol,
+        handle,
         running,
         queued,
         ctx,
@@ -138,6 +186,7 @@ pub(crate) async fn run_connection<H: Hub>(
         uploads,
         ..
     } = connection;
+    let options = &shared.options;
     // Producers stop now, and upload streams end for the methods still reading them.
     drop(streams);
     drop(uploads);
@@ -323,7 +372,7 @@ struct Connection<'a, H: Hub> {
     shared: &'a HubShared<H>,
     io: TransportIo,
     protocol: Protocol,
-    handle: &'a Arc<ConnectionHandle>,
+    handle: Arc<ConnectionHandle>,
     /// Bytes not handled yet: an unfinished message, or what follows a message that blocked.
     input: Vec<u8>,
     /// Calls running; created with the first call (an idle connection allocates none).
@@ -363,7 +412,7 @@ impl<H: Hub> Connection<'_, H> {
         // Messages that came in the same frame as the handshake.
         self.receive(&[])?;
         // One wait for the close signal for the connection's whole life, not one per turn.
-        let handle = self.handle;
+        let handle = self.handle.clone();
         let closed = handle.closed();
         tokio::pin!(closed);
         loop {
@@ -374,7 +423,9 @@ impl<H: Hub> Connection<'_, H> {
                     // Whatever was queued before the close still goes out first, if the client
                     // reads it in time.
                     if reason != CloseReason::SlowClient {
-                        let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, self.write_queued(None)).await;
+                        // Boxed: rare, and it would make every idle connection's state larger.
+                        let last_writes = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, self.write_queued(None));
+                        let _ = Box::pin(last_writes).await;
                     }
                     return Err(End::Server(reason));
                 }

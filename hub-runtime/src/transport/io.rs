@@ -138,7 +138,9 @@ impl TransportIo {
                     return Ok(());
                 }
                 let pending = std::mem::take(&mut http.pending);
-                http.endpoint.write(pending).await
+                // Boxed: every write future of the connection loop embeds this one, and an idle
+                // WebSocket connection should not carry the HTTP transports' state.
+                Box::pin(http.endpoint.write(pending)).await
             }
         }
     }
