@@ -846,10 +846,12 @@ async fn guarded(
     closed: Pin<&mut impl Future<Output = CloseReason>>,
     write: impl Future<Output = Result<(), Gone>>,
 ) -> Result<(), End> {
+    // The write first: it usually completes at once, and then the close signal (checked by the
+    // loop on its next turn anyway) need not be polled at all.
     tokio::select! {
         biased;
-        reason = closed => Err(End::Server(reason)),
         result = write => result.map_err(|_| End::ClientClosed(None)),
+        reason = closed => Err(End::Server(reason)),
     }
 }
 
