@@ -78,32 +78,39 @@ enum Int64Policy {
     Number,
 }
 
+/// A backend with its options.
+type Generator = Box<dyn Fn(&Model) -> Result<Vec<File>, hub_codegen::Error>>;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (common, generate): (&Common, Box<dyn Fn(&Model) -> Result<Vec<File>, hub_codegen::Error>>) =
-        match &cli.language {
-            Language::Typescript { common, int64 } => {
-                let options = typescript::Options {
-                    int64: match int64 {
-                        Int64Policy::Error => typescript::Int64::Error,
-                        Int64Policy::Number => typescript::Int64::Number,
-                    },
-                    ..typescript::Options::default()
-                };
-                (common, Box::new(move |model| typescript::generate(model, &options)))
-            }
-            Language::Csharp {
+    let (common, generate): (&Common, Generator) = match &cli.language {
+        Language::Typescript { common, int64 } => {
+            let options = typescript::Options {
+                int64: match int64 {
+                    Int64Policy::Error => typescript::Int64::Error,
+                    Int64Policy::Number => typescript::Int64::Number,
+                },
+            };
+            (
                 common,
-                namespace,
-                nullable,
-            } => {
-                let options = csharp::Options {
-                    namespace: namespace.clone(),
-                    nullable: *nullable,
-                };
-                (common, Box::new(move |model| csharp::generate(model, &options)))
-            }
-        };
+                Box::new(move |model| typescript::generate(model, &options)),
+            )
+        }
+        Language::Csharp {
+            common,
+            namespace,
+            nullable,
+        } => {
+            let options = csharp::Options {
+                namespace: namespace.clone(),
+                nullable: *nullable,
+            };
+            (
+                common,
+                Box::new(move |model| csharp::generate(model, &options)),
+            )
+        }
+    };
     let manifest = match read_manifest(&common.manifest) {
         Ok(manifest) => manifest,
         Err(message) => {

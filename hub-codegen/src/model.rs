@@ -501,7 +501,12 @@ impl Reader<'_> {
                 let data = if is_null_schema(alternative) {
                     VariantData::Unit
                 } else {
-                    self.variant_data(&format!("{at} (alternative {})", index + 1), name, &variant, alternative)?
+                    self.variant_data(
+                        &format!("{at} (alternative {})", index + 1),
+                        name,
+                        &variant,
+                        alternative,
+                    )?
                 };
                 variants.push(Variant {
                     name: variant,
@@ -612,8 +617,24 @@ impl Reader<'_> {
             .flat_map(|object| properties(object).keys().cloned().collect::<Vec<_>>())
             .filter(|key| *key != tag)
             .collect();
+        // An internally tagged enum whose variants all have the same single field looks alike,
+        // but that field may be missing in one of them; serde's adjacent content never is.
+        let content_required = |object: &Map<String, Value>, content: &str| {
+            !properties(object).contains_key(content)
+                || object
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .is_some_and(|required| {
+                        required.iter().any(|name| name.as_str() == Some(content))
+                    })
+        };
         let adjacent = others.len() == 1
-            && objects.iter().all(|object| !object.contains_key("$ref"));
+            && objects.iter().all(|object| {
+                !object.contains_key("$ref")
+                    && others
+                        .iter()
+                        .all(|content| content_required(object, content))
+            });
         let mut variants = Vec::new();
         for object in &objects {
             let props = properties(object);
@@ -640,12 +661,16 @@ impl Reader<'_> {
                     fields.extend(self.fields(&variant_at, name, target)?);
                 }
                 if let Some(Value::Object(props)) = rest.get_mut("properties") {
-                    props.remove(&tag);
+                    props.shift_remove(&tag);
                 }
                 if let Some(Value::Array(required)) = rest.get_mut("required") {
                     required.retain(|field| field.as_str() != Some(tag.as_str()));
                 }
-                let own = self.fields(&variant_at, &format!("{name}{}", identifier(&variant)), &rest)?;
+                let own = self.fields(
+                    &variant_at,
+                    &format!("{name}{}", identifier(&variant)),
+                    &rest,
+                )?;
                 fields.extend(own);
                 if fields.is_empty() {
                     VariantData::Unit
@@ -707,10 +732,12 @@ impl Reader<'_> {
                     format!("cannot follow `$ref` {reference}: only `#/$defs/Name` references are supported"),
                 )
             })?;
-        self.defs
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| error(at, format!("`$ref` to `{key}`, which `$defs` does not define")))
+        self.defs.get(&key).cloned().ok_or_else(|| {
+            error(
+                at,
+                format!("`$ref` to `{key}`, which `$defs` does not define"),
+            )
+        })
     }
 
     /// The type of a field, parameter or result. Inline structs and enums become named types
@@ -765,7 +792,15 @@ impl Reader<'_> {
             self.types.push(def);
             return Ok(Ty::Named(name));
         }
-        for key in ["allOf", "not", "if", "then", "else", "dependentSchemas", "$dynamicRef"] {
+        for key in [
+            "allOf",
+            "not",
+            "if",
+            "then",
+            "else",
+            "dependentSchemas",
+            "$dynamicRef",
+        ] {
             if object.contains_key(key) {
                 return Err(error(at, format!("cannot map a schema with `{key}`")));
             }
@@ -774,7 +809,12 @@ impl Reader<'_> {
             None if object.keys().all(|key| ANNOTATIONS.contains(&key.as_str())) => {
                 return Ok(Ty::Any);
             }
-            None => return Err(error(at, format!("cannot map the schema {schema}: no `type`"))),
+            None => {
+                return Err(error(
+                    at,
+                    format!("cannot map the schema {schema}: no `type`"),
+                ));
+            }
             Some(Value::String(kind)) => (kind.as_str(), false),
             Some(Value::Array(kinds)) => {
                 let kinds: Vec<&str> = kinds.iter().filter_map(Value::as_str).collect();
@@ -808,17 +848,28 @@ impl Reader<'_> {
                         .iter()
                         .enumerate()
                         .map(|(index, item)| {
-                            self.ty(&format!("{at}.{index}"), &format!("{lift_name}{index}"), item)
+                            self.ty(
+                                &format!("{at}.{index}"),
+                                &format!("{lift_name}{index}"),
+                                item,
+                            )
                         })
                         .collect::<Result<_, _>>()?;
                     Ty::Tuple(items)
                 } else {
                     let items = object.get("items").unwrap_or(&Value::Bool(true));
-                    Ty::Array(Box::new(self.ty(&format!("{at}[]"), &format!("{lift_name}Item"), items)?))
+                    Ty::Array(Box::new(self.ty(
+                        &format!("{at}[]"),
+                        &format!("{lift_name}Item"),
+                        items,
+                    )?))
                 }
             }
             "object" => {
-                let values = match (object.get("additionalProperties"), object.get("patternProperties")) {
+                let values = match (
+                    object.get("additionalProperties"),
+                    object.get("patternProperties"),
+                ) {
                     (Some(Value::Bool(false)) | None, Some(Value::Object(patterns)))
                         if patterns.len() == 1 =>
                     {
@@ -827,13 +878,11 @@ impl Reader<'_> {
                     (Some(values), None) if values != &Value::Bool(false) => values.clone(),
                     (None, None) => Value::Bool(true),
                     _ => {
-                        return Err(error(
-                            at,
-                            format!("cannot map the object schema {schema}"),
-                        ));
+                        return Err(error(at, format!("cannot map the object schema {schema}")));
                     }
                 };
-                let values = self.ty(&format!("{at}[key]"), &format!("{lift_name}Value"), &values)?;
+                let values =
+                    self.ty(&format!("{at}[key]"), &format!("{lift_name}Value"), &values)?;
                 Ty::Map(Box::new(values))
             }
             other => return Err(error(at, format!("unknown JSON Schema type `{other}`"))),
@@ -987,7 +1036,9 @@ mod tests {
     }
 
     fn param_type(schema: Value, defs: Value) -> Ty {
-        model(schema, defs).unwrap().hubs[0].methods[0].params[0].ty.clone()
+        model(schema, defs).unwrap().hubs[0].methods[0].params[0]
+            .ty
+            .clone()
     }
 
     #[test]
@@ -1005,14 +1056,32 @@ mod tests {
             (json!({"type": "null"}), Ty::Unit),
             (json!({"type": "boolean"}), Ty::Bool),
             (json!({"type": "string"}), Ty::String),
-            (json!({"type": "string", "format": "date-time"}), Ty::DateTime),
+            (
+                json!({"type": "string", "format": "date-time"}),
+                Ty::DateTime,
+            ),
             (json!({"type": "string", "format": "uuid"}), Ty::String),
-            (json!({"type": "number", "format": "float"}), Ty::Float { single: true }),
+            (
+                json!({"type": "number", "format": "float"}),
+                Ty::Float { single: true },
+            ),
             (json!({"type": "number"}), Ty::Float { single: false }),
-            (json!({"type": "integer", "format": "uint8"}), int(8, true, true)),
-            (json!({"type": "integer", "format": "int32"}), int(32, false, true)),
-            (json!({"type": "integer", "format": "int64"}), int(64, false, false)),
-            (json!({"type": "integer", "format": "uint", "minimum": 0}), int(64, true, false)),
+            (
+                json!({"type": "integer", "format": "uint8"}),
+                int(8, true, true),
+            ),
+            (
+                json!({"type": "integer", "format": "int32"}),
+                int(32, false, true),
+            ),
+            (
+                json!({"type": "integer", "format": "int64"}),
+                int(64, false, false),
+            ),
+            (
+                json!({"type": "integer", "format": "uint", "minimum": 0}),
+                int(64, true, false),
+            ),
             (
                 json!({"type": "integer", "format": "int64", "minimum": -9_007_199_254_740_991_i64, "maximum": 9_007_199_254_740_991_i64}),
                 int(64, false, true),
@@ -1021,12 +1090,18 @@ mod tests {
                 json!({"type": "integer", "format": "uint64", "minimum": 0, "maximum": 9_007_199_254_740_992_i64}),
                 int(64, true, false),
             ),
-            (json!({"type": ["string", "null"]}), Ty::Nullable(Box::new(Ty::String))),
+            (
+                json!({"type": ["string", "null"]}),
+                Ty::Nullable(Box::new(Ty::String)),
+            ),
             (
                 json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}),
                 Ty::Nullable(Box::new(Ty::Bool)),
             ),
-            (json!({"type": "array", "items": {"type": "string"}}), Ty::Array(Box::new(Ty::String))),
+            (
+                json!({"type": "array", "items": {"type": "string"}}),
+                Ty::Array(Box::new(Ty::String)),
+            ),
             (
                 json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "boolean"}], "minItems": 2, "maxItems": 2}),
                 Ty::Tuple(vec![Ty::String, Ty::Bool]),
@@ -1052,7 +1127,10 @@ mod tests {
             json!({}),
         )
         .unwrap();
-        assert_eq!(model.hubs[0].methods[0].params[0].ty, Ty::Named("EchoValue".into()));
+        assert_eq!(
+            model.hubs[0].methods[0].params[0].ty,
+            Ty::Named("EchoValue".into())
+        );
         let def = model.type_def("EchoValue").unwrap();
         let TypeKind::Struct(fields) = &def.kind else {
             panic!("{def:?}")
@@ -1103,7 +1181,12 @@ mod tests {
                 "Mixed.a",
                 "allOf",
             ),
-            (json!({"$ref": "#/$defs/Missing"}), json!({}), "TestHub.Echo(value)", "Missing"),
+            (
+                json!({"$ref": "#/$defs/Missing"}),
+                json!({}),
+                "TestHub.Echo(value)",
+                "Missing",
+            ),
             (
                 json!({"$ref": "#/$defs/Wide"}),
                 json!({"Wide": {"type": "object", "properties": {"v": {"type": ["string", "integer"]}}}}),
@@ -1128,6 +1211,30 @@ mod tests {
             assert_eq!(err.location, location, "{err}");
             assert!(err.message.contains(message), "{err}");
         }
+    }
+
+    #[test]
+    fn internal_and_adjacent_tagging_are_told_apart() {
+        let variant = |tag: &str, required: Value| json!({"type": "object", "properties": {"t": {"type": "string", "const": tag}, "c": {"type": "string"}}, "required": required});
+        // Every variant requires `c`: adjacently tagged (or wire-identical to it).
+        let both = json!({"E": {"oneOf": [variant("A", json!(["t", "c"])), variant("B", json!(["t", "c"]))]}});
+        let adjacent = model(json!({"$ref": "#/$defs/E"}), both).unwrap();
+        assert!(matches!(
+            &adjacent.type_def("E").unwrap().kind,
+            TypeKind::Adjacent { tag, content, .. } if tag == "t" && content == "c"
+        ));
+        // `c` may be missing in one: internally tagged, and the field stays optional.
+        let one =
+            json!({"E": {"oneOf": [variant("A", json!(["t", "c"])), variant("B", json!(["t"]))]}});
+        let internal = model(json!({"$ref": "#/$defs/E"}), one).unwrap();
+        let TypeKind::Internal { tag, variants } = &internal.type_def("E").unwrap().kind else {
+            panic!("{:?}", internal.type_def("E"))
+        };
+        assert_eq!(tag, "t");
+        let VariantData::Struct(fields) = &variants[1].data else {
+            panic!()
+        };
+        assert!(fields[0].optional);
     }
 
     #[test]
