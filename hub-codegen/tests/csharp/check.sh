@@ -4,6 +4,8 @@
 #
 #   bash hub-codegen/tests/csharp/check.sh                # checks sample/*.cs
 #   bash hub-codegen/tests/csharp/check.sh a.cs b.cs ...  # checks the given files instead
+#   CHECK_DOC=1 bash hub-codegen/tests/csharp/check.sh ... # also checks XML documentation
+#                                                          # (well-formed, on every public member)
 #
 # The stand-in is compiled into its own assembly first, so `internal` members of the
 # stand-in are invisible to the checked code, as they are in the real assemblies.
@@ -44,7 +46,13 @@ echo "check.sh: $(mcs --version)"
 
 mcs "${flags[@]}" -out:"$out/StandIn.dll" "$here/standin/SignalRClientStandIn.cs"
 
-mcs "${flags[@]}" -r:"$out/StandIn.dll" -out:"$out/Checked.dll" "${files[@]}"
+doc_flags=()
+if [ "${CHECK_DOC:-}" = "1" ]; then
+    # mcs then reports malformed XML (CS1570) and undocumented public members (CS1591).
+    doc_flags=(-doc:"$out/Checked.xml")
+fi
+
+mcs "${flags[@]}" "${doc_flags[@]}" -r:"$out/StandIn.dll" -out:"$out/Checked.dll" "${files[@]}"
 
 # Negative controls: each snippet must FAIL to compile, or the stand-in / the language
 # guard has become more permissive than the real API / C# 7.3.
