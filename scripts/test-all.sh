@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, UI (trybuild) and integration tests, the end-to-end suite with
-# third-party Python clients (pysignalr, signalrcore), a smoke run of the benchmarks, then the
-# end-to-end suite that drives the examples with the official npm @microsoft/signalr client in
-# Node.
-# Installs what the tests need (npm packages from the committed lock file) and fails loudly when a
-# required tool is missing; it never skips a suite.
+# Runs every test: Rust unit, UI (trybuild) and integration tests (the code generators' golden
+# files, compiled with tsc and mcs), the end-to-end suite with third-party Python clients
+# (pysignalr, signalrcore), a smoke run of the benchmarks, then the end-to-end suites that drive
+# the examples with the official npm @microsoft/signalr client in Node, by hand and through the
+# generated TypeScript clients.
+# Installs what the tests need (npm packages from the committed lock file, Debian's mono-devel for
+# the C# compiler) and fails loudly when a required tool is missing; it never skips a suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,17 @@ command -v python3 >/dev/null || fail "python3 is required for the Python client
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required, found $(node --version)"
 
+if ! command -v mcs >/dev/null; then
+    echo "== apt-get install mono-devel (mcs compiles the generated C# clients)"
+    command -v apt-get >/dev/null || fail "mcs (Debian package mono-devel) is required to compile the generated C# clients"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq || fail "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends mono-devel >/dev/null \
+        || fail "cannot install mono-devel"
+    command -v mcs >/dev/null || fail "mono-devel is installed but mcs is missing"
+fi
+
 echo "== npm ci (tests/node)"
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 
@@ -32,7 +44,8 @@ cargo test --workspace
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 export CHAT_BIN="$target_dir/debug/chat"
 export STREAMING_BIN="$target_dir/debug/streaming"
-for bin in "$CHAT_BIN" "$STREAMING_BIN"; do
+export TYPES_BIN="$target_dir/debug/types"
+for bin in "$CHAT_BIN" "$STREAMING_BIN" "$TYPES_BIN"; do
     [ -x "$bin" ] || fail "an example was not built: $bin"
 done
 
@@ -48,3 +61,6 @@ cargo run --release --manifest-path bench/Cargo.toml -p runner -- --quick
 echo "== end-to-end: @microsoft/signalr against examples/chat and examples/streaming"
 cd tests/node
 node --test --test-concurrency=1 ./*.test.mjs
+
+echo "== end-to-end: the generated TypeScript clients against examples/chat and examples/types"
+npm run typed
