@@ -129,7 +129,10 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
                     )
                 }
             });
-            (format!("{}/manifest", router.path.trim_end_matches('/')), manifest)
+            (
+                format!("{}/manifest", router.path.trim_end_matches('/')),
+                manifest,
+            )
         });
         let shared = Arc::new(HubShared {
             hub: router.hub,

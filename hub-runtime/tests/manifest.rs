@@ -68,10 +68,7 @@ impl ShapesHub {
 
     /// Streams points.
     pub fn points(&self, count: u32) -> impl Stream<Item = Point> + use<> {
-        stream::iter((0..count as i32).map(|x_pos| Point {
-            x_pos,
-            label: None,
-        }))
+        stream::iter((0..count as i32).map(|x_pos| Point { x_pos, label: None }))
     }
 
     /// Streams or fails before starting; items may fail too.
@@ -229,7 +226,12 @@ fn the_manifest_agrees_with_dispatch() {
         let streams = method.params.iter().filter(|p| p.stream).count();
         assert_eq!(method.params.len() - streams, info.params, "{}", info.name);
         assert_eq!(streams, info.streams, "{}", info.name);
-        assert_eq!(method.kind == MethodKind::Stream, info.streaming, "{}", info.name);
+        assert_eq!(
+            method.kind == MethodKind::Stream,
+            info.streaming,
+            "{}",
+            info.name
+        );
     }
 }
 

@@ -292,7 +292,11 @@ impl TypesHub {
     }
 
     /// Asks the caller to transform `shape` and returns its answer.
-    pub async fn transform_by_caller(&self, ctx: &Ctx<Self>, shape: Shape) -> Result<Shape, HubError> {
+    pub async fn transform_by_caller(
+        &self,
+        ctx: &Ctx<Self>,
+        shape: Shape,
+    ) -> Result<Shape, HubError> {
         ctx.clients()
             .caller()
             .transform_shape(shape)
@@ -306,16 +310,17 @@ impl TypesHub {
     }
 
     /// Collects the uploaded shapes.
-    pub async fn collect_shapes(&self, mut shapes: ClientStream<Shape>) -> Result<Vec<Shape>, HubError> {
+    pub async fn collect_shapes(
+        &self,
+        mut shapes: ClientStream<Shape>,
+    ) -> Result<Vec<Shape>, HubError> {
         let mut collected = Vec::new();
         while let Some(shape) = shapes.next().await {
             collected.push(shape?);
         }
         Ok(collected)
     }
-
 }
-
 
 /// The types hub's router with `options`, serving its manifest.
 pub fn hub(options: HubOptions) -> HubRouter<TypesHub> {

@@ -230,7 +230,10 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
             syn::Pat::Ident(pat) => pat.ident.to_string(),
             _ => format!("arg{}", params.len()),
         };
-        let name = name.trim_start_matches("r#").trim_start_matches('_').to_owned();
+        let name = name
+            .trim_start_matches("r#")
+            .trim_start_matches('_')
+            .to_owned();
         if is_ctx_ref(ty) {
             if ctx_seen {
                 errors.spanned(ty, "only one context parameter is allowed");

@@ -145,7 +145,11 @@ async fn open<H: Hub>(shared: &HubShared<H>, start: Box<Start>) -> Option<Connec
     // response can be reached by its id at once. Messages sent to it meanwhile wait in its queue,
     // which the loop only drains after the response went out.
     shared.lifetime.add(&handle);
-    if io.send(Frame::Text(response.encode().into())).await.is_err() {
+    if io
+        .send(Frame::Text(response.encode().into()))
+        .await
+        .is_err()
+    {
         shared.lifetime.remove(&handle);
         return None;
     }
