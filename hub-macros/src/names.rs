@@ -23,20 +23,6 @@ pub(crate) fn collision_key(name: &str) -> String {
     name.to_uppercase()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pascal() {
-        assert_eq!(pascal_case("send_message"), "SendMessage");
-        assert_eq!(pascal_case("echo"), "Echo");
-        assert_eq!(pascal_case("r#type"), "Type");
-        assert_eq!(pascal_case("get_v2_data"), "GetV2Data");
-        assert_eq!(pascal_case("_private"), "Private");
-    }
-}
-
 /// The text of the `///` comments among `attrs`, as rustdoc shows it (one leading space removed),
 /// or `None` without documentation.
 pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
@@ -61,4 +47,18 @@ pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
     let start = lines.iter().position(|line| !line.is_empty())?;
     let end = lines.iter().rposition(|line| !line.is_empty())? + 1;
     Some(lines[start..end].join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pascal() {
+        assert_eq!(pascal_case("send_message"), "SendMessage");
+        assert_eq!(pascal_case("echo"), "Echo");
+        assert_eq!(pascal_case("r#type"), "Type");
+        assert_eq!(pascal_case("get_v2_data"), "GetV2Data");
+        assert_eq!(pascal_case("_private"), "Private");
+    }
 }

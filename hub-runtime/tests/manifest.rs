@@ -1,7 +1,8 @@
 //! The manifest `#[hub]` and `#[client]` generate: names, parameters, kinds, results, docs, the
 //! schemas of the types, agreement with dispatch, and serving it (opt-in).
 
-#[allow(dead_code, unreachable_pub)]
+#![allow(missing_docs, unreachable_pub)]
+
 mod support;
 
 use futures_util::{Stream, stream};
