@@ -412,6 +412,12 @@ impl Reader<'_> {
             return Ok(TypeKind::Alias(self.ty(at, name, schema)?));
         };
         if let Some(alternatives) = object.get("oneOf").or_else(|| object.get("anyOf")) {
+            if object.contains_key("properties") {
+                return Err(error(
+                    at,
+                    "cannot map a struct with a `#[serde(flatten)]` enum: make the enum a field",
+                ));
+            }
             if !self.is_nullable_pair(object) {
                 let untagged = object.contains_key("anyOf");
                 return self.enum_kind(at, name, alternatives, untagged);
@@ -1186,6 +1192,18 @@ mod tests {
                 json!({}),
                 "TestHub.Echo(value)",
                 "Missing",
+            ),
+            (
+                // What schemars writes for `struct Outer { id: String, #[serde(flatten)] kind: Kind }`.
+                json!({"$ref": "#/$defs/Outer"}),
+                json!({"Outer": {
+                    "type": "object",
+                    "properties": {"id": {"type": "string"}},
+                    "required": ["id"],
+                    "oneOf": [{"type": "object", "properties": {"A": {"type": "string"}}, "required": ["A"]}]
+                }}),
+                "Outer",
+                "flatten",
             ),
             (
                 json!({"$ref": "#/$defs/Wide"}),

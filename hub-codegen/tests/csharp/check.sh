@@ -2,8 +2,8 @@
 # Compile-checks C# produced for hub-codegen against the compile-time stand-in of the real
 # packages (standin/SignalRClientStandIn.cs), with Mono's mcs.
 #
-#   bash hub-codegen/tests/csharp/check.sh                # checks sample/*.cs
-#   bash hub-codegen/tests/csharp/check.sh a.cs b.cs ...  # checks the given files instead
+#   bash hub-codegen/tests/csharp/check.sh a.cs b.cs ...  # checks the given files together
+#   (tests/csharp.rs calls it for the generated clients and the usage files)
 #   CHECK_DOC=1 bash hub-codegen/tests/csharp/check.sh ... # also checks XML documentation
 #                                                          # (well-formed, on every public member)
 #
@@ -31,11 +31,11 @@ if ! command -v mcs >/dev/null 2>&1; then
     fi
 fi
 
-if [ "$#" -gt 0 ]; then
-    files=("$@")
-else
-    files=("$here"/sample/*.cs)
+if [ "$#" -eq 0 ]; then
+    echo "usage: check.sh FILE.cs..." >&2
+    exit 2
 fi
+files=("$@")
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
