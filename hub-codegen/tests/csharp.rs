@@ -634,6 +634,30 @@ fn untagged_enum_tries_variants_in_order() {
     );
 }
 
+/// System.Text.Json reads a class from any object (missing properties keep their defaults), so
+/// an untagged newtype variant around a struct checks serde's required fields itself: otherwise
+/// the first such variant would take every object, where serde moves on to the next variant.
+#[test]
+fn untagged_newtype_of_struct_requires_its_fields() {
+    let manifest = manifest(
+        json!({
+            "A": record(),
+            "B": object(&[("label", json!({"type": "string"}), true)]),
+            "U": {"anyOf": [reference("A"), reference("B")]},
+        }),
+        json!([]),
+        json!([]),
+    );
+    let files = generate(&manifest, "Test.Untagged", false).unwrap();
+    assert_lines(
+        file(&files, "JsonConverters.cs"),
+        &[
+            "private static U.Variant1 ReadVariant1(JsonElement json, JsonSerializerOptions options)\n{\nHubCodegenJson.Expect(json, JsonValueKind.Object, \"U.Variant1\");\nHubCodegenJson.Required(json, \"n\", \"U.Variant1\");\nreturn new U.Variant1(HubCodegenJson.Read<A>(json, options));",
+            "HubCodegenJson.Required(json, \"label\", \"U.Variant2\");\nreturn new U.Variant2(HubCodegenJson.Read<B>(json, options));",
+        ],
+    );
+}
+
 #[test]
 fn tuples_are_classes_written_as_arrays() {
     let pair_ty = json!({"type": "array", "prefixItems": [{"type": "integer", "format": "int32"}, {"type": "string"}], "minItems": 2, "maxItems": 2});
@@ -1380,9 +1404,10 @@ fn generated_code_compiles() {
 
 fn tagged_enum_untagged() -> Manifest {
     manifest(
-        json!({"U": {"anyOf": [
+        json!({"A": record(), "U": {"anyOf": [
             {"type": "null"},
             {"type": "integer", "format": "int32"},
+            reference("A"),
             record(),
             pair(),
             {"type": ["string", "null"]},

@@ -592,14 +592,17 @@ fn union_converter(ctx: &Ctx<'_>, code: &mut Code, def: &TypeDef, cases: &[Case<
                 }
                 code.close();
             }
-            CaseData::Newtype(prop, ty) => {
-                let ty = ctx.ty(ty, &scope);
+            CaseData::Newtype(prop, newtype) => {
+                let ty = ctx.ty(newtype, &scope);
                 code.blank();
                 code.line(format!(
                     "private static {class} {}({element} json, {options} options)",
                     read_fn(case)
                 ));
                 code.open();
+                if matches!(def.kind, TypeKind::Untagged(_)) {
+                    required_fields(ctx, code, newtype, &what, &scope);
+                }
                 code.line(format!(
                     "return new {class}({helper}.Read<{ty}>(json, options));"
                 ));
@@ -728,6 +731,32 @@ fn read_fields(ctx: &Ctx<'_>, code: &mut Code, props: &[Prop<'_>], what: &str, s
             code.line(format!(
                 "value.{} = {helper}.Read<{ty}>({helper}.Required(json, {wire}, {what}), options);",
                 prop.name
+            ));
+        }
+    }
+}
+
+/// For an untagged newtype variant around a struct: throws unless `json` is an object with
+/// every field serde requires. System.Text.Json fills missing properties with defaults, so
+/// without this the first such variant would match any object, where serde moves on to the
+/// next variant.
+fn required_fields(ctx: &Ctx<'_>, code: &mut Code, ty: &Ty, what: &str, scope: &Scope) {
+    let Ty::Named(name) = ctx.resolve(ty) else {
+        return;
+    };
+    let Class::Struct(props) = ctx.class_of(name) else {
+        return;
+    };
+    let helper = ctx.gen_name(HELPER, scope);
+    code.line(format!(
+        "{helper}.Expect(json, {}.Object, {what});",
+        ctx.fw("JsonValueKind", scope)
+    ));
+    for prop in props {
+        if !prop.field.optional && !ctx.holds_null(&prop.field.ty) {
+            code.line(format!(
+                "{helper}.Required(json, {}, {what});",
+                literal(&prop.field.name)
             ));
         }
     }
