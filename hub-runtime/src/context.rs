@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
@@ -15,8 +15,19 @@ use crate::proxy::{ClientProxy, FromTarget, ProxyTarget};
 
 /// The HTTP request that opened a connection (for WebSockets, the upgrade request), without the
 /// WebSocket handshake headers.
-#[derive(Clone, Debug, Default)]
+///
+/// Every connection keeps one, and most never look at it: it is held as one compact allocation
+/// and parsed into a [`Uri`] and a [`HeaderMap`] on first use.
+#[derive(Clone, Default)]
 pub struct RequestInfo {
+    /// The URI, then `\n` and `name:value` for each header kept. Neither a URI nor a header
+    /// can contain `\n`, nor a header name `:`.
+    raw: Box<[u8]>,
+    parsed: OnceLock<Box<ParsedRequest>>,
+}
+
+#[derive(Clone, Default)]
+struct ParsedRequest {
     uri: Uri,
     headers: HeaderMap,
 }
@@ -28,40 +39,61 @@ impl RequestInfo {
     /// buffer, and keeping those slices would keep that whole buffer (8 KiB and more) alive for
     /// as long as the connection lives.
     pub fn new(uri: Uri, headers: &HeaderMap) -> Self {
-        let kept: Vec<(HeaderName, HeaderValue)> = headers
-            .iter()
-            .filter(|(name, _)| {
-                let name = name.as_str();
-                !name.starts_with("sec-websocket-") && name != "upgrade" && name != "connection"
-            })
-            .filter_map(|(name, value)| {
-                let name = HeaderName::from_bytes(name.as_str().as_bytes()).ok()?;
-                let value = HeaderValue::from_bytes(value.as_bytes()).ok()?;
-                Some((name, value))
-            })
-            .collect();
-        // Sized to what is kept: grown one by one, a map of one header holds room for six.
-        let mut headers = HeaderMap::with_capacity(kept.len());
-        for (name, value) in kept {
-            headers.append(name, value);
+        let mut raw = uri.to_string().into_bytes();
+        for (name, value) in headers {
+            let name = name.as_str();
+            if name.starts_with("sec-websocket-") || name == "upgrade" || name == "connection" {
+                continue;
+            }
+            raw.push(b'\n');
+            raw.extend_from_slice(name.as_bytes());
+            raw.push(b':');
+            raw.extend_from_slice(value.as_bytes());
         }
-        let uri = Uri::try_from(uri.to_string()).unwrap_or(uri);
-        RequestInfo { uri, headers }
+        RequestInfo {
+            raw: raw.into_boxed_slice(),
+            parsed: OnceLock::new(),
+        }
+    }
+
+    fn parsed(&self) -> &ParsedRequest {
+        self.parsed.get_or_init(|| {
+            let mut lines = self.raw.split(|&byte| byte == b'\n');
+            let uri = lines
+                .next()
+                .and_then(|uri| Uri::try_from(uri).ok())
+                .unwrap_or_default();
+            let lines: Vec<&[u8]> = lines.collect();
+            // Sized to what is kept: grown one by one, a map of one header holds room for six.
+            let mut headers = HeaderMap::with_capacity(lines.len());
+            for line in lines {
+                let Some(colon) = line.iter().position(|&byte| byte == b':') else {
+                    continue;
+                };
+                if let (Ok(name), Ok(value)) = (
+                    HeaderName::from_bytes(&line[..colon]),
+                    HeaderValue::from_bytes(&line[colon + 1..]),
+                ) {
+                    headers.append(name, value);
+                }
+            }
+            Box::new(ParsedRequest { uri, headers })
+        })
     }
 
     /// The request URI (path and query).
     pub fn uri(&self) -> &Uri {
-        &self.uri
+        &self.parsed().uri
     }
 
     /// The request headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.parsed().headers
     }
 
     /// A header's value, if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The bearer token of the request: the `Authorization: Bearer` header (Node and .NET
@@ -77,11 +109,20 @@ impl RequestInfo {
 
     /// The first value of query parameter `name`, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        let query = self.uri.query()?;
+        let query = self.uri().query()?;
         query.split('&').find_map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             (percent_decode(key) == name).then(|| percent_decode(value))
         })
+    }
+}
+
+impl fmt::Debug for RequestInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestInfo")
+            .field("uri", self.uri())
+            .field("headers", self.headers())
+            .finish()
     }
 }
 
@@ -414,5 +455,37 @@ mod tests {
         headers.insert("authorization", "Bearer xyz".parse().unwrap());
         let header = RequestInfo::new("/hub?access_token=other".parse().unwrap(), &headers);
         assert_eq!(header.access_token().as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn headers_are_kept_but_the_websocket_handshake_ones() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "127.0.0.1:5000".parse().unwrap());
+        headers.append("x-multi", "one".parse().unwrap());
+        headers.append("x-multi", "two: with a colon".parse().unwrap());
+        headers.insert("x-opaque", HeaderValue::from_bytes(b"caf\xe9\tok").unwrap());
+        headers.insert("x-empty", HeaderValue::from_static(""));
+        headers.insert("upgrade", "websocket".parse().unwrap());
+        headers.insert("connection", "Upgrade".parse().unwrap());
+        headers.insert(
+            "sec-websocket-key",
+            "dGhlIHNhbXBsZSBub25jZQ==".parse().unwrap(),
+        );
+        let request = RequestInfo::new("/hubs/chat?id=x".parse().unwrap(), &headers);
+        assert_eq!(request.uri().path(), "/hubs/chat");
+        assert_eq!(request.uri().query(), Some("id=x"));
+        let kept = request.headers();
+        assert_eq!(kept.len(), 5);
+        assert_eq!(request.header("host"), Some("127.0.0.1:5000"));
+        let multi: Vec<_> = kept.get_all("x-multi").iter().collect();
+        assert_eq!(multi, ["one", "two: with a colon"]);
+        assert_eq!(kept["x-opaque"].as_bytes(), b"caf\xe9\tok");
+        assert_eq!(request.header("x-empty"), Some(""));
+        for dropped in ["upgrade", "connection", "sec-websocket-key"] {
+            assert!(!kept.contains_key(dropped), "{dropped}");
+        }
+        let copy = request.clone();
+        assert_eq!(copy.headers().len(), 5);
+        assert_eq!(RequestInfo::default().uri(), &Uri::default());
     }
 }

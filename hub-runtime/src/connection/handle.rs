@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 
-use tokio::sync::{Notify, oneshot};
+use futures_util::task::AtomicWaker;
+use std::task::{Context, Poll};
+use tokio::sync::oneshot;
 
 use super::queue::{OutboundQueue, PushError};
 
@@ -183,12 +185,38 @@ pub(crate) struct ConnectionHandle {
     /// The groups this connection is in; its lock also orders joins against the disconnect.
     pub(crate) groups: Mutex<GroupMembership>,
     close_reason: Mutex<Option<CloseReason>>,
-    close_signal: Notify,
+    /// The connection's task, while it waits for [`close`](Self::close).
+    close_waker: AtomicWaker,
     last_read_ms: AtomicU64,
     last_write_ms: AtomicU64,
     ping_queued: AtomicBool,
     /// Client results awaited from this connection; `None` once it is gone.
-    pending_results: Mutex<Option<HashMap<Box<str>, oneshot::Sender<ClientReply>>>>,
+    pending_results: Mutex<PendingResults>,
+}
+
+/// Client results awaited from a connection: a map allocated only while some are.
+#[derive(Default)]
+enum PendingResults {
+    #[default]
+    None,
+    // Boxed on purpose: every connection's handle holds this, few ever await a result.
+    #[allow(clippy::box_collection)]
+    Waiting(Box<HashMap<Box<str>, oneshot::Sender<ClientReply>>>),
+    /// The connection is gone: nothing more can be awaited.
+    Gone,
+}
+
+impl PendingResults {
+    fn remove(&mut self, invocation_id: &str) -> Option<oneshot::Sender<ClientReply>> {
+        let PendingResults::Waiting(map) = self else {
+            return None;
+        };
+        let sender = map.remove(invocation_id);
+        if map.is_empty() {
+            *self = PendingResults::None;
+        }
+        sender
+    }
 }
 
 #[derive(Default)]
@@ -220,11 +248,11 @@ impl ConnectionHandle {
             outbound,
             groups: Mutex::new(GroupMembership::default()),
             close_reason: Mutex::new(None),
-            close_signal: Notify::new(),
+            close_waker: AtomicWaker::new(),
             last_read_ms: AtomicU64::new(now),
             last_write_ms: AtomicU64::new(now),
             ping_queued: AtomicBool::new(false),
-            pending_results: Mutex::new(Some(HashMap::new())),
+            pending_results: Mutex::new(PendingResults::None),
         })
     }
 
@@ -241,17 +269,26 @@ impl ConnectionHandle {
         let mut slot = self.close_reason.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
             *slot = Some(reason);
-            self.close_signal.notify_one();
+            drop(slot);
+            self.close_waker.wake();
         }
     }
 
-    /// Resolves once [`close`](Self::close) was called; returns the first reason given.
-    pub(crate) async fn closed(&self) -> CloseReason {
-        loop {
-            if let Some(reason) = *self.close_reason.lock().unwrap_or_else(|e| e.into_inner()) {
-                return reason;
-            }
-            self.close_signal.notified().await;
+    fn close_reason(&self) -> Option<CloseReason> {
+        *self.close_reason.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ready once [`close`](Self::close) was called, with the first reason given. Only the
+    /// connection's own task polls it.
+    pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseReason> {
+        if let Some(reason) = self.close_reason() {
+            return Poll::Ready(reason);
+        }
+        self.close_waker.register(cx.waker());
+        // A close between the first look and the registration woke nobody: look again.
+        match self.close_reason() {
+            Some(reason) => Poll::Ready(reason),
+            None => Poll::Pending,
         }
     }
 
@@ -265,19 +302,27 @@ impl ConnectionHandle {
             .pending_results
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        pending.as_mut()?.insert(invocation_id.into(), sender);
+        match &mut *pending {
+            PendingResults::Gone => return None,
+            PendingResults::Waiting(map) => {
+                map.insert(invocation_id.into(), sender);
+            }
+            PendingResults::None => {
+                let mut map = Box::<HashMap<_, _>>::default();
+                map.insert(invocation_id.into(), sender);
+                *pending = PendingResults::Waiting(map);
+            }
+        }
         Some(receiver)
     }
 
     /// Hands the client's Completion to the waiting call; false if nobody waits for that id.
     pub(crate) fn resolve_result(&self, invocation_id: &str, reply: ClientReply) -> bool {
-        let sender = {
-            let mut pending = self
-                .pending_results
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            pending.as_mut().and_then(|map| map.remove(invocation_id))
-        };
+        let sender = self
+            .pending_results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(invocation_id);
         match sender {
             Some(sender) => {
                 let _ = sender.send(reply);
@@ -289,21 +334,18 @@ impl ConnectionHandle {
 
     /// Stops waiting for a result (timed out).
     pub(crate) fn forget_result(&self, invocation_id: &str) {
-        let mut pending = self
-            .pending_results
+        self.pending_results
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(map) = pending.as_mut() {
-            map.remove(invocation_id);
-        }
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(invocation_id);
     }
 
     /// Fails every awaited client result at once: the connection is gone.
     pub(crate) fn fail_results(&self) {
-        self.pending_results
+        *self
+            .pending_results
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+            .unwrap_or_else(|e| e.into_inner()) = PendingResults::Gone;
     }
 
     /// Stamps the client's last sign of life (with the heartbeat's coarse clock: a timeout may

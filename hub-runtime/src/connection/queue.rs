@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 
@@ -71,21 +71,18 @@ impl OutboundQueue {
         frame
     }
 
-    /// Waits for the next frame. Cancel-safe: a frame is only taken when it is returned. Only
-    /// one task may wait at a time (the connection's own).
-    pub(crate) async fn pop(&self) -> Frame {
-        std::future::poll_fn(|cx| {
-            if let Some(frame) = self.try_pop() {
-                return Poll::Ready(frame);
-            }
-            self.consumer.register(cx.waker());
-            // A push between the first look and the registration woke nobody: look again.
-            match self.try_pop() {
-                Some(frame) => Poll::Ready(frame),
-                None => Poll::Pending,
-            }
-        })
-        .await
+    /// The next frame; when none is queued, the task is woken by the next push. Only one task
+    /// may wait at a time (the connection's own).
+    pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Frame> {
+        if let Some(frame) = self.try_pop() {
+            return Poll::Ready(frame);
+        }
+        self.consumer.register(cx.waker());
+        // A push between the first look and the registration woke nobody: look again.
+        match self.try_pop() {
+            Some(frame) => Poll::Ready(frame),
+            None => Poll::Pending,
+        }
     }
 
     /// Refuses further frames and drops the queued ones.
@@ -110,7 +107,12 @@ mod tests {
         assert_eq!(queue.push(frame("a")), Ok(()));
         assert_eq!(queue.push(frame("b")), Ok(()));
         assert_eq!(queue.push(frame("c")), Err(PushError::Full));
-        assert_eq!(queue.pop().await.as_bytes(), b"a");
+        assert_eq!(
+            std::future::poll_fn(|cx| queue.poll_pop(cx))
+                .await
+                .as_bytes(),
+            b"a"
+        );
         assert_eq!(queue.try_pop().unwrap().as_bytes(), b"b");
         assert!(queue.try_pop().is_none());
         queue.close();
@@ -122,7 +124,7 @@ mod tests {
         let queue = std::sync::Arc::new(OutboundQueue::new(4));
         let waiter = tokio::spawn({
             let queue = queue.clone();
-            async move { queue.pop().await }
+            async move { std::future::poll_fn(|cx| queue.poll_pop(cx)).await }
         });
         tokio::task::yield_now().await;
         queue.push(frame("x")).unwrap();

@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -173,6 +173,7 @@ async fn open<H: Hub>(shared: &HubShared<H>, start: Box<Start>) -> Option<Connec
         uploads: HashMap::new(),
         blocked: None,
         ctx,
+        flushing: false,
     })
 }
 
@@ -395,6 +396,8 @@ struct Connection<'a, H: Hub> {
     /// `on_connected`, while it runs: calls wait until it finished.
     connecting: Option<BoxFuture<Result<(), HubError>>>,
     ctx: Ctx<H>,
+    /// Frames were sent to the transport and its flush has not completed yet.
+    flushing: bool,
 }
 
 /// Whether the messages after this one can be handled now.
@@ -404,76 +407,140 @@ enum Flow {
     Blocked,
 }
 
-impl<H: Hub> Connection<'_, H> {
-    async fn run(&mut self) -> End {
-        match self.run_loop().await {
-            Ok(never) => match never {},
-            Err(end) => end,
-        }
-    }
+/// What one step of the connection loop did.
+enum Step {
+    /// Something happened: look at every source again.
+    Progress,
+    /// Nothing to do here until this source wakes the task.
+    Idle,
+}
 
-    async fn run_loop(&mut self) -> Result<std::convert::Infallible, End> {
+/// How a write stands after [`Connection::poll_write`].
+enum Writing {
+    /// Frames went out (the queue may hold more).
+    Wrote,
+    /// Everything queued is written and flushed.
+    Done,
+    /// The transport cannot take more yet: it wakes the task when it can.
+    Blocked,
+}
+
+/// Turns of the loop within one poll of the task before it yields to the others.
+const TURNS_PER_POLL: usize = 32;
+
+impl<H: Hub> Connection<'_, H> {
+    /// Runs the connection until it ends.
+    ///
+    /// A hand-written poll loop rather than `select!` over futures: its state is this struct
+    /// alone, with no read, write or signal futures kept for an idle connection.
+    async fn run(&mut self) -> End {
         // Messages that came in the same frame as the handshake.
-        self.receive(&[])?;
-        // One wait for the close signal for the connection's whole life, not one per turn.
-        let handle = self.handle.clone();
-        let closed = handle.closed();
-        tokio::pin!(closed);
-        loop {
-            let reading = self.blocked.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
-            tokio::select! {
-                biased;
-                reason = &mut closed => {
-                    // Whatever was queued before the close still goes out first, if the client
-                    // reads it in time.
-                    if reason != CloseReason::SlowClient {
-                        // Boxed: rare, and it would make every idle connection's state larger.
-                        let last_writes = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, self.write_queued(None));
-                        let _ = Box::pin(last_writes).await;
-                    }
-                    return Err(End::Server(reason));
-                }
-                result = async { self.connecting.as_mut().expect("guarded").await }, if self.connecting.is_some() => {
-                    self.connecting = None;
-                    if let Err(error) = result {
-                        return Err(End::ConnectFailed(error));
-                    }
-                    self.start_queued();
-                }
-                () = async { self.blocked.as_mut().expect("guarded").await }, if self.blocked.is_some() => {
-                    self.blocked = None;
-                    self.receive(&[])?;
-                }
-                Some(finished) = next_in(&mut self.running), if is_busy(&self.running) => {
-                    if finished.limited {
-                        self.limited_running -= 1;
-                    }
-                    if let Some(frame) = self.completion(finished) {
-                        guarded(closed.as_mut(), self.write_queued(Some(frame))).await?;
-                    }
-                    self.start_queued();
-                }
-                frame = self.handle.outbound.pop() => {
-                    guarded(closed.as_mut(), self.write_batch(frame)).await?;
-                }
-                incoming = self.io.recv(), if reading => {
-                    self.handle.mark_read();
-                    match incoming {
-                        Incoming::Data(data) => self.receive(&data)?,
-                        Incoming::Closed => return Err(End::ClientClosed(None)),
-                        Incoming::TooLarge => return Err(self.too_large()),
-                    }
-                    // Answers of calls that finished at once go out in the same turn.
-                    if let Some(frame) = self.handle.outbound.try_pop() {
-                        guarded(closed.as_mut(), self.write_batch(frame)).await?;
-                    }
-                }
-                Some((id, method, event)) = next_in(&mut self.streams), if is_busy(&self.streams) => {
-                    let frame = self.stream_frame(&id, method, event);
-                    guarded(closed.as_mut(), self.write_frame(frame)).await?;
-                }
+        if let Err(end) = self.receive(&[]) {
+            return end;
+        }
+        let end = std::future::poll_fn(|cx| self.poll_turns(cx)).await;
+        if let End::Server(reason) = end {
+            // Whatever was queued before the close still goes out first, if the client reads it
+            // in time (a slow client, by definition, does not). Boxed: rare, and it would make
+            // every idle connection's state larger.
+            if reason != CloseReason::SlowClient {
+                let last_writes = tokio::time::timeout(
+                    CLOSE_WRITE_TIMEOUT,
+                    std::future::poll_fn(|cx| self.poll_write_all(cx)),
+                );
+                let _ = Box::pin(last_writes).await;
             }
         }
+        end
+    }
+
+    /// Turns of the loop until the connection ends, nothing is ready, or the turns of this poll
+    /// are used up.
+    fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<End> {
+        for _ in 0..TURNS_PER_POLL {
+            match self.turn(cx) {
+                Ok(Step::Progress) => {}
+                Ok(Step::Idle) => return Poll::Pending,
+                Err(end) => return Poll::Ready(end),
+            }
+        }
+        // Busy: let the other connections run, then go on.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// One turn: every source in priority order. Each source that has nothing for now has
+    /// registered the task's waker; one that was not polled (reads while a write is blocked,
+    /// say) is polled again after the progress that unblocks it.
+    fn turn(&mut self, cx: &mut Context<'_>) -> Result<Step, End> {
+        if let Poll::Ready(reason) = self.handle.poll_closed(cx) {
+            return Err(End::Server(reason));
+        }
+        let mut step = Step::Idle;
+        if let Some(connecting) = &mut self.connecting {
+            if let Poll::Ready(result) = connecting.as_mut().poll(cx) {
+                self.connecting = None;
+                if let Err(error) = result {
+                    return Err(End::ConnectFailed(error));
+                }
+                self.start_queued();
+                step = Step::Progress;
+            }
+        }
+        if let Some(blocked) = &mut self.blocked {
+            if blocked.as_mut().poll(cx).is_ready() {
+                self.blocked = None;
+                self.receive(&[])?;
+                step = Step::Progress;
+            }
+        }
+        if let Some(running) = &mut self.running {
+            if let Poll::Ready(Some(finished)) = running.poll_next_unpin(cx) {
+                if finished.limited {
+                    self.limited_running -= 1;
+                }
+                // After whatever the call sent to its caller before it finished.
+                if let Some(frame) = self.completion(finished) {
+                    self.handle.push(frame);
+                }
+                self.start_queued();
+                step = Step::Progress;
+            }
+        }
+        let blocked = match self.poll_write(cx) {
+            Poll::Ready(Ok(Writing::Wrote)) => {
+                step = Step::Progress;
+                false
+            }
+            Poll::Ready(Ok(Writing::Done)) => false,
+            Poll::Ready(Ok(Writing::Blocked)) | Poll::Pending => true,
+            Poll::Ready(Err(Gone)) => return Err(End::ClientClosed(None)),
+        };
+        // While a write is blocked nothing new is read or produced: the client that does not
+        // read is held back rather than its queue filled.
+        if blocked {
+            return Ok(step);
+        }
+        let reading = self.blocked.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
+        if reading {
+            if let Poll::Ready(incoming) = self.io.poll_recv(cx) {
+                self.handle.mark_read();
+                match incoming {
+                    Incoming::Data(data) => self.receive(&data)?,
+                    Incoming::Closed => return Err(End::ClientClosed(None)),
+                    Incoming::TooLarge => return Err(self.too_large()),
+                }
+                step = Step::Progress;
+            }
+        }
+        if let Some(streams) = &mut self.streams {
+            if let Poll::Ready(Some((id, method, event))) = streams.poll_next_unpin(cx) {
+                let frame = self.stream_frame(&id, method, event);
+                self.handle.push(frame);
+                step = Step::Progress;
+            }
+        }
+        Ok(step)
     }
 
     /// A WebSocket message beyond the transport's limit.
@@ -791,71 +858,55 @@ impl<H: Hub> Connection<'_, H> {
         Frame::encoded(protocol, bytes)
     }
 
-    /// Writes what is queued, then `last`, in one flush: messages a call sent before it finished
-    /// reach the client before its Completion.
-    async fn write_queued(&mut self, last: Option<Frame>) -> Result<(), Gone> {
-        while let Some(frame) = self.handle.outbound.try_pop() {
-            self.io.feed(frame).await?;
+    /// Writes what is queued, up to a batch, with a single flush.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<Writing, Gone>> {
+        if self.flushing {
+            ready!(self.io.poll_flush(cx))?;
+            self.flushing = false;
+            self.handle.mark_written();
         }
-        if let Some(frame) = last {
-            self.io.feed(frame).await?;
+        let mut fed = 0;
+        while fed < MAX_BATCH {
+            if self.io.poll_ready(cx)?.is_pending() {
+                break;
+            }
+            let frame = if fed == 0 {
+                // Registers the task for the next frame when none is queued.
+                match self.handle.outbound.poll_pop(cx) {
+                    Poll::Ready(frame) => frame,
+                    Poll::Pending => return Poll::Ready(Ok(Writing::Done)),
+                }
+            } else {
+                match self.handle.outbound.try_pop() {
+                    Some(frame) => frame,
+                    None => break,
+                }
+            };
+            self.io.start_send(frame)?;
+            fed += 1;
         }
-        self.io.flush().await?;
+        if fed == 0 {
+            // The transport is still writing earlier frames.
+            return Poll::Ready(Ok(Writing::Blocked));
+        }
+        self.flushing = true;
+        if self.io.poll_flush(cx)?.is_pending() {
+            return Poll::Ready(Ok(Writing::Blocked));
+        }
+        self.flushing = false;
         self.handle.mark_written();
-        Ok(())
+        Poll::Ready(Ok(Writing::Wrote))
     }
 
-    /// Writes one frame.
-    async fn write_frame(&mut self, frame: Frame) -> Result<(), Gone> {
-        self.io.send(frame).await?;
-        self.handle.mark_written();
-        Ok(())
-    }
-
-    /// Writes `first` and whatever else is queued (up to a batch) with a single flush.
-    async fn write_batch(&mut self, first: Frame) -> Result<(), Gone> {
-        self.io.feed(first).await?;
-        for _ in 1..MAX_BATCH {
-            match self.handle.outbound.try_pop() {
-                Some(frame) => self.io.feed(frame).await?,
-                None => break,
+    /// Writes everything queued.
+    fn poll_write_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Gone>> {
+        loop {
+            match ready!(self.poll_write(cx))? {
+                Writing::Wrote => {}
+                Writing::Done => return Poll::Ready(Ok(())),
+                Writing::Blocked => return Poll::Pending,
             }
         }
-        self.io.flush().await?;
-        self.handle.mark_written();
-        Ok(())
-    }
-}
-
-/// The next item of a set created on first use (the caller checks [`is_busy`] first).
-async fn next_in<S: futures_util::Stream + Unpin>(set: &mut Option<S>) -> Option<S::Item> {
-    match set {
-        Some(set) => set.next().await,
-        None => None,
-    }
-}
-
-/// Whether a set created on first use has anything to run.
-fn is_busy<T>(set: &Option<T>) -> bool
-where
-    for<'a> &'a T: IntoIterator,
-{
-    set.as_ref()
-        .is_some_and(|set| set.into_iter().next().is_some())
-}
-
-/// Runs a write unless the connection is told to close first: writes to a client that stopped
-/// reading block once its TCP window is full, and such a client must still be disconnectable.
-async fn guarded(
-    closed: Pin<&mut impl Future<Output = CloseReason>>,
-    write: impl Future<Output = Result<(), Gone>>,
-) -> Result<(), End> {
-    // The write first: it usually completes at once, and then the close signal (checked by the
-    // loop on its next turn anyway) need not be polled at all.
-    tokio::select! {
-        biased;
-        result = write => result.map_err(|_| End::ClientClosed(None)),
-        reason = closed => Err(End::Server(reason)),
     }
 }
 

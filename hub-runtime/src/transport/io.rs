@@ -1,10 +1,17 @@
 //! One interface over every transport for the connection task: receive bytes, write frames.
+//!
+//! The core is poll-based (`poll_recv`, `poll_ready`/`start_send`/`poll_flush`), so the
+//! connection loop keeps no read or write futures in its state; the `async` wrappers serve the
+//! handshake and the ending.
 
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
-use futures_util::SinkExt;
+use futures_util::{Sink, Stream};
 
 use super::http::{HttpEndpoint, HttpKind};
 use crate::connection::Frame;
@@ -24,6 +31,8 @@ pub(crate) enum Incoming {
 #[derive(Debug)]
 pub(crate) struct Gone;
 
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
 /// The transport under one connection.
 // WebSockets are the common case: kept inline rather than boxed, one allocation less per
 // connection.
@@ -38,8 +47,12 @@ pub(crate) enum TransportIo {
 pub(crate) struct HttpIo {
     pub(crate) endpoint: Arc<HttpEndpoint>,
     pub(crate) incoming: tokio::sync::mpsc::Receiver<Bytes>,
+    /// Resolves when the client ends the connection (DELETE, dropped event stream).
+    client_gone: BoxFuture<()>,
     /// Frames fed since the last flush.
     pending: Vec<u8>,
+    /// The write of the last flush, while it waits (a long-polling client that does not poll).
+    writing: Option<BoxFuture<Result<(), Gone>>>,
 }
 
 impl HttpIo {
@@ -47,11 +60,27 @@ impl HttpIo {
         endpoint: Arc<HttpEndpoint>,
         incoming: tokio::sync::mpsc::Receiver<Bytes>,
     ) -> Self {
+        let client_gone = {
+            let endpoint = endpoint.clone();
+            Box::pin(async move { endpoint.closed_by_client().await })
+        };
         HttpIo {
             endpoint,
             incoming,
+            client_gone,
             pending: Vec::new(),
+            writing: None,
         }
+    }
+
+    /// Waits for the write in progress, if any.
+    fn poll_writing(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Gone>> {
+        if let Some(writing) = &mut self.writing {
+            let result = ready!(writing.as_mut().poll(cx));
+            self.writing = None;
+            result?;
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -80,10 +109,11 @@ impl TransportIo {
         }
     }
 
-    pub(crate) async fn recv(&mut self) -> Incoming {
+    /// The next bytes from the client, or its leaving.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Incoming> {
         match self {
             TransportIo::WebSocket(socket) => loop {
-                return match socket.recv().await {
+                return Poll::Ready(match ready!(Pin::new(&mut *socket).poll_next(cx)) {
                     Some(Ok(Message::Text(text))) => Incoming::Data(text.into()),
                     Some(Ok(Message::Binary(bytes))) => Incoming::Data(bytes),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -98,29 +128,40 @@ impl TransportIo {
                             Incoming::Closed
                         }
                     }
-                };
+                });
             },
             TransportIo::Http(http) => {
-                tokio::select! {
-                    data = http.incoming.recv() => match data {
+                if let Poll::Ready(data) = http.incoming.poll_recv(cx) {
+                    return Poll::Ready(match data {
                         Some(data) => Incoming::Data(data),
                         None => Incoming::Closed,
-                    },
-                    () = http.endpoint.closed_by_client() => Incoming::Closed,
+                    });
                 }
+                http.client_gone
+                    .as_mut()
+                    .poll(cx)
+                    .map(|()| Incoming::Closed)
             }
         }
     }
 
+    /// Ready to take a frame with [`start_send`](Self::start_send).
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Gone>> {
+        match self {
+            TransportIo::WebSocket(socket) => Pin::new(socket).poll_ready(cx).map_err(|_| Gone),
+            TransportIo::Http(http) => http.poll_writing(cx),
+        }
+    }
+
     /// Adds a frame to what the next flush writes.
-    pub(crate) async fn feed(&mut self, frame: Frame) -> Result<(), Gone> {
+    pub(crate) fn start_send(&mut self, frame: Frame) -> Result<(), Gone> {
         match self {
             TransportIo::WebSocket(socket) => {
                 let message = match frame {
                     Frame::Text(text) => Message::Text(text),
                     Frame::Binary(bytes) => Message::Binary(bytes),
                 };
-                socket.feed(message).await.map_err(|_| Gone)
+                Pin::new(socket).start_send(message).map_err(|_| Gone)
             }
             TransportIo::Http(http) => {
                 http.pending.extend_from_slice(frame.as_bytes());
@@ -129,26 +170,31 @@ impl TransportIo {
         }
     }
 
-    /// Writes everything fed.
-    pub(crate) async fn flush(&mut self) -> Result<(), Gone> {
+    /// Writes everything sent.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Gone>> {
         match self {
-            TransportIo::WebSocket(socket) => socket.flush().await.map_err(|_| Gone),
-            TransportIo::Http(http) => {
+            TransportIo::WebSocket(socket) => Pin::new(socket).poll_flush(cx).map_err(|_| Gone),
+            TransportIo::Http(http) => loop {
+                ready!(http.poll_writing(cx))?;
                 if http.pending.is_empty() {
-                    return Ok(());
+                    return Poll::Ready(Ok(()));
                 }
                 let pending = std::mem::take(&mut http.pending);
-                // Boxed: every write future of the connection loop embeds this one, and an idle
-                // WebSocket connection should not carry the HTTP transports' state.
-                Box::pin(http.endpoint.write(pending)).await
-            }
+                let endpoint = http.endpoint.clone();
+                http.writing = Some(Box::pin(async move { endpoint.write(pending).await }));
+            },
         }
+    }
+
+    pub(crate) async fn recv(&mut self) -> Incoming {
+        poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// Writes one frame.
     pub(crate) async fn send(&mut self, frame: Frame) -> Result<(), Gone> {
-        self.feed(frame).await?;
-        self.flush().await
+        poll_fn(|cx| self.poll_ready(cx)).await?;
+        self.start_send(frame)?;
+        poll_fn(|cx| self.poll_flush(cx)).await
     }
 
     /// Ends the transport after what was written (WebSocket close frame 1000; the end of the
@@ -160,7 +206,7 @@ impl TransportIo {
                     code: 1000,
                     reason: "".into(),
                 };
-                let _ = socket.send(Message::Close(Some(close))).await;
+                let _ = futures_util::SinkExt::send(socket, Message::Close(Some(close))).await;
             }
             TransportIo::Http(http) => http.endpoint.finish(),
         }
