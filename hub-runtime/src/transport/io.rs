@@ -47,8 +47,9 @@ pub(crate) enum TransportIo {
 pub(crate) struct HttpIo {
     pub(crate) endpoint: Arc<HttpEndpoint>,
     pub(crate) incoming: tokio::sync::mpsc::Receiver<Bytes>,
-    /// Resolves when the client ends the connection (DELETE, dropped event stream).
-    client_gone: BoxFuture<()>,
+    /// Resolves when the client ends the connection (DELETE, dropped event stream); `None`
+    /// once it has.
+    client_gone: Option<BoxFuture<()>>,
     /// Frames fed since the last flush.
     pending: Vec<u8>,
     /// The write of the last flush, while it waits (a long-polling client that does not poll).
@@ -62,7 +63,7 @@ impl HttpIo {
     ) -> Self {
         let client_gone = {
             let endpoint = endpoint.clone();
-            Box::pin(async move { endpoint.closed_by_client().await })
+            Some(Box::pin(async move { endpoint.closed_by_client().await }) as BoxFuture<()>)
         };
         HttpIo {
             endpoint,
@@ -137,10 +138,11 @@ impl TransportIo {
                         None => Incoming::Closed,
                     });
                 }
-                http.client_gone
-                    .as_mut()
-                    .poll(cx)
-                    .map(|()| Incoming::Closed)
+                if let Some(gone) = &mut http.client_gone {
+                    ready!(gone.as_mut().poll(cx));
+                    http.client_gone = None;
+                }
+                Poll::Ready(Incoming::Closed)
             }
         }
     }
