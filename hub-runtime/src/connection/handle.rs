@@ -264,6 +264,14 @@ impl ConnectionHandle {
         }
     }
 
+    /// Queues a frame from the connection's own task, which writes it before it waits again:
+    /// no wake-up of itself. A full queue closes the connection as [`push`](Self::push) does.
+    pub(crate) fn push_own(&self, frame: Frame) {
+        if let Err(PushError::Full) = self.outbound.push_quietly(frame) {
+            self.close(CloseReason::SlowClient);
+        }
+    }
+
     /// Asks the connection's task to end the connection.
     pub(crate) fn close(&self, reason: CloseReason) {
         let mut slot = self.close_reason.lock().unwrap_or_else(|e| e.into_inner());

@@ -47,17 +47,22 @@ impl OutboundQueue {
 
     /// Queues a frame without waiting.
     pub(crate) fn push(&self, frame: Frame) -> Result<(), PushError> {
-        {
-            let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
-            if queued.closed {
-                return Err(PushError::Closed);
-            }
-            if queued.frames.len() >= self.capacity {
-                return Err(PushError::Full);
-            }
-            queued.frames.push_back(frame);
-        }
+        self.push_quietly(frame)?;
         self.consumer.wake();
+        Ok(())
+    }
+
+    /// Queues a frame without waking the consumer: for the consumer's own task, which writes
+    /// the queue before it waits again.
+    pub(crate) fn push_quietly(&self, frame: Frame) -> Result<(), PushError> {
+        let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        if queued.closed {
+            return Err(PushError::Closed);
+        }
+        if queued.frames.len() >= self.capacity {
+            return Err(PushError::Full);
+        }
+        queued.frames.push_back(frame);
         Ok(())
     }
 

@@ -501,44 +501,43 @@ impl<H: Hub> Connection<'_, H> {
                 }
                 // After whatever the call sent to its caller before it finished.
                 if let Some(frame) = self.completion(finished) {
-                    self.handle.push(frame);
+                    self.handle.push_own(frame);
                 }
                 self.start_queued();
                 step = Step::Progress;
             }
         }
-        let blocked = match self.poll_write(cx) {
-            Poll::Ready(Ok(Writing::Wrote)) => {
-                step = Step::Progress;
-                false
-            }
-            Poll::Ready(Ok(Writing::Done)) => false,
-            Poll::Ready(Ok(Writing::Blocked)) | Poll::Pending => true,
-            Poll::Ready(Err(Gone)) => return Err(End::ClientClosed(None)),
-        };
         // While a write is blocked nothing new is read or produced: the client that does not
         // read is held back rather than its queue filled.
-        if blocked {
-            return Ok(step);
-        }
-        let reading = self.blocked.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
-        if reading {
-            if let Poll::Ready(incoming) = self.io.poll_recv(cx) {
-                self.handle.mark_read();
-                match incoming {
-                    Incoming::Data(data) => self.receive(&data)?,
-                    Incoming::Closed => return Err(End::ClientClosed(None)),
-                    Incoming::TooLarge => return Err(self.too_large()),
+        let write_blocked = self.flushing;
+        if !write_blocked {
+            let reading = self.blocked.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
+            if reading {
+                if let Poll::Ready(incoming) = self.io.poll_recv(cx) {
+                    self.handle.mark_read();
+                    match incoming {
+                        Incoming::Data(data) => self.receive(&data)?,
+                        Incoming::Closed => return Err(End::ClientClosed(None)),
+                        Incoming::TooLarge => return Err(self.too_large()),
+                    }
+                    step = Step::Progress;
                 }
-                step = Step::Progress;
+            }
+            if let Some(streams) = &mut self.streams {
+                if let Poll::Ready(Some((id, method, event))) = streams.poll_next_unpin(cx) {
+                    let frame = self.stream_frame(&id, method, event);
+                    self.handle.push_own(frame);
+                    step = Step::Progress;
+                }
             }
         }
-        if let Some(streams) = &mut self.streams {
-            if let Poll::Ready(Some((id, method, event))) = streams.poll_next_unpin(cx) {
-                let frame = self.stream_frame(&id, method, event);
-                self.handle.push(frame);
-                step = Step::Progress;
-            }
+        // Last, so that what this turn read and ran goes out in this turn's flush.
+        match self.poll_write(cx) {
+            Poll::Ready(Ok(Writing::Wrote)) => step = Step::Progress,
+            // The flush that held reading back completed: read now.
+            Poll::Ready(Ok(Writing::Done)) if write_blocked => step = Step::Progress,
+            Poll::Ready(Ok(Writing::Done | Writing::Blocked)) | Poll::Pending => {}
+            Poll::Ready(Err(Gone)) => return Err(End::ClientClosed(None)),
         }
         Ok(step)
     }
@@ -667,7 +666,7 @@ impl<H: Hub> Connection<'_, H> {
             Err(refusal) => match refusal.invocation_id {
                 Some(id) => {
                     let bytes = self.protocol.completion_error(&id, &refusal.error);
-                    self.handle.push(Frame::encoded(self.protocol, bytes));
+                    self.handle.push_own(Frame::encoded(self.protocol, bytes));
                 }
                 None => {
                     tracing::debug!(connection_id = %self.handle.id, error = %refusal.error, "refused a fire-and-forget invocation");
@@ -784,7 +783,7 @@ impl<H: Hub> Connection<'_, H> {
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         if let Poll::Ready(finished) = Pin::new(&mut call).poll(&mut cx) {
             if let Some(frame) = self.completion(finished) {
-                self.handle.push(frame);
+                self.handle.push_own(frame);
             }
             return;
         }
@@ -886,7 +885,8 @@ impl<H: Hub> Connection<'_, H> {
             fed += 1;
         }
         if fed == 0 {
-            // The transport is still writing earlier frames.
+            // The transport is still writing earlier frames: flushing them is what comes next.
+            self.flushing = true;
             return Poll::Ready(Ok(Writing::Blocked));
         }
         self.flushing = true;

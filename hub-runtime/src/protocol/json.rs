@@ -23,7 +23,7 @@ pub fn split_json_messages(
 ) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
     let mut messages = Vec::new();
     let mut rest = input;
-    while let Some(end) = rest.iter().position(|&b| b == RECORD_SEPARATOR) {
+    while let Some(end) = memchr::memchr(RECORD_SEPARATOR, rest) {
         if let Some(max) = max_message_size.filter(|&max| end >= max) {
             return (messages, rest, Some(ProtocolError::MessageTooLarge { max }));
         }
