@@ -46,7 +46,7 @@ struct RawMessage<'a> {
     #[serde(borrow)]
     target: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    arguments: Option<Vec<&'a RawValue>>,
+    arguments: Option<JsonArguments<'a>>,
     #[serde(rename = "streamIds", borrow)]
     stream_ids: Option<Vec<Cow<'a, str>>>,
     #[serde(default, borrow, deserialize_with = "present")]
@@ -61,6 +61,32 @@ struct RawMessage<'a> {
     sequence_id: Option<u64>,
 }
 
+/// The arguments array, each kept as its raw JSON text: one allocation, nothing copied.
+struct JsonArguments<'a>(Vec<EncodedValue<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for JsonArguments<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Values;
+        impl<'de> serde::de::Visitor<'de> for Values {
+            type Value = Vec<EncodedValue<'de>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of arguments")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(value) = seq.next_element::<&'de RawValue>()? {
+                    values.push(EncodedValue::Json(value));
+                }
+                Ok(values)
+            }
+        }
+        de.deserialize_seq(Values).map(JsonArguments)
+    }
+}
+
 /// Keeps a present property even when its value is `null` (`"result": null` is a result).
 fn present<'de, D: Deserializer<'de>>(de: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&'de RawValue>::deserialize(de).map(Some)
@@ -71,8 +97,11 @@ fn present<'de, D: Deserializer<'de>>(de: D) -> Result<Option<&'de RawValue>, D:
 /// Returns `Ok(None)` for a message type this server does not know: newer clients may send
 /// types an older server ignores.
 pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+    // One UTF-8 check of the whole message, then a reader that trusts it: cheaper than
+    // checking every string and raw value on its own.
+    let text = std::str::from_utf8(bytes).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
     let raw: RawMessage<'_> =
-        serde_json::from_slice(bytes).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
     let kind = raw.kind.ok_or(ProtocolError::MissingProperty("type"))?;
     let Some(kind) = kind.as_u64() else {
         return Err(ProtocolError::InvalidType);
@@ -85,9 +114,7 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
                 arguments: Arguments::new(
                     raw.arguments
                         .ok_or(ProtocolError::MissingProperty("arguments"))?
-                        .into_iter()
-                        .map(EncodedValue::Json)
-                        .collect(),
+                        .0,
                 ),
                 stream_ids: raw.stream_ids.unwrap_or_default(),
             };
@@ -272,6 +299,18 @@ mod tests {
         assert_eq!(inv.arguments.decode::<u32>(1).unwrap(), 1);
         assert!(inv.arguments.decode::<u32>(0).is_err());
         assert!(inv.stream_ids.is_empty());
+
+        let msg = parse(r#"{"type":1,"target":"T","arguments":[ {"a":[1,{"b":"]"}]} , [] ,null]}"#)
+            .unwrap()
+            .unwrap();
+        let HubMessage::Invocation(inv) = msg else {
+            panic!("not an invocation: {msg:?}")
+        };
+        assert_eq!(inv.arguments.len(), 3);
+        let first: serde_json::Value = inv.arguments.decode(0).unwrap();
+        assert_eq!(first, serde_json::json!({"a": [1, {"b": "]"}]}));
+        assert!(inv.arguments.decode::<Vec<u8>>(1).unwrap().is_empty());
+        assert_eq!(inv.arguments.decode::<Option<u8>>(2).unwrap(), None);
     }
 
     #[test]
@@ -380,6 +419,9 @@ mod tests {
             r#"{"type":1,"target":"x"}"#,
             r#"{"type":1,"target":5,"arguments":[]}"#,
             r#"{"type":1,"target":"x","arguments":{}}"#,
+            r#"{"type":1,"target":"x","arguments":null}"#,
+            r#"{"type":1,"target":"x","arguments":[1,]}"#,
+            r#"{"type":1,"target":"x","arguments":[tru]}"#,
             r#"{"type":1,"target":"x","arguments":[],"invocationId":5}"#,
             r#"{"type":4,"target":"x","arguments":[]}"#,
             r#"{"type":2,"invocationId":"1"}"#,
