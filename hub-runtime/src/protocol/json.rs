@@ -173,6 +173,36 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
 #[derive(Debug, Default)]
 pub struct JsonEncoder;
 
+thread_local! {
+    /// Where messages are written before they are copied out at their exact size.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A scratch buffer that grew beyond this is given back after use.
+const KEEP_SCRATCH: usize = 64 << 10;
+
+/// Writes one message with `write` into this thread's scratch buffer and returns an exactly
+/// sized copy: one allocation per message, and bytes that become a shared frame without another
+/// (a `Vec` whose capacity exceeds its length costs `Bytes` an extra allocation).
+fn encode(
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), serde_json::Error>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    SCRATCH.with(|scratch| {
+        // A `Serialize` impl that itself encodes a hub message gets a buffer of its own.
+        let Ok(mut out) = scratch.try_borrow_mut() else {
+            let mut out = Vec::with_capacity(64);
+            write(&mut out)?;
+            return Ok(out);
+        };
+        out.clear();
+        let result = write(&mut out).map(|()| out.to_vec());
+        if out.capacity() > KEEP_SCRATCH {
+            *out = Vec::new();
+        }
+        result
+    })
+}
+
 impl JsonEncoder {
     /// A fire-and-forget Invocation from the server: no `invocationId` at all (the JS client
     /// drops the connection on `"invocationId": null`).
@@ -180,13 +210,14 @@ impl JsonEncoder {
         target: &str,
         arguments: &A,
     ) -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = Vec::with_capacity(64);
-        out.extend_from_slice(br#"{"type":1,"target":"#);
-        serde_json::to_writer(&mut out, target)?;
-        out.extend_from_slice(br#","arguments":"#);
-        serde_json::to_writer(&mut out, arguments)?;
-        out.extend_from_slice(b"}\x1e");
-        Ok(out)
+        encode(|out| {
+            out.extend_from_slice(br#"{"type":1,"target":"#);
+            serde_json::to_writer(&mut *out, target)?;
+            out.extend_from_slice(br#","arguments":"#);
+            serde_json::to_writer(&mut *out, arguments)?;
+            out.extend_from_slice(b"}\x1e");
+            Ok(())
+        })
     }
 
     /// An Invocation from the server that expects a Completion (a client result).
@@ -195,15 +226,16 @@ impl JsonEncoder {
         target: &str,
         arguments: &A,
     ) -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = Vec::with_capacity(80);
-        out.extend_from_slice(br#"{"type":1,"invocationId":"#);
-        serde_json::to_writer(&mut out, invocation_id)?;
-        out.extend_from_slice(br#","target":"#);
-        serde_json::to_writer(&mut out, target)?;
-        out.extend_from_slice(br#","arguments":"#);
-        serde_json::to_writer(&mut out, arguments)?;
-        out.extend_from_slice(b"}\x1e");
-        Ok(out)
+        encode(|out| {
+            out.extend_from_slice(br#"{"type":1,"invocationId":"#);
+            serde_json::to_writer(&mut *out, invocation_id)?;
+            out.extend_from_slice(br#","target":"#);
+            serde_json::to_writer(&mut *out, target)?;
+            out.extend_from_slice(br#","arguments":"#);
+            serde_json::to_writer(&mut *out, arguments)?;
+            out.extend_from_slice(b"}\x1e");
+            Ok(())
+        })
     }
 
     /// A StreamItem.
@@ -211,13 +243,14 @@ impl JsonEncoder {
         invocation_id: &str,
         item: &T,
     ) -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = Vec::with_capacity(64);
-        out.extend_from_slice(br#"{"type":2,"invocationId":"#);
-        serde_json::to_writer(&mut out, invocation_id)?;
-        out.extend_from_slice(br#","item":"#);
-        serde_json::to_writer(&mut out, item)?;
-        out.extend_from_slice(b"}\x1e");
-        Ok(out)
+        encode(|out| {
+            out.extend_from_slice(br#"{"type":2,"invocationId":"#);
+            serde_json::to_writer(&mut *out, invocation_id)?;
+            out.extend_from_slice(br#","item":"#);
+            serde_json::to_writer(&mut *out, item)?;
+            out.extend_from_slice(b"}\x1e");
+            Ok(())
+        })
     }
 
     /// A Completion with a result.
@@ -225,34 +258,40 @@ impl JsonEncoder {
         invocation_id: &str,
         result: &T,
     ) -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = Self::completion_head(invocation_id)?;
-        out.extend_from_slice(br#","result":"#);
-        serde_json::to_writer(&mut out, result)?;
-        out.extend_from_slice(b"}\x1e");
-        Ok(out)
+        encode(|out| {
+            Self::completion_head(out, invocation_id)?;
+            out.extend_from_slice(br#","result":"#);
+            serde_json::to_writer(&mut *out, result)?;
+            out.extend_from_slice(b"}\x1e");
+            Ok(())
+        })
     }
 
     /// A Completion without result: a void method returned, or a stream ended.
     pub fn completion_void(invocation_id: &str) -> Vec<u8> {
-        let mut out = Self::completion_head(invocation_id).expect("a string always serializes");
-        out.extend_from_slice(b"}\x1e");
-        out
+        encode(|out| {
+            Self::completion_head(out, invocation_id)?;
+            out.extend_from_slice(b"}\x1e");
+            Ok(())
+        })
+        .expect("a string always serializes")
     }
 
     /// A Completion with an error text.
     pub fn completion_error(invocation_id: &str, error: &str) -> Vec<u8> {
-        let mut out = Self::completion_head(invocation_id).expect("a string always serializes");
-        out.extend_from_slice(br#","error":"#);
-        serde_json::to_writer(&mut out, error).expect("a string always serializes");
-        out.extend_from_slice(b"}\x1e");
-        out
+        encode(|out| {
+            Self::completion_head(out, invocation_id)?;
+            out.extend_from_slice(br#","error":"#);
+            serde_json::to_writer(&mut *out, error)?;
+            out.extend_from_slice(b"}\x1e");
+            Ok(())
+        })
+        .expect("a string always serializes")
     }
 
-    fn completion_head(invocation_id: &str) -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = Vec::with_capacity(48);
+    fn completion_head(out: &mut Vec<u8>, invocation_id: &str) -> Result<(), serde_json::Error> {
         out.extend_from_slice(br#"{"type":3,"invocationId":"#);
-        serde_json::to_writer(&mut out, invocation_id)?;
-        Ok(out)
+        serde_json::to_writer(out, invocation_id)
     }
 
     /// A Ping.
