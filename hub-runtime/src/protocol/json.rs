@@ -100,6 +100,14 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
     // One UTF-8 check of the whole message, then a reader that trusts it: cheaper than
     // checking every string and raw value on its own.
     let text = std::str::from_utf8(bytes).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
+    if let Some(invocation) = parse_plain_invocation(text) {
+        return invocation.map(Some);
+    }
+    parse_any_message(text)
+}
+
+/// Parses any JSON hub message with serde.
+fn parse_any_message(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError> {
     let raw: RawMessage<'_> =
         serde_json::from_str(text).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
     let kind = raw.kind.ok_or(ProtocolError::MissingProperty("type"))?;
@@ -164,6 +172,116 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
         _ => return Ok(None),
     };
     Ok(Some(message))
+}
+
+/// The common shape of an Invocation, read without serde's derive: the properties `type` (1 or
+/// 4), `target`, `arguments` and optionally `invocationId`, once each and in any order, with
+/// strings and names free of escapes. The arguments array itself is read by serde_json.
+///
+/// `None` for anything else (other properties or types, escapes, `null`s, malformed input): the
+/// general parser then decides, so both accept and refuse exactly the same messages.
+fn parse_plain_invocation(text: &str) -> Option<Result<HubMessage<'_>, ProtocolError>> {
+    let bytes = text.as_bytes();
+    let mut at = skip_whitespace(bytes, 0);
+    if bytes.get(at) != Some(&b'{') {
+        return None;
+    }
+    let (mut kind, mut invocation_id, mut target, mut arguments) = (None, None, None, None);
+    loop {
+        let (name, next) = plain_string(text, skip_whitespace(bytes, at + 1))?;
+        at = skip_whitespace(bytes, next);
+        if bytes.get(at) != Some(&b':') {
+            return None;
+        }
+        at = skip_whitespace(bytes, at + 1);
+        match name {
+            "type" if kind.is_none() => {
+                let (value, next) = small_integer(bytes, at)?;
+                kind = Some(value);
+                at = next;
+            }
+            "invocationId" if invocation_id.is_none() => {
+                let (value, next) = plain_string(text, at)?;
+                invocation_id = Some(value);
+                at = next;
+            }
+            "target" if target.is_none() => {
+                let (value, next) = plain_string(text, at)?;
+                target = Some(value);
+                at = next;
+            }
+            "arguments" if arguments.is_none() && bytes.get(at) == Some(&b'[') => {
+                let mut values = serde_json::Deserializer::from_str(&text[at..])
+                    .into_iter::<JsonArguments<'_>>();
+                let JsonArguments(parsed) = values.next()?.ok()?;
+                at += values.byte_offset();
+                arguments = Some(parsed);
+            }
+            _ => return None,
+        }
+        at = skip_whitespace(bytes, at);
+        match bytes.get(at) {
+            Some(b',') => {}
+            Some(b'}') => break,
+            _ => return None,
+        }
+    }
+    if skip_whitespace(bytes, at + 1) != bytes.len() {
+        return None;
+    }
+    let streaming = match kind? {
+        1 => false,
+        4 => true,
+        _ => return None,
+    };
+    let invocation = Invocation {
+        invocation_id: invocation_id.map(Cow::Borrowed),
+        target: Cow::Borrowed(target?),
+        arguments: Arguments::new(arguments?),
+        stream_ids: Vec::new(),
+    };
+    Some(invocation.into_message(streaming))
+}
+
+fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// A JSON string at `at` without escapes or control characters: its text and where it ends.
+fn plain_string(text: &str, at: usize) -> Option<(&str, usize)> {
+    let bytes = text.as_bytes();
+    if bytes.get(at) != Some(&b'"') {
+        return None;
+    }
+    let start = at + 1;
+    let len = bytes[start..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let end = start + len;
+    // Both ends are ASCII, so `text[start..end]` is on character boundaries.
+    (bytes[end] == b'"').then(|| (&text[start..end], end + 1))
+}
+
+/// A non-negative JSON integer of at most three digits at `at`, not followed by a fraction or
+/// an exponent.
+fn small_integer(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+    let digits = bytes[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 3 || (digits > 1 && bytes[at] == b'0') {
+        return None;
+    }
+    if let Some(b'.' | b'e' | b'E') = bytes.get(at + digits) {
+        return None;
+    }
+    let value = bytes[at..at + digits]
+        .iter()
+        .fold(0, |value, &b| value * 10 + u64::from(b - b'0'));
+    Some((value, at + digits))
 }
 
 /// Writes JSON hub messages, each ended by the record separator.
@@ -533,5 +651,71 @@ mod tests {
         assert_eq!(JsonEncoder::close(&Close::default()), b"{\"type\":7}\x1e");
         let map: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
         assert!(JsonEncoder::invocation("X", &(map,)).is_err());
+    }
+
+    #[test]
+    fn the_plain_invocation_reader_agrees_with_serde() {
+        let bases = [
+            r#"{"type":1,"invocationId":"12","target":"Echo","arguments":["x"]}"#,
+            r#"{"type":1,"target":"Send","arguments":["a",{"b":[1,2,"]}"]},null,true,-1.5e3]}"#,
+            r#" { "arguments" : [ ] , "target" : "T" , "type" : 4 , "invocationId" : "s1" } "#,
+            r#"{"type":4,"target":"T","arguments":[]}"#,
+            r#"{"type":1,"invocationId":"caf\u00e9","target":"é","arguments":["\"q\""]}"#,
+        ];
+        let mut cases: Vec<String> = Vec::new();
+        for base in bases {
+            cases.push(base.to_owned());
+            for cut in 0..base.len() {
+                if base.is_char_boundary(cut) {
+                    // Every prefix, and every message with one character left out or doubled.
+                    cases.push(base[..cut].to_owned());
+                    let next = (cut + 1..=base.len())
+                        .find(|&i| base.is_char_boundary(i))
+                        .unwrap_or(base.len());
+                    cases.push(format!("{}{}", &base[..cut], &base[next..]));
+                    cases.push(format!("{}{}", &base[..next], &base[cut..]));
+                }
+            }
+        }
+        for extra in [
+            r#"{"type":1,"type":1,"target":"x","arguments":[]}"#,
+            r#"{"type":01,"target":"x","arguments":[]}"#,
+            r#"{"type":1.0,"target":"x","arguments":[]}"#,
+            r#"{"type":1e0,"target":"x","arguments":[]}"#,
+            r#"{"type":1000,"target":"x","arguments":[]}"#,
+            r#"{"type":6}"#,
+            r#"{"type":1,"target":"x\u0041","arguments":[]}"#,
+            r#"{"typ\u0065":1,"target":"x","arguments":[]}"#,
+            r#"{"type":1,"target":"x","arguments":[],"streamIds":["a"]}"#,
+            r#"{"type":1,"target":"x","arguments":[],"invocationId":null}"#,
+            r#"{"type":1,"target":null,"arguments":[]}"#,
+            r#"{"type":1,"target":"x","arguments":null}"#,
+            r#"{"type":1,"target":"x","arguments":[1]}x"#,
+            r#"{"type":1,"target":"x","arguments":[1]},"#,
+            "{\"type\":1,\"target\":\"a\tb\",\"arguments\":[]}",
+            "{\"type\":1,\"target\":\"x\",\"arguments\":[]}\u{0b}",
+        ] {
+            cases.push(extra.to_owned());
+        }
+        let mut fast = 0;
+        for case in &cases {
+            let Some(plain) = parse_plain_invocation(case) else {
+                continue;
+            };
+            fast += 1;
+            assert_eq!(
+                format!("{:?}", plain.map(Some)),
+                format!("{:?}", parse_any_message(case)),
+                "{case}"
+            );
+        }
+        // The well-formed messages above, and those of their variants that stay well formed
+        // (a doubled space, a dropped digit of an id), took the plain path.
+        assert!(fast >= bases.len(), "{fast}");
+        // All but the last, whose escapes leave it to serde.
+        for base in &bases[..bases.len() - 1] {
+            assert!(parse_plain_invocation(base).is_some(), "{base}");
+        }
+        assert!(parse_plain_invocation(bases[bases.len() - 1]).is_none());
     }
 }
