@@ -264,12 +264,9 @@ impl ConnectionHandle {
         }
     }
 
-    /// Queues a frame from the connection's own task, which writes it before it waits again:
-    /// no wake-up of itself. A full queue closes the connection as [`push`](Self::push) does.
+    /// Queues a frame from the connection's own task, which writes it before it waits again.
     pub(crate) fn push_own(&self, frame: Frame) {
-        if let Err(PushError::Full) = self.outbound.push_quietly(frame) {
-            self.close(CloseReason::SlowClient);
-        }
+        self.outbound.push_own(frame);
     }
 
     /// Asks the connection's task to end the connection.

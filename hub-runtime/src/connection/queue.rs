@@ -47,23 +47,29 @@ impl OutboundQueue {
 
     /// Queues a frame without waiting.
     pub(crate) fn push(&self, frame: Frame) -> Result<(), PushError> {
-        self.push_quietly(frame)?;
+        {
+            let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+            if queued.closed {
+                return Err(PushError::Closed);
+            }
+            if queued.frames.len() >= self.capacity {
+                return Err(PushError::Full);
+            }
+            queued.frames.push_back(frame);
+        }
         self.consumer.wake();
         Ok(())
     }
 
-    /// Queues a frame without waking the consumer: for the consumer's own task, which writes
-    /// the queue before it waits again.
-    pub(crate) fn push_quietly(&self, frame: Frame) -> Result<(), PushError> {
+    /// Queues a frame from the consumer's own task: no wake-up (it writes the queue before it
+    /// waits again) and no capacity check (the answers of its calls and its stream items, which
+    /// it produces only as fast as it reads and writes, must not cost a reading client its
+    /// connection).
+    pub(crate) fn push_own(&self, frame: Frame) {
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
-        if queued.closed {
-            return Err(PushError::Closed);
+        if !queued.closed {
+            queued.frames.push_back(frame);
         }
-        if queued.frames.len() >= self.capacity {
-            return Err(PushError::Full);
-        }
-        queued.frames.push_back(frame);
-        Ok(())
     }
 
     /// The next frame, if one is queued.

@@ -441,9 +441,10 @@ impl<H: Hub> Connection<'_, H> {
         let end = std::future::poll_fn(|cx| self.poll_turns(cx)).await;
         if let End::Server(reason) = end {
             // Whatever was queued before the close still goes out first, if the client reads it
-            // in time (a slow client, by definition, does not). Boxed: rare, and it would make
-            // every idle connection's state larger.
-            if reason != CloseReason::SlowClient {
+            // in time: not to a slow client, nor while a write is already stuck (the Close
+            // message gets its own time after this). Boxed: rare, and it would make every idle
+            // connection's state larger.
+            if reason != CloseReason::SlowClient && !self.flushing {
                 let last_writes = tokio::time::timeout(
                     CLOSE_WRITE_TIMEOUT,
                     std::future::poll_fn(|cx| self.poll_write_all(cx)),

@@ -1,0 +1,111 @@
+//! The connection loop under mixed load: answers, stream items and messages from other tasks
+//! all arrive, in order per source, and a call's own answer never costs its client the
+//! connection.
+#![allow(missing_docs, unreachable_pub)]
+
+mod support;
+
+use futures_util::{Stream, StreamExt, stream};
+use hub_runtime::prelude::*;
+use serde_json::{Value, json};
+use support::*;
+
+pub struct LoopHub;
+
+#[hub_runtime::hub(client = Notes)]
+impl LoopHub {
+    /// Returns its argument.
+    pub fn echo(&self, text: String) -> String {
+        text
+    }
+
+    /// Yields once, then sends `count` notes to the caller and returns `count`.
+    pub async fn later(&self, ctx: &Ctx<Self>, count: u64) -> u64 {
+        tokio::time::sleep(ms(5)).await;
+        for n in 0..count {
+            ctx.clients().caller().note(format!("n{n}")).await;
+        }
+        count
+    }
+
+    /// Returns `n` after sleeping 0 to 2 ms.
+    pub async fn slow_echo(&self, n: u64) -> u64 {
+        tokio::time::sleep(ms(n % 3)).await;
+        n
+    }
+
+    /// `0..count`, yielding between items.
+    pub fn counter(&self, count: u32) -> impl Stream<Item = u32> + Send + 'static {
+        stream::iter(0..count).then(|n| async move {
+            tokio::task::yield_now().await;
+            n
+        })
+    }
+}
+
+/// The Completion of a call that filled its caller's queue still goes out: the connection's own
+/// answers do not count against the queue's capacity.
+#[tokio::test]
+async fn a_full_queue_does_not_lose_the_callers_completion() {
+    let server = serve(LoopHub, HubOptions::default().outbound_queue_capacity(2)).await;
+    let mut client = Client::connect_ready(server.addr, "").await;
+    client.send(invocation("1", "Later", json!([2]))).await;
+    let mut got = Vec::new();
+    loop {
+        let message = client.next_non_ping().await;
+        let done = message["type"] == 3;
+        got.push(message);
+        if done {
+            break;
+        }
+    }
+    let notes: Vec<&Value> = got.iter().filter(|m| m["type"] == 1).collect();
+    assert_eq!(notes.len(), 2, "{got:?}");
+    assert_eq!(got.last().unwrap()["result"], 2, "{got:?}");
+    server.stop().await;
+}
+
+/// Many calls running in parallel, a long server stream, and broadcasts from another task, all
+/// on one connection: everything arrives, the stream's items in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_streams_and_broadcasts_interleave_without_loss() {
+    for _ in 0..5 {
+        let server = serve(
+            LoopHub,
+            HubOptions::default().maximum_parallel_invocations_per_client(3),
+        )
+        .await;
+        let mut client = Client::connect_ready(server.addr, "").await;
+        let mut messages: Vec<Value> = (0..300)
+            .map(|i| invocation(&format!("c{i}"), "SlowEcho", json!([i])))
+            .collect();
+        messages.push(stream_invocation("s", "Counter", json!([3000])));
+        client.send_all(&messages).await;
+        let context = server.context.clone();
+        let broadcasts = tokio::spawn(async move {
+            for i in 0..500 {
+                context.clients().all().note(format!("b{i}")).await;
+                if i % 50 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        let (mut calls, mut items, mut notes, mut stream_ended) = (0, 0u64, 0, false);
+        while calls < 300 || !stream_ended || notes < 500 {
+            let message = client.next_non_ping().await;
+            match (message["type"].as_i64(), message["invocationId"].as_str()) {
+                (Some(2), Some("s")) => {
+                    assert_eq!(message["item"], items, "stream items in order");
+                    items += 1;
+                }
+                (Some(3), Some("s")) => stream_ended = true,
+                (Some(3), Some(_)) => calls += 1,
+                (Some(1), _) => notes += 1,
+                _ => panic!("unexpected {message}"),
+            }
+        }
+        assert_eq!(items, 3000);
+        broadcasts.await.unwrap();
+        server.stop().await;
+    }
+}
