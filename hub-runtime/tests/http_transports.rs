@@ -581,6 +581,37 @@ mod long_polling {
         server.stop().await;
     }
 
+    /// A client that stops polling while more than the poll buffer waits for it, then sends
+    /// DELETE: the connection ends at once (the write waiting for room learns the client is
+    /// gone), not after the client timeout.
+    #[tokio::test]
+    async fn delete_ends_a_connection_whose_output_waits_for_polls() {
+        let (hub, mut hooks) = test_hub();
+        let server = serve(hub, HubOptions::default().long_polling_timeout(LONG_POLL)).await;
+        let connection = Negotiated::connect_long_polling(server.addr).await;
+        // More than the 1 MiB poll buffer, then two calls read in turn: the second one's
+        // Completion finds the buffer full and waits for a poll that never comes.
+        let padding = "x".repeat(64 * 1024);
+        for n in 0..20 {
+            server
+                .context
+                .clients()
+                .client(&connection.id)
+                .item(n, padding.clone())
+                .await;
+        }
+        connection
+            .send(invocation_record("a", "Echo", json!(["a"])))
+            .await;
+        connection
+            .send(invocation_record("b", "Echo", json!(["b"])))
+            .await;
+        let deleted = connection.delete().await;
+        assert_eq!(deleted.status, 202, "DELETE: {deleted:?}");
+        assert_eq!(hooks.next_disconnected().await, connection.id);
+        server.stop().await;
+    }
+
     /// An idle poll returns 200 empty after `long_polling_timeout`; messages written while no
     /// poll is open wait for the next one.
     #[tokio::test]

@@ -141,6 +141,8 @@ impl HttpEndpoint {
             let mut buffer = poll.buffer.lock().unwrap_or_else(|e| e.into_inner());
             buffer.finished = true;
             poll.changed.notify_waiters();
+            // A write waiting for the client to drain the buffer learns it never will.
+            poll.drained.notify_waiters();
         }
     }
 }
