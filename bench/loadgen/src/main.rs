@@ -6,6 +6,8 @@
 //! - `raw`: plain WebSocket text; the server echoes, a message starting with `B` is broadcast.
 //! - `signalr`: the JSON hub protocol over a skipNegotiation WebSocket: handshake, `Echo`
 //!   invocations with ids answered by Completions, `SendMessage` broadcasts of `ReceiveMessage`.
+//! - `signalr-msgpack`: the same over the MessagePack hub protocol (binary frames of
+//!   length-prefixed MessagePack arrays).
 //! - `socketio`: engine.io v4 over WebSocket (`/socket.io/?EIO=4&transport=websocket`): open
 //!   packet, `40` connect, `42<id>["echo",..]` answered by `43<id>[..]`, `42["broadcast",..]`
 //!   answered by `42["message",..]` to everyone; engine.io pings (`2`) answered with `3`.
@@ -58,6 +60,7 @@ const SIGNALR_PING_EVERY: Duration = Duration::from_secs(10);
 enum Proto {
     Raw,
     SignalR,
+    SignalRMessagePack,
     SocketIo,
 }
 
@@ -88,7 +91,7 @@ struct Config {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: loadgen --proto raw|signalr|socketio --server HOST:PORT [--path P] \
+        "usage: loadgen --proto raw|signalr|signalr-msgpack|socketio --server HOST:PORT [--path P] \
          --mode idle|echo|latency|broadcast --conns N [--src-offset K] [--src-count 8] \
          [--payload BYTES] [--warmup-ms MS] [--measure-ms MS] [--rate PER_CONN_PER_S] \
          [--window BROADCASTS] [--max-seconds S]"
@@ -120,6 +123,7 @@ fn parse_args() -> Config {
                 config.proto = match value().as_str() {
                     "raw" => Proto::Raw,
                     "signalr" => Proto::SignalR,
+                    "signalr-msgpack" => Proto::SignalRMessagePack,
                     "socketio" => Proto::SocketIo,
                     _ => usage(),
                 }
@@ -154,7 +158,7 @@ fn parse_args() -> Config {
     if config.path.is_empty() {
         config.path = match config.proto {
             Proto::Raw => "/ws".into(),
-            Proto::SignalR => "/hubs/chat".into(),
+            Proto::SignalR | Proto::SignalRMessagePack => "/hubs/chat".into(),
             Proto::SocketIo => "/socket.io/?EIO=4&transport=websocket".into(),
         };
     }
@@ -203,28 +207,130 @@ struct Incoming {
     closed: bool,
 }
 
-fn echo_request(proto: Proto, id: u64, payload: &str) -> String {
+fn echo_request(proto: Proto, id: u64, payload: &str) -> Message {
     match proto {
-        Proto::Raw => payload.to_owned(),
-        Proto::SignalR => format!(
+        Proto::Raw => Message::text(payload),
+        Proto::SignalR => Message::text(format!(
             r#"{{"type":1,"invocationId":"{id}","target":"Echo","arguments":["{payload}"]}}{RS}"#
-        ),
-        Proto::SocketIo => format!(r#"42{id}["echo","{payload}"]"#),
+        )),
+        Proto::SignalRMessagePack => Message::binary(msgpack_invocation(
+            Some(&id.to_string()),
+            "Echo",
+            &[payload],
+        )),
+        Proto::SocketIo => Message::text(format!(r#"42{id}["echo","{payload}"]"#)),
     }
 }
 
-fn broadcast_request(proto: Proto, payload: &str) -> String {
+fn broadcast_request(proto: Proto, payload: &str) -> Message {
     match proto {
-        Proto::Raw => format!("B{payload}"),
-        Proto::SignalR => {
-            format!(r#"{{"type":1,"target":"SendMessage","arguments":["bench","{payload}"]}}{RS}"#)
+        Proto::Raw => Message::text(format!("B{payload}")),
+        Proto::SignalR => Message::text(format!(
+            r#"{{"type":1,"target":"SendMessage","arguments":["bench","{payload}"]}}{RS}"#
+        )),
+        Proto::SignalRMessagePack => {
+            Message::binary(msgpack_invocation(None, "SendMessage", &["bench", payload]))
         }
-        Proto::SocketIo => format!(r#"42["broadcast","{payload}"]"#),
+        Proto::SocketIo => Message::text(format!(r#"42["broadcast","{payload}"]"#)),
     }
 }
 
-fn classify(proto: Proto, text: &str) -> Incoming {
+/// A SignalR keep-alive Ping in the connection's protocol.
+fn ping_request(proto: Proto) -> Message {
+    match proto {
+        // [6], length-prefixed.
+        Proto::SignalRMessagePack => Message::binary(vec![2u8, 0x91, 6]),
+        _ => Message::text(format!(r#"{{"type":6}}{RS}"#)),
+    }
+}
+
+/// A MessagePack hub Invocation, `[1, {}, id or nil, target, [arguments...], []]`, with its
+/// varint length prefix.
+fn msgpack_invocation(id: Option<&str>, target: &str, arguments: &[&str]) -> Vec<u8> {
+    let mut body = vec![0x96, 1, 0x80];
+    match id {
+        Some(id) => msgpack_str(&mut body, id),
+        None => body.push(0xc0),
+    }
+    msgpack_str(&mut body, target);
+    body.push(0x90 | arguments.len() as u8);
+    for argument in arguments {
+        msgpack_str(&mut body, argument);
+    }
+    body.push(0x90);
+    let mut message = Vec::with_capacity(body.len() + 5);
+    let mut len = body.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            message.push(byte);
+            break;
+        }
+        message.push(byte | 0x80);
+    }
+    message.extend_from_slice(&body);
+    message
+}
+
+fn msgpack_str(out: &mut Vec<u8>, text: &str) {
+    let len = text.len();
+    match len {
+        0..=31 => out.push(0xa0 | len as u8),
+        32..=0xff => out.extend_from_slice(&[0xd9, len as u8]),
+        _ => {
+            out.push(0xda);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// The MessagePack hub messages of a binary frame: each one's type and bytes.
+fn msgpack_messages(mut frame: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut messages = Vec::new();
+    while !frame.is_empty() {
+        let (mut len, mut shift, mut used) = (0usize, 0, 0);
+        for &byte in frame.iter().take(5) {
+            used += 1;
+            len |= usize::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let Some(message) = frame.get(used..used + len) else {
+            break;
+        };
+        // A fixarray, then the type as a positive fixint.
+        if let [0x90..=0x9f, kind, ..] = message {
+            messages.push((*kind, message));
+        }
+        frame = &frame[used + len..];
+    }
+    messages
+}
+
+fn classify(proto: Proto, frame: &Frame) -> Incoming {
     let mut incoming = Incoming::default();
+    let text = match frame {
+        Frame::Text(text) => text.as_str(),
+        Frame::Binary(bytes) => {
+            if proto == Proto::SignalRMessagePack {
+                for (kind, message) in msgpack_messages(bytes) {
+                    match kind {
+                        3 => incoming
+                            .replies
+                            .push(sent_at(&String::from_utf8_lossy(message))),
+                        1 if contains(message, b"ReceiveMessage") => incoming.deliveries += 1,
+                        7 => incoming.closed = true,
+                        _ => {}
+                    }
+                }
+            }
+            return incoming;
+        }
+    };
     match proto {
         Proto::Raw => {
             if text.starts_with('B') {
@@ -233,7 +339,7 @@ fn classify(proto: Proto, text: &str) -> Incoming {
                 incoming.replies.push(sent_at(text));
             }
         }
-        Proto::SignalR => {
+        Proto::SignalR | Proto::SignalRMessagePack => {
             for message in text.split(RS).filter(|m| !m.is_empty()) {
                 if message.contains(r#""type":3"#) {
                     incoming.replies.push(sent_at(message));
@@ -297,9 +403,14 @@ async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
         tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(ws_config)).await?;
     match config.proto {
         Proto::Raw => {}
-        Proto::SignalR => {
+        Proto::SignalR | Proto::SignalRMessagePack => {
+            let protocol = if config.proto == Proto::SignalR {
+                "json"
+            } else {
+                "messagepack"
+            };
             ws.send(Message::text(format!(
-                r#"{{"protocol":"json","version":1}}{RS}"#
+                r#"{{"protocol":"{protocol}","version":1}}{RS}"#
             )))
             .await?;
             loop {
@@ -336,28 +447,51 @@ async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
     Ok(ws)
 }
 
-async fn next_text(ws: &mut Ws) -> Result<String, BoxError> {
+/// A data frame from the server.
+enum Frame {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+async fn next_frame(ws: &mut Ws) -> Result<Frame, BoxError> {
     loop {
         match ws.next().await {
-            Some(Ok(Message::Text(text))) => return Ok(text.as_str().to_owned()),
-            Some(Ok(
-                Message::Binary(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_),
-            )) => {}
+            Some(Ok(Message::Text(text))) => return Ok(Frame::Text(text.as_str().to_owned())),
+            Some(Ok(Message::Binary(bytes))) => return Ok(Frame::Binary(bytes.to_vec())),
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
             Some(Ok(Message::Close(_))) | None => return Err("closed by the server".into()),
             Some(Err(err)) => return Err(err.into()),
         }
     }
 }
 
+async fn next_text(ws: &mut Ws) -> Result<String, BoxError> {
+    loop {
+        if let Frame::Text(text) = next_frame(ws).await? {
+            return Ok(text);
+        }
+    }
+}
+
 /// Reads one frame and handles what needs no decision (pongs). `Err` when the connection ended.
 async fn read_one(ws: &mut Ws, proto: Proto) -> Result<Incoming, BoxError> {
-    let text = next_text(ws).await?;
-    let incoming = classify(proto, &text);
+    let frame = next_frame(ws).await?;
+    let incoming = classify(proto, &frame);
     if let Some(answer) = incoming.answer {
         ws.send(Message::text(answer)).await?;
     }
     if incoming.closed {
-        return Err(format!("closed by the server: {text}").into());
+        let shown = match &frame {
+            Frame::Text(text) => text.clone(),
+            Frame::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        };
+        return Err(format!("closed by the server: {shown}").into());
     }
     Ok(incoming)
 }
@@ -489,8 +623,8 @@ async fn idle(shared: &Shared, mut ws: Ws, index: usize) -> Result<(), BoxError>
         tokio::select! {
             () = shared.stopped.notified() => return Ok(()),
             incoming = read_one(&mut ws, proto) => { incoming?; }
-            _ = ping.tick(), if proto == Proto::SignalR => {
-                ws.send(Message::text(format!(r#"{{"type":6}}{RS}"#))).await?;
+            _ = ping.tick(), if matches!(proto, Proto::SignalR | Proto::SignalRMessagePack) => {
+                ws.send(ping_request(proto)).await?;
             }
         }
         if shared.stopping() {
@@ -510,7 +644,7 @@ async fn echo(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
             id,
             &payload(shared.epoch, Instant::now(), config.payload),
         );
-        ws.send(Message::text(text)).await?;
+        ws.send(text).await?;
         loop {
             let incoming = read_one(&mut ws, config.proto).await?;
             if let Some(&sent_ns) = incoming.replies.first() {
@@ -542,8 +676,8 @@ async fn latency(shared: &Shared, mut ws: Ws, index: usize) -> Result<(), BoxErr
                 if shared.measuring.load(Ordering::Relaxed) {
                     lock(&shared.lag).saturating_record((now.saturating_duration_since(next).as_micros() as u64).max(1));
                 }
-                let text = echo_request(config.proto, id, &payload(shared.epoch, now, config.payload));
-                ws.send(Message::text(text)).await?;
+                let request = echo_request(config.proto, id, &payload(shared.epoch, now, config.payload));
+                ws.send(request).await?;
                 next += period;
             }
             incoming = read_one(&mut ws, config.proto) => {
@@ -588,7 +722,7 @@ async fn broadcast_sender(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
                 config.proto,
                 &payload(shared.epoch, Instant::now(), config.payload),
             );
-            ws.send(Message::text(text)).await?;
+            ws.send(text).await?;
             shared.sent.fetch_add(1, Ordering::Relaxed);
             continue;
         }

@@ -238,6 +238,18 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             ),
         },
         ServerSpec {
+            name: "hub-msgpack",
+            label: "hub (hub-runtime), MessagePack",
+            proto: "signalr-msgpack",
+            program: paths.bench_release.join("hub-bench"),
+            args: vec![],
+            cwd: paths.bench.clone(),
+            only: Some(&["echo_32", "echo_2048", "latency"]),
+            skip_note: Some(
+                "the same server as `hub`, driven with the MessagePack hub protocol (binary frames); echo and latency only.",
+            ),
+        },
+        ServerSpec {
             name: "socketioxide",
             label: "socketioxide 0.18",
             proto: "socketio",

@@ -432,6 +432,7 @@ pub fn markdown(
                 "hub-runtime with default `HubOptions`: `Echo` and `SendMessage` to all, no connect hooks (`bench/servers/hub`)"
             }
             "chat" => "`examples/chat` (release), the project's ChatHub",
+            "hub-msgpack" => "hub-runtime with default `HubOptions` (`bench/servers/hub`)",
             "socketioxide" => {
                 "socketioxide with defaults: `echo` with ack, `broadcast` via `io.emit` (`bench/servers/socketioxide`)"
             }
@@ -443,6 +444,9 @@ pub fn markdown(
         let proto = match server.proto {
             "raw" => "plain WebSocket text",
             "signalr" => "SignalR JSON hub protocol (skipNegotiation WebSocket)",
+            "signalr-msgpack" => {
+                "SignalR MessagePack hub protocol (skipNegotiation WebSocket, binary frames)"
+            }
             "socketio" => "Socket.IO v5 / engine.io v4 over WebSocket",
             p => p,
         };
