@@ -62,9 +62,13 @@ fn read_varint(input: &[u8]) -> Result<Option<(usize, usize)>, ProtocolError> {
     Ok(None)
 }
 
-/// Writes `body` with its varint length prefix.
+/// Writes `body` with its varint length prefix, into a `Vec` of exactly that size (frames become
+/// `Bytes`, which need an extra allocation for a `Vec` with spare capacity).
 fn framed(body: Vec<u8>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 5);
+    let prefix = (usize::BITS - body.len().leading_zeros())
+        .div_ceil(7)
+        .max(1) as usize;
+    let mut out = Vec::with_capacity(prefix + body.len());
     let mut length = body.len();
     loop {
         let byte = (length & 0x7f) as u8;
@@ -778,6 +782,14 @@ mod tests {
         // Unfinished prefixes wait for more bytes.
         let (messages, rest, error) = split_messagepack_messages(&[0x80], None);
         assert!(messages.is_empty() && rest == [0x80] && error.is_none());
+        // Framed messages are sized exactly, across the prefix's 1/2/3-byte boundaries.
+        for len in [0, 1, 127, 128, 16_383, 16_384, 70_000] {
+            let framed = framed(vec![7; len]);
+            assert_eq!(framed.len(), framed.capacity(), "{len}");
+            let (messages, rest, error) = split_messagepack_messages(&framed, None);
+            assert_eq!((messages.len(), rest.len(), error), (1, 0, None), "{len}");
+            assert_eq!(messages[0].len(), len);
+        }
     }
 
     #[test]
