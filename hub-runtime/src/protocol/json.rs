@@ -328,14 +328,7 @@ impl JsonEncoder {
         target: &str,
         arguments: &A,
     ) -> Result<Vec<u8>, serde_json::Error> {
-        encode(|out| {
-            out.extend_from_slice(br#"{"type":1,"target":"#);
-            serde_json::to_writer(&mut *out, target)?;
-            out.extend_from_slice(br#","arguments":"#);
-            serde_json::to_writer(&mut *out, arguments)?;
-            out.extend_from_slice(b"}\x1e");
-            Ok(())
-        })
+        Self::invocation_message(None, target, arguments)
     }
 
     /// An Invocation from the server that expects a Completion (a client result).
@@ -344,9 +337,20 @@ impl JsonEncoder {
         target: &str,
         arguments: &A,
     ) -> Result<Vec<u8>, serde_json::Error> {
+        Self::invocation_message(Some(invocation_id), target, arguments)
+    }
+
+    fn invocation_message<A: Serialize + ?Sized>(
+        invocation_id: Option<&str>,
+        target: &str,
+        arguments: &A,
+    ) -> Result<Vec<u8>, serde_json::Error> {
         encode(|out| {
-            out.extend_from_slice(br#"{"type":1,"invocationId":"#);
-            serde_json::to_writer(&mut *out, invocation_id)?;
+            out.extend_from_slice(br#"{"type":1"#);
+            if let Some(id) = invocation_id {
+                out.extend_from_slice(br#","invocationId":"#);
+                serde_json::to_writer(&mut *out, id)?;
+            }
             out.extend_from_slice(br#","target":"#);
             serde_json::to_writer(&mut *out, target)?;
             out.extend_from_slice(br#","arguments":"#);
