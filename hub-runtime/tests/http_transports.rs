@@ -612,6 +612,57 @@ mod long_polling {
         server.stop().await;
     }
 
+    /// A hub shutting down while no poll is open: the client's next poll is still served and
+    /// carries the Close message (a 503 there would lose it), the one after is 204, and the
+    /// shutdown then resolves. A negotiated connection that has not polled yet is refused (503).
+    #[tokio::test]
+    async fn shutdown_serves_the_poll_that_takes_the_close_message() {
+        let (hub, _hooks) = test_hub();
+        let server = serve(hub, HubOptions::default().long_polling_timeout(LONG_POLL)).await;
+        let connection = Negotiated::connect_long_polling(server.addr).await;
+        let late = negotiate(server.addr).await;
+
+        let context = server.context.clone();
+        let shutdown = tokio::spawn(async move { context.shutdown().await });
+        // The shutdown has begun once negotiation is refused.
+        timeout(WAIT, async {
+            while http(
+                server.addr,
+                "POST",
+                "/hub/negotiate?negotiateVersion=1",
+                &[],
+                b"",
+            )
+            .await
+            .status
+                != 503
+            {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("negotiation still accepted during the shutdown");
+
+        let last = connection.poll().await;
+        assert_eq!(last.status, 200, "poll during the shutdown: {last:?}");
+        assert_eq!(
+            last.json_messages(),
+            vec![json!({"type": 7, "allowReconnect": true})]
+        );
+        let after = connection.poll().await;
+        assert_eq!(after.status, 204, "poll after the Close: {after:?}");
+        let refused = late.poll().await;
+        assert_eq!(
+            refused.status, 503,
+            "a new connection during the shutdown: {refused:?}"
+        );
+        timeout(WAIT, shutdown)
+            .await
+            .expect("shutdown did not resolve")
+            .expect("shutdown task");
+        server.stop().await;
+    }
+
     /// An idle poll returns 200 empty after `long_polling_timeout`; messages written while no
     /// poll is open wait for the next one.
     #[tokio::test]

@@ -210,7 +210,7 @@ impl TransportIo {
                 };
                 let _ = futures_util::SinkExt::send(socket, Message::Close(Some(close))).await;
             }
-            TransportIo::Http(http) => http.endpoint.finish(),
+            TransportIo::Http(http) => http.endpoint.finish_and_drain().await,
         }
     }
 }

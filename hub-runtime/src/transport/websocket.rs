@@ -27,10 +27,11 @@ pub(crate) async fn connect<H: Hub>(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if shared.lifetime.is_shutting_down() {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
     let upgrade = match upgrade {
+        // A shutting-down hub takes no new connections.
+        Ok(_) if shared.lifetime.is_shutting_down() => {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         Ok(upgrade) if shared.options.transports.web_sockets => upgrade,
         Ok(_) => {
             return plain(
