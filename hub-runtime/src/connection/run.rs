@@ -13,7 +13,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use futures_util::stream::{FuturesUnordered, SelectAll};
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
 use super::handle::{CloseReason, ConnectionHandle, ConnectionId, Frame};
@@ -37,6 +37,8 @@ use crate::transport::{Gone, Incoming, TransportIo, forget_later};
 const MAX_QUEUED_CALLS: usize = 64;
 /// Frames written per flush at most, so one busy connection cannot starve its own reads.
 const MAX_BATCH: usize = 256;
+/// Bytes of stream items taken in one turn at most (see `poll_streams`).
+const STREAM_BYTES_PER_TURN: usize = 16 * 1024;
 /// How long the last writes to a closing connection may take before the socket is dropped.
 const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The largest handshake request accepted.
@@ -169,7 +171,7 @@ async fn open<H: Hub>(shared: &HubShared<H>, start: Box<Start>) -> Option<Connec
         running: None,
         limited_running: 0,
         queued: VecDeque::new(),
-        streams: None,
+        streams: Vec::new(),
         uploads: HashMap::new(),
         blocked: None,
         ctx,
@@ -387,8 +389,7 @@ struct Connection<'a, H: Hub> {
     /// Bound calls and streams waiting for their turn.
     queued: VecDeque<BoundCall>,
     /// Server-to-client streams being produced.
-    /// Server streams running; created with the first stream.
-    streams: Option<SelectAll<ServerStream>>,
+    streams: Vec<ServerStream>,
     /// Client-to-server streams by stream id.
     uploads: HashMap<Box<str>, mpsc::Sender<StreamInput>>,
     /// An upload item waiting for room in its stream's buffer: nothing else is read meanwhile.
@@ -524,12 +525,8 @@ impl<H: Hub> Connection<'_, H> {
                     step = Step::Progress;
                 }
             }
-            if let Some(streams) = &mut self.streams {
-                if let Poll::Ready(Some((id, method, event))) = streams.poll_next_unpin(cx) {
-                    let frame = self.stream_frame(&id, method, event);
-                    self.handle.push_own(frame);
-                    step = Step::Progress;
-                }
+            if self.poll_streams(cx) {
+                step = Step::Progress;
             }
         }
         // Last, so that what this turn read and ran goes out in this turn's flush.
@@ -541,6 +538,52 @@ impl<H: Hub> Connection<'_, H> {
             Poll::Ready(Err(Gone)) => return Err(End::ClientClosed(None)),
         }
         Ok(step)
+    }
+
+    /// Up to a write batch of stream events (at most [`MAX_BATCH`] frames, or
+    /// [`STREAM_BYTES_PER_TURN`] bytes), so that they share one flush: in rounds over the server
+    /// streams, one event of each per round. A stream that had nothing is not polled again in
+    /// this turn (its waker is registered); a stream that ended leaves the set. The bytes bound
+    /// keeps producers at most one such batch ahead of a socket that stopped taking data.
+    fn poll_streams(&mut self, cx: &mut Context<'_>) -> bool {
+        for stream in &mut self.streams {
+            stream.waiting = false;
+        }
+        let mut budget = MAX_BATCH;
+        let mut bytes = 0;
+        let mut progress = false;
+        loop {
+            let mut round = false;
+            let mut i = 0;
+            while i < self.streams.len() && budget > 0 && bytes < STREAM_BYTES_PER_TURN {
+                let stream = &mut self.streams[i];
+                if stream.waiting {
+                    i += 1;
+                    continue;
+                }
+                match stream.poll_next_unpin(cx) {
+                    Poll::Ready(Some((id, method, event))) => {
+                        let frame = self.stream_frame(&id, method, event);
+                        bytes += frame.as_bytes().len();
+                        self.handle.push_own(frame);
+                        budget -= 1;
+                        round = true;
+                        i += 1;
+                    }
+                    Poll::Ready(None) => {
+                        self.streams.remove(i);
+                    }
+                    Poll::Pending => {
+                        stream.waiting = true;
+                        i += 1;
+                    }
+                }
+            }
+            progress |= round;
+            if !round || budget == 0 || bytes >= STREAM_BYTES_PER_TURN {
+                return progress;
+            }
+        }
     }
 
     /// A WebSocket message beyond the transport's limit.
@@ -621,10 +664,7 @@ impl<H: Hub> Connection<'_, H> {
                     BoundCall::Call(call) => call.invocation_id() == Some(id),
                     BoundCall::Stream(stream) => &*stream.invocation_id == id,
                 })
-                || streams
-                    .iter()
-                    .flatten()
-                    .any(|stream| &*stream.invocation_id == id)
+                || streams.iter().any(|stream| &*stream.invocation_id == id)
         };
         let bound = {
             let uploads = std::cell::RefCell::new(&mut *uploads);
@@ -727,7 +767,7 @@ impl<H: Hub> Connection<'_, H> {
     }
 
     fn cancel(&mut self, invocation_id: &str) {
-        for stream in self.streams.iter_mut().flatten() {
+        for stream in self.streams.iter_mut() {
             if &*stream.invocation_id == invocation_id {
                 stream.cancel();
             }
@@ -772,7 +812,7 @@ impl<H: Hub> Connection<'_, H> {
     fn start(&mut self, bound: BoundCall) {
         let mut call = match bound {
             BoundCall::Stream(stream) => {
-                self.streams.get_or_insert_with(SelectAll::new).push(stream);
+                self.streams.push(stream);
                 return;
             }
             BoundCall::Call(call) => call,
@@ -842,7 +882,7 @@ impl<H: Hub> Connection<'_, H> {
                 Ok(bytes) => bytes,
                 Err(err) => {
                     // The item cannot be sent: end the stream with this error Completion.
-                    for stream in self.streams.iter_mut().flatten() {
+                    for stream in self.streams.iter_mut() {
                         if &*stream.invocation_id == id {
                             stream.abandon();
                         }

@@ -308,6 +308,8 @@ pub(crate) struct ServerStream {
     pub(crate) invocation_id: Arc<str>,
     pub(crate) method: &'static str,
     state: StreamState,
+    /// Had nothing when last polled in the connection loop's current turn.
+    pub(crate) waiting: bool,
 }
 
 enum StreamState {
@@ -365,6 +367,7 @@ impl ServerStream {
                 result: None,
                 items: start.items,
             },
+            waiting: false,
         }
     }
 
@@ -394,6 +397,7 @@ impl futures_util::Stream for ServerStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        let mut driven = false;
         let event = loop {
             match &mut this.state {
                 StreamState::Done => return Poll::Ready(None),
@@ -415,10 +419,17 @@ impl futures_util::Stream for ServerStream {
                     let Some(running) = driver.as_mut() else {
                         return Poll::Pending;
                     };
+                    if driven {
+                        // The driver ran and produced nothing to read.
+                        return Poll::Pending;
+                    }
+                    driven = true;
                     let polled =
                         std::panic::catch_unwind(AssertUnwindSafe(|| running.as_mut().poll(cx)));
                     match polled {
-                        Ok(Poll::Pending) => return Poll::Pending,
+                        // What it produced (up to a full buffer) is read at once, rather than
+                        // after the wake-up its sends gave this task.
+                        Ok(Poll::Pending) => continue,
                         Ok(Poll::Ready(outcome)) => *result = Some(outcome),
                         Err(panic) => {
                             let error = HubError::internal("Panic", panic_message(panic));
