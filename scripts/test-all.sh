@@ -57,6 +57,8 @@ tests/python/.venv/bin/python -m pytest -q tests/python
 echo "== benchmark smoke run (bench/ --quick: checks that every part works, never a speed)"
 command -v taskset >/dev/null || fail "taskset (util-linux) is required by the benchmark runner"
 cargo run --release --manifest-path bench/Cargo.toml -p runner -- --quick
+echo "== load generator tests (its HTTP transports against the bench hub the smoke run built)"
+cargo test --release --manifest-path bench/Cargo.toml -p loadgen
 
 echo "== end-to-end: @microsoft/signalr against examples/chat and examples/streaming"
 cd tests/node

@@ -8,6 +8,8 @@
 //!   invocations with ids answered by Completions, `SendMessage` broadcasts of `ReceiveMessage`.
 //! - `signalr-msgpack`: the same over the MessagePack hub protocol (binary frames of
 //!   length-prefixed MessagePack arrays).
+//! - `signalr-sse`, `signalr-longpolling`: the JSON hub protocol over Server-Sent Events or long
+//!   polling (negotiated; see `http.rs`); `echo` mode only.
 //! - `socketio`: engine.io v4 over WebSocket (`/socket.io/?EIO=4&transport=websocket`): open
 //!   packet, `40` connect, `42<id>["echo",..]` answered by `43<id>[..]`, `42["broadcast",..]`
 //!   answered by `42["message",..]` to everyone; engine.io pings (`2`) answered with `3`.
@@ -21,12 +23,18 @@
 //! - `latency`: open loop at `--rate` echoes per second per connection, staggered starts.
 //! - `broadcast`: connection 0 sends broadcasts, at most `--window` of them undelivered; every
 //!   connection counts the deliveries it receives.
+//! - `groups`: connection i joins group `g<i / --group-size>` as it connects; connection 0
+//!   sends to the groups in turn, at most `--window` messages undelivered; every connection
+//!   counts the deliveries it receives.
+//! - `stream`: every connection starts one endless server stream and counts its items.
 //!
 //! Latency is measured from the actual send time embedded in the payload; in `latency` mode the
 //! lateness of each send against its schedule is reported apart (`send_lag_us`), so a saturated
 //! load generator (coordinated omission) shows instead of hiding.
 //!
 //! Output: JSON lines on stdout (`ready`, `measure_start`, `measure_end`, `done`).
+
+mod http;
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -70,11 +78,15 @@ enum Mode {
     Echo,
     Latency,
     Broadcast,
+    Groups,
+    Stream,
 }
 
 #[derive(Clone, Debug)]
 struct Config {
     proto: Proto,
+    /// `Some` for SignalR over an HTTP transport instead of a WebSocket.
+    transport: Option<http::HttpTransport>,
     mode: Mode,
     server: SocketAddr,
     path: String,
@@ -86,15 +98,17 @@ struct Config {
     measure: Duration,
     rate: f64,
     window: u64,
+    group_size: usize,
     max_seconds: u64,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: loadgen --proto raw|signalr|signalr-msgpack|socketio --server HOST:PORT [--path P] \
-         --mode idle|echo|latency|broadcast --conns N [--src-offset K] [--src-count 8] \
-         [--payload BYTES] [--warmup-ms MS] [--measure-ms MS] [--rate PER_CONN_PER_S] \
-         [--window BROADCASTS] [--max-seconds S]"
+        "usage: loadgen --proto raw|signalr|signalr-msgpack|signalr-sse|signalr-longpolling|socketio \
+         --server HOST:PORT [--path P] \
+         --mode idle|echo|latency|broadcast|groups|stream --conns N [--src-offset K] \
+         [--src-count 8] [--payload BYTES] [--warmup-ms MS] [--measure-ms MS] \
+         [--rate PER_CONN_PER_S] [--window MESSAGES] [--group-size N] [--max-seconds S]"
     );
     std::process::exit(2)
 }
@@ -102,6 +116,7 @@ fn usage() -> ! {
 fn parse_args() -> Config {
     let mut config = Config {
         proto: Proto::Raw,
+        transport: None,
         mode: Mode::Echo,
         server: "127.0.0.1:0".parse().expect("addr"),
         path: String::new(),
@@ -113,6 +128,7 @@ fn parse_args() -> Config {
         measure: Duration::from_secs(5),
         rate: 20.0,
         window: 16,
+        group_size: 10,
         max_seconds: 600,
     };
     let mut args = std::env::args().skip(1);
@@ -124,6 +140,14 @@ fn parse_args() -> Config {
                     "raw" => Proto::Raw,
                     "signalr" => Proto::SignalR,
                     "signalr-msgpack" => Proto::SignalRMessagePack,
+                    "signalr-sse" => {
+                        config.transport = Some(http::HttpTransport::Sse);
+                        Proto::SignalR
+                    }
+                    "signalr-longpolling" => {
+                        config.transport = Some(http::HttpTransport::LongPolling);
+                        Proto::SignalR
+                    }
                     "socketio" => Proto::SocketIo,
                     _ => usage(),
                 }
@@ -134,6 +158,8 @@ fn parse_args() -> Config {
                     "echo" => Mode::Echo,
                     "latency" => Mode::Latency,
                     "broadcast" => Mode::Broadcast,
+                    "groups" => Mode::Groups,
+                    "stream" => Mode::Stream,
                     _ => usage(),
                 }
             }
@@ -151,6 +177,7 @@ fn parse_args() -> Config {
             }
             "--rate" => config.rate = value().parse().unwrap_or_else(|_| usage()),
             "--window" => config.window = value().parse().unwrap_or_else(|_| usage()),
+            "--group-size" => config.group_size = value().parse().unwrap_or_else(|_| usage()),
             "--max-seconds" => config.max_seconds = value().parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
@@ -164,6 +191,15 @@ fn parse_args() -> Config {
     }
     config.payload = config.payload.max(MIN_PAYLOAD);
     config.src_count = config.src_count.clamp(1, 254);
+    config.group_size = config.group_size.max(1);
+    if config.transport.is_some() && config.mode != Mode::Echo {
+        eprintln!("loadgen: the HTTP transports run the echo mode only");
+        usage();
+    }
+    if config.mode == Mode::Groups && !config.conns.is_multiple_of(config.group_size) {
+        eprintln!("loadgen: --conns must be a multiple of --group-size");
+        usage();
+    }
     config
 }
 
@@ -199,8 +235,10 @@ fn sent_at(text: &str) -> Option<u64> {
 struct Incoming {
     /// Echo replies, with the send time of each.
     replies: Vec<Option<u64>>,
-    /// Broadcast deliveries.
+    /// Broadcast (or group) deliveries.
     deliveries: u64,
+    /// Server stream items.
+    items: u64,
     /// Something to send back at once (engine.io pong).
     answer: Option<&'static str>,
     /// The server ended the session.
@@ -232,6 +270,50 @@ fn broadcast_request(proto: Proto, payload: &str) -> Message {
             Message::binary(msgpack_invocation(None, "SendMessage", &["bench", payload]))
         }
         Proto::SocketIo => Message::text(format!(r#"42["broadcast","{payload}"]"#)),
+    }
+}
+
+/// Joins `group`; answered like an echo (a Completion, an ack, `J`).
+fn join_request(proto: Proto, group: &str) -> Message {
+    match proto {
+        Proto::Raw => Message::text(format!("J{group}")),
+        Proto::SignalR => Message::text(format!(
+            r#"{{"type":1,"invocationId":"join","target":"JoinGroup","arguments":["{group}"]}}{RS}"#
+        )),
+        Proto::SignalRMessagePack => {
+            Message::binary(msgpack_invocation(Some("join"), "JoinGroup", &[group]))
+        }
+        Proto::SocketIo => Message::text(format!(r#"420["join","{group}"]"#)),
+    }
+}
+
+/// Sends `payload` to the members of `group`.
+fn group_request(proto: Proto, group: &str, payload: &str) -> Message {
+    match proto {
+        Proto::Raw => Message::text(format!("G{group} {payload}")),
+        Proto::SignalR => Message::text(format!(
+            r#"{{"type":1,"target":"SendToGroup","arguments":["{group}","{payload}"]}}{RS}"#
+        )),
+        Proto::SignalRMessagePack => Message::binary(msgpack_invocation(
+            None,
+            "SendToGroup",
+            &[group, payload],
+        )),
+        Proto::SocketIo => Message::text(format!(r#"42["group","{group}","{payload}"]"#)),
+    }
+}
+
+/// Starts an endless server stream (`count` items: more than any run takes).
+fn stream_request(proto: Proto) -> Result<Message, BoxError> {
+    const COUNT: u64 = 1 << 50;
+    match proto {
+        Proto::Raw => Ok(Message::text(format!("S{COUNT}"))),
+        Proto::SignalR => Ok(Message::text(format!(
+            r#"{{"type":4,"invocationId":"1","target":"Count","arguments":[{COUNT}]}}{RS}"#
+        ))),
+        Proto::SignalRMessagePack | Proto::SocketIo => {
+            Err("the stream mode speaks raw and signalr only".into())
+        }
     }
 }
 
@@ -323,6 +405,7 @@ fn classify(proto: Proto, frame: &Frame) -> Incoming {
                             .replies
                             .push(sent_at(&String::from_utf8_lossy(message))),
                         1 if contains(message, b"ReceiveMessage") => incoming.deliveries += 1,
+                        2 => incoming.items += 1,
                         7 => incoming.closed = true,
                         _ => {}
                     }
@@ -332,16 +415,16 @@ fn classify(proto: Proto, frame: &Frame) -> Incoming {
         }
     };
     match proto {
-        Proto::Raw => {
-            if text.starts_with('B') {
-                incoming.deliveries += 1;
-            } else {
-                incoming.replies.push(sent_at(text));
-            }
-        }
+        Proto::Raw => match text.as_bytes().first() {
+            Some(b'B' | b'G') => incoming.deliveries += 1,
+            Some(b'{') if text.starts_with(r#"{"type":2"#) => incoming.items += 1,
+            _ => incoming.replies.push(sent_at(text)),
+        },
         Proto::SignalR | Proto::SignalRMessagePack => {
             for message in text.split(RS).filter(|m| !m.is_empty()) {
-                if message.contains(r#""type":3"#) {
+                if message.starts_with(r#"{"type":2,"#) {
+                    incoming.items += 1;
+                } else if message.contains(r#""type":3"#) {
                     incoming.replies.push(sent_at(message));
                 } else if message.contains(r#""type":1"#) {
                     if message.contains("ReceiveMessage") {
@@ -391,10 +474,15 @@ async fn open_socket(server: SocketAddr, source: Ipv4Addr) -> std::io::Result<Tc
     socket.connect(server).await
 }
 
+/// The source address of connection `index`: 127.0.0.1 … 127.0.0.<src_count> in turn.
+fn source_address(config: &Config, index: usize) -> Ipv4Addr {
+    let global = config.src_offset + index;
+    Ipv4Addr::new(127, 0, 0, 1 + (global % config.src_count) as u8)
+}
+
 async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
     let global = config.src_offset + index;
-    let source = Ipv4Addr::new(127, 0, 0, 1 + (global % config.src_count) as u8);
-    let stream = open_socket(config.server, source).await?;
+    let stream = open_socket(config.server, source_address(config, index)).await?;
     let url = format!("ws://{}{}", config.server, config.path);
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(4096)
@@ -444,7 +532,16 @@ async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
             }
         }
     }
+    if config.mode == Mode::Groups {
+        ws.send(join_request(config.proto, &group_name(global / config.group_size)))
+            .await?;
+        while read_one(&mut ws, config.proto).await?.replies.is_empty() {}
+    }
     Ok(ws)
+}
+
+fn group_name(group: usize) -> String {
+    format!("g{group}")
 }
 
 /// A data frame from the server.
@@ -565,6 +662,9 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 async fn connection_task(shared: Arc<Shared>, index: usize, permits: Arc<Semaphore>) {
     let config = &shared.config;
+    if let Some(transport) = config.transport {
+        return http_connection_task(&shared, index, permits, transport).await;
+    }
     let ws = {
         let _permit = permits.acquire().await;
         if shared.stopping() {
@@ -587,14 +687,96 @@ async fn connection_task(shared: Arc<Shared>, index: usize, permits: Arc<Semapho
         Mode::Idle => idle(&shared, ws, index).await,
         Mode::Echo => echo(&shared, ws).await,
         Mode::Latency => latency(&shared, ws, index).await,
-        Mode::Broadcast if index == 0 => broadcast_sender(&shared, ws).await,
-        Mode::Broadcast => subscriber(&shared, ws).await,
+        Mode::Broadcast if index == 0 => {
+            let proto = config.proto;
+            broadcast_sender(&shared, ws, config.conns as u64, |payload, _| {
+                broadcast_request(proto, payload)
+            })
+            .await
+        }
+        Mode::Groups if index == 0 && config.src_offset == 0 => {
+            let (proto, groups) = (config.proto, config.conns / config.group_size);
+            broadcast_sender(&shared, ws, config.group_size as u64, |payload, n| {
+                group_request(proto, &group_name(n as usize % groups), payload)
+            })
+            .await
+        }
+        Mode::Broadcast | Mode::Groups => subscriber(&shared, ws).await,
+        Mode::Stream => stream_reader(&shared, ws).await,
     };
     if let Err(err) = result
         && !shared.stopping()
     {
         shared.fail(err);
     }
+}
+
+/// A SignalR connection over Server-Sent Events or long polling, in echo mode.
+async fn http_connection_task(
+    shared: &Shared,
+    index: usize,
+    permits: Arc<Semaphore>,
+    transport: http::HttpTransport,
+) {
+    let config = &shared.config;
+    let conn = {
+        let _permit = permits.acquire().await;
+        if shared.stopping() {
+            return;
+        }
+        let connect = http::HttpConn::connect(
+            config.server,
+            &config.path,
+            transport,
+            source_address(config, index),
+        );
+        match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(err)) => {
+                shared.fail(format!("connect: {err}"));
+                return;
+            }
+            Err(_) => {
+                shared.fail("connect: timed out");
+                return;
+            }
+        }
+    };
+    shared.connected.fetch_add(1, Ordering::Relaxed);
+    if let Err(err) = echo_http(shared, conn).await
+        && !shared.stopping()
+    {
+        shared.fail(err);
+    }
+}
+
+/// The closed echo loop of [`echo`] over an HTTP transport: a POST per invocation, then events
+/// or polls until its Completion.
+async fn echo_http(shared: &Shared, mut conn: http::HttpConn) -> Result<(), BoxError> {
+    let config = &shared.config;
+    let mut go = shared.go.clone();
+    go.wait_for(|go| *go).await.map_err(|_| "runner gone")?;
+    let mut id = 0u64;
+    while !shared.stopping() {
+        id += 1;
+        let payload = payload(shared.epoch, Instant::now(), config.payload);
+        conn.send(&format!(
+            r#"{{"type":1,"invocationId":"{id}","target":"Echo","arguments":["{payload}"]}}{RS}"#
+        ))
+        .await?;
+        loop {
+            let incoming = classify(Proto::SignalR, &Frame::Text(conn.recv().await?));
+            if incoming.closed {
+                return Err("closed by the server".into());
+            }
+            if let Some(&sent_ns) = incoming.replies.first() {
+                record(shared, sent_ns);
+                shared.completed.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
+    }
+    conn.close().await
 }
 
 /// Reads (and answers pings) until the go signal.
@@ -704,12 +886,35 @@ async fn subscriber(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
     }
 }
 
-/// Connection 0 of a broadcast run: sends while fewer than `window` broadcasts are undelivered,
-/// and counts its own deliveries like every subscriber.
-async fn broadcast_sender(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
+/// Starts one server stream after the go signal and counts its items.
+async fn stream_reader(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
+    let proto = shared.config.proto;
+    wait_go(shared, &mut ws).await?;
+    ws.send(stream_request(proto)?).await?;
+    loop {
+        tokio::select! {
+            () = shared.stopped.notified() => return Ok(()),
+            incoming = read_one(&mut ws, proto) => {
+                shared.completed.fetch_add(incoming?.items, Ordering::Relaxed);
+            }
+        }
+        if shared.stopping() {
+            return Ok(());
+        }
+    }
+}
+
+/// Connection 0 of a broadcast or groups run: sends (`request(payload, sequence number)`, each
+/// delivered to `n` connections) while fewer than `window` messages are undelivered, and counts
+/// its own deliveries like every subscriber.
+async fn broadcast_sender(
+    shared: &Shared,
+    mut ws: Ws,
+    n: u64,
+    request: impl Fn(&str, u64) -> Message,
+) -> Result<(), BoxError> {
     let config = &shared.config;
     wait_go(shared, &mut ws).await?;
-    let n = config.conns as u64;
     let window = config.window.max(1);
     // Deliveries given up on (lost to a stall) are credited here so the window moves on.
     let mut credited = 0u64;
@@ -718,10 +923,7 @@ async fn broadcast_sender(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
         let sent = shared.sent.load(Ordering::Relaxed);
         let delivered = shared.delivered.load(Ordering::Relaxed) + credited;
         if sent * n < delivered + window * n {
-            let text = broadcast_request(
-                config.proto,
-                &payload(shared.epoch, Instant::now(), config.payload),
-            );
+            let text = request(&payload(shared.epoch, Instant::now(), config.payload), sent);
             ws.send(text).await?;
             shared.sent.fetch_add(1, Ordering::Relaxed);
             continue;

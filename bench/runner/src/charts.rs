@@ -57,11 +57,18 @@ fn plan(scenario: &Scenario, value: &Value) -> (Vec<(String, String)>, String, O
             "latency µs".into(),
             None,
         )
+    } else if id.starts_with("stream_") {
+        (
+            vec![("items_per_cpu_s".into(), "items per server CPU-s".into())],
+            "stream items per server CPU-second".into(),
+            None,
+        )
     } else {
+        // Broadcast (with the 5 µs target) and groups (no target).
         (
             vec![("us_per_delivery".into(), "µs per delivery".into())],
             "server µs CPU per delivery".into(),
-            Some(5.0),
+            id.starts_with("broadcast_").then_some(5.0),
         )
     }
 }

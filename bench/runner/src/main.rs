@@ -71,6 +71,12 @@ pub struct Settings {
     pub broadcast_window: u64,
     pub broadcast_warmup_ms: u64,
     pub broadcast_measure_ms: u64,
+    /// (groups, members of each).
+    pub groups: Vec<(usize, usize)>,
+    pub groups_window: u64,
+    pub streams: Vec<usize>,
+    pub stream_warmup_ms: u64,
+    pub stream_measure_ms: u64,
 }
 
 impl Settings {
@@ -92,6 +98,11 @@ impl Settings {
             broadcast_window: 16,
             broadcast_warmup_ms: 1000,
             broadcast_measure_ms: 4000,
+            groups: vec![(100, 10), (10, 100)],
+            groups_window: 64,
+            streams: vec![1, 100],
+            stream_warmup_ms: 1000,
+            stream_measure_ms: 4000,
         }
     }
 
@@ -114,6 +125,11 @@ impl Settings {
             broadcast_window: 16,
             broadcast_warmup_ms: 100,
             broadcast_measure_ms: 300,
+            groups: vec![(5, 4), (2, 10)],
+            groups_window: 16,
+            streams: vec![1, 5],
+            stream_warmup_ms: 100,
+            stream_measure_ms: 300,
         }
     }
 }
@@ -125,6 +141,8 @@ pub struct Scenario {
     pub title: String,
     pub about: String,
     kind: Kind,
+    /// The servers that take part (`None`: every server that runs it).
+    servers: Option<&'static [&'static str]>,
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +151,15 @@ enum Kind {
     Echo { payload: usize },
     Latency,
     Broadcast { subs: usize },
+    Groups { groups: usize, size: usize },
+    Stream { streams: usize },
+}
+
+impl Scenario {
+    /// Whether `server` takes part.
+    fn has(&self, server: &ServerSpec) -> bool {
+        server.runs(&self.id) && self.servers.is_none_or(|names| names.contains(&server.name))
+    }
 }
 
 fn scenarios(settings: &Settings) -> Vec<Scenario> {
@@ -149,16 +176,26 @@ fn scenarios(settings: &Settings) -> Vec<Scenario> {
         kind: Kind::Idle {
             counts: settings.idle_counts.clone(),
         },
+        servers: None,
     }];
     for payload in [32usize, 2048] {
         list.push(Scenario {
             id: format!("echo_{payload}"),
             title: format!("Echo throughput, {} B payload", payload),
             about: format!(
-                "{} connections, closed loop (one echo outstanding per connection), {} B payloads, JSON for SignalR; {} ms measured after {} ms warm-up. Round trips per server CPU-second.",
-                settings.echo_conns, payload, settings.echo_measure_ms, settings.echo_warmup_ms
+                "{} connections, closed loop (one echo outstanding per connection), {} B payloads, JSON for SignalR (MessagePack for `hub-msgpack`){}; {} ms measured after {} ms warm-up. Round trips per server CPU-second.",
+                settings.echo_conns,
+                payload,
+                if payload == 32 {
+                    "; `hub-sse` and `hub-longpolling` are the same hub over Server-Sent Events and long polling, each connection holding two HTTP/1.1 connections"
+                } else {
+                    ""
+                },
+                settings.echo_measure_ms,
+                settings.echo_warmup_ms
             ),
             kind: Kind::Echo { payload },
+            servers: None,
         });
     }
     list.push(Scenario {
@@ -172,6 +209,7 @@ fn scenarios(settings: &Settings) -> Vec<Scenario> {
             settings.latency_warmup_ms
         ),
         kind: Kind::Latency,
+        servers: None,
     });
     for &subs in &settings.broadcast_subs {
         list.push(Scenario {
@@ -185,6 +223,37 @@ fn scenarios(settings: &Settings) -> Vec<Scenario> {
                 settings.broadcast_warmup_ms
             ),
             kind: Kind::Broadcast { subs },
+            servers: None,
+        });
+    }
+    for &(groups, size) in &settings.groups {
+        list.push(Scenario {
+            id: format!("groups_{groups}x{size}"),
+            title: format!("{groups} groups of {size}"),
+            about: format!(
+                "{} connections, each joining one of {groups} groups of {size} as it connects; one of them sends messages (32 B) to the groups in turn, at most {} messages undelivered at a time; {} ms measured after {} ms warm-up. Server CPU per delivery.",
+                fmt_count(groups * size),
+                settings.groups_window,
+                settings.broadcast_measure_ms,
+                settings.broadcast_warmup_ms
+            ),
+            kind: Kind::Groups { groups, size },
+            servers: None,
+        });
+    }
+    for &streams in &settings.streams {
+        list.push(Scenario {
+            id: format!("stream_{streams}"),
+            title: format!(
+                "Server stream items, {streams} stream{}",
+                if streams == 1 { "" } else { "s" }
+            ),
+            about: format!(
+                "{streams} connection(s), each running one endless server stream of integers (hub: a `Count` method returning a `Stream`; raw: the same StreamItem JSON text written in a loop, one WebSocket message per item), read as fast as the client can; {} ms measured after {} ms warm-up. Items per server CPU-second. Socket.IO has no stream primitive, so the peers sit out.",
+                settings.stream_measure_ms, settings.stream_warmup_ms
+            ),
+            kind: Kind::Stream { streams },
+            servers: Some(&["raw", "hub"]),
         });
     }
     list
@@ -250,6 +319,30 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             ),
         },
         ServerSpec {
+            name: "hub-sse",
+            label: "hub (hub-runtime), Server-Sent Events",
+            proto: "signalr-sse",
+            program: paths.bench_release.join("hub-bench"),
+            args: vec![],
+            cwd: paths.bench.clone(),
+            only: Some(&["echo_32"]),
+            skip_note: Some(
+                "the same server as `hub`, driven over Server-Sent Events (negotiated; a POST per invocation, the Completion on the event stream); echo (32 B) only.",
+            ),
+        },
+        ServerSpec {
+            name: "hub-longpolling",
+            label: "hub (hub-runtime), long polling",
+            proto: "signalr-longpolling",
+            program: paths.bench_release.join("hub-bench"),
+            args: vec![],
+            cwd: paths.bench.clone(),
+            only: Some(&["echo_32"]),
+            skip_note: Some(
+                "the same server as `hub`, driven over long polling (negotiated; a POST per invocation, then a poll for the Completion); echo (32 B) only.",
+            ),
+        },
+        ServerSpec {
             name: "socketioxide",
             label: "socketioxide 0.18",
             proto: "socketio",
@@ -311,8 +404,8 @@ fn parse_args() -> Args {
             "--no-build" => args.build = false,
             "-h" | "--help" => {
                 println!(
-                    "usage: runner [--quick] [--runs N] [--only idle,echo_32,echo_2048,latency,broadcast_1000,broadcast_10000] \
-                     [--servers raw,hub,chat,socketioxide,socketio-node] [--out DIR] [--no-build]"
+                    "usage: runner [--quick] [--runs N] [--only idle,echo_32,echo_2048,latency,broadcast_1000,broadcast_10000,groups_100x10,groups_10x100,stream_1,stream_100] \
+                     [--servers raw,hub,chat,hub-msgpack,hub-sse,hub-longpolling,socketioxide,socketio-node] [--out DIR] [--no-build]"
                 );
                 std::process::exit(0);
             }
@@ -454,7 +547,7 @@ fn main() {
     let mut failures = Vec::new();
     for run in 0..settings.runs {
         for scenario in &all_scenarios {
-            for server in all_servers.iter().filter(|s| s.runs(&scenario.id)) {
+            for server in all_servers.iter().filter(|s| scenario.has(s)) {
                 procs::drain_time_wait(Duration::from_secs(if settings.quick { 2 } else { 30 }));
                 let begin = Instant::now();
                 let log = logs.join(format!("{}-{}-{run}.log", scenario.id, server.name));
@@ -671,6 +764,54 @@ fn run_one(
                 }
                 s.metrics
                     .insert("deliveries_per_s".into(), m.delivered / m.seconds);
+                s.metrics
+                    .insert("server_cpu_pct".into(), 100.0 * m.server_cpu / m.seconds);
+                s
+            })
+        }
+        Kind::Groups { groups, size } => {
+            let conns = groups * size;
+            let args = loadgen_args(
+                spec,
+                &server,
+                "groups",
+                conns,
+                &[
+                    ("--payload", "32".into()),
+                    ("--group-size", size.to_string()),
+                    ("--window", settings.groups_window.to_string()),
+                    ("--warmup-ms", settings.broadcast_warmup_ms.to_string()),
+                    ("--measure-ms", settings.broadcast_measure_ms.to_string()),
+                ],
+            );
+            measured(paths, &server, load_cpu, &args, conns).map(|(m, mut s)| {
+                if m.delivered > 0.0 {
+                    s.metrics
+                        .insert("us_per_delivery".into(), 1e6 * m.server_cpu / m.delivered);
+                }
+                s.metrics
+                    .insert("deliveries_per_s".into(), m.delivered / m.seconds);
+                s.metrics
+                    .insert("server_cpu_pct".into(), 100.0 * m.server_cpu / m.seconds);
+                s
+            })
+        }
+        Kind::Stream { streams } => {
+            let args = loadgen_args(
+                spec,
+                &server,
+                "stream",
+                *streams,
+                &[
+                    ("--warmup-ms", settings.stream_warmup_ms.to_string()),
+                    ("--measure-ms", settings.stream_measure_ms.to_string()),
+                ],
+            );
+            measured(paths, &server, load_cpu, &args, *streams).map(|(m, mut s)| {
+                s.metrics
+                    .insert("items_per_cpu_s".into(), m.completed / m.server_cpu);
+                s.metrics
+                    .insert("items_per_s".into(), m.completed / m.seconds);
                 s.metrics
                     .insert("server_cpu_pct".into(), 100.0 * m.server_cpu / m.seconds);
                 s
@@ -913,7 +1054,17 @@ pub fn primary(scenario: &Scenario) -> Vec<report::MetricSpec> {
                 false,
             ),
         ],
-        Kind::Broadcast { .. } => vec![
+        Kind::Stream { .. } => vec![
+            m(
+                "items_per_cpu_s",
+                "items per server CPU-s",
+                Better::Higher,
+                true,
+            ),
+            m("items_per_s", "items/s", Better::Higher, false),
+            m("server_cpu_pct", "server CPU %", Better::Lower, false),
+        ],
+        Kind::Broadcast { .. } | Kind::Groups { .. } => vec![
             m(
                 "us_per_delivery",
                 "server µs CPU per delivery",
@@ -942,5 +1093,9 @@ pub fn settings_json(settings: &Settings) -> Value {
         "broadcast_subscribers": settings.broadcast_subs,
         "broadcast_window": settings.broadcast_window,
         "broadcast_measure_ms": settings.broadcast_measure_ms,
+        "groups": settings.groups,
+        "groups_window": settings.groups_window,
+        "streams": settings.streams,
+        "stream_measure_ms": settings.stream_measure_ms,
     })
 }

@@ -426,18 +426,20 @@ pub fn markdown(
     for server in servers {
         let what = match server.name {
             "raw" => {
-                "axum 0.8 WebSocket, `read_buffer_size(4096)`, echo + broadcast via `tokio::sync::broadcast` (`bench/servers/raw`)"
+                "axum 0.8 WebSocket, `read_buffer_size(4096)`, echo; broadcast and groups via `tokio::sync::broadcast` (a channel per group); streams written in a loop (`bench/servers/raw`)"
             }
             "hub" => {
-                "hub-runtime with default `HubOptions`: `Echo` and `SendMessage` to all, no connect hooks (`bench/servers/hub`)"
+                "hub-runtime with default `HubOptions`: `Echo`, `SendMessage` to all, `JoinGroup`/`SendToGroup`, a `Count` server stream, no connect hooks (`bench/servers/hub`)"
             }
             "chat" => "`examples/chat` (release), the project's ChatHub",
-            "hub-msgpack" => "hub-runtime with default `HubOptions` (`bench/servers/hub`)",
+            "hub-msgpack" | "hub-sse" | "hub-longpolling" => {
+                "hub-runtime with default `HubOptions` (`bench/servers/hub`)"
+            }
             "socketioxide" => {
-                "socketioxide with defaults: `echo` with ack, `broadcast` via `io.emit` (`bench/servers/socketioxide`)"
+                "socketioxide with defaults: `echo` with ack, `broadcast` via `io.emit`, rooms via `join` and `io.to(room).emit` (`bench/servers/socketioxide`)"
             }
             "socketio-node" => {
-                "socket.io on Node with defaults: `echo` with ack, `broadcast` via `io.emit` (`bench/servers/socketio-node`)"
+                "socket.io on Node with defaults: `echo` with ack, `broadcast` via `io.emit`, rooms via `join` and `io.to(room).emit` (`bench/servers/socketio-node`)"
             }
             _ => "",
         };
@@ -446,6 +448,12 @@ pub fn markdown(
             "signalr" => "SignalR JSON hub protocol (skipNegotiation WebSocket)",
             "signalr-msgpack" => {
                 "SignalR MessagePack hub protocol (skipNegotiation WebSocket, binary frames)"
+            }
+            "signalr-sse" => {
+                "SignalR JSON hub protocol over Server-Sent Events (hyper HTTP/1.1 client: event stream + keep-alive POSTs)"
+            }
+            "signalr-longpolling" => {
+                "SignalR JSON hub protocol over long polling (hyper HTTP/1.1 client: polls + keep-alive POSTs)"
             }
             "socketio" => "Socket.IO v5 / engine.io v4 over WebSocket",
             p => p,

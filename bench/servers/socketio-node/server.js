@@ -1,5 +1,7 @@
 // Peer: Socket.IO 4.x on Node with its defaults. `echo` answers its argument through the ack,
-// `broadcast` emits `message` with its argument to every socket (the sender included).
+// `broadcast` emits `message` with its argument to every socket (the sender included), `join`
+// puts the socket in the room named by its argument (then acks), `group` with `room, data`
+// emits `message` with `data` to the room's sockets.
 // Prints `listening on http://ADDR` once bound.
 //
 //   node server.js [--addr 127.0.0.1:0]
@@ -27,6 +29,13 @@ io.on("connection", (socket) => {
   });
   socket.on("broadcast", (data) => {
     io.emit("message", data);
+  });
+  socket.on("join", (room, ack) => {
+    socket.join(room);
+    if (typeof ack === "function") ack();
+  });
+  socket.on("group", (room, data) => {
+    io.to(String(room)).emit("message", data);
   });
 });
 

@@ -1,7 +1,8 @@
-//! The hub the benchmarks drive: `/hubs/chat` with the chat example's `Echo` and `SendMessage`
-//! (to all), but without the example's `on_connected`/`on_disconnected` broadcasts, which make
-//! connecting N clients cost O(N²) deliveries and would swamp the idle and broadcast scenarios.
-//! Default `HubOptions`. Prints `listening on http://ADDR` once bound.
+//! The hub the benchmarks drive: `/hubs/chat` with the chat example's `Echo`, `SendMessage`
+//! (to all), `JoinGroup` and `SendToGroup`, but without the example's
+//! `on_connected`/`on_disconnected` broadcasts, which make connecting N clients cost O(N²)
+//! deliveries and would swamp the idle and broadcast scenarios; and `Count`, a server stream.
+//! Default `HubOptions` (every transport on). Prints `listening on http://ADDR` once bound.
 //!
 //! ```text
 //! hub-bench [--addr 127.0.0.1:0]
@@ -9,6 +10,7 @@
 
 use std::net::SocketAddr;
 
+use futures_util::Stream;
 use hub_runtime::prelude::*;
 
 /// What the server calls on clients.
@@ -18,7 +20,7 @@ pub trait BenchClient {
     async fn receive_message(&self, user: String, message: String);
 }
 
-/// Echo and broadcast.
+/// Echo, broadcast, groups and a stream.
 pub struct BenchHub;
 
 #[hub_runtime::hub(client = BenchClient)]
@@ -31,6 +33,26 @@ impl BenchHub {
     /// Returns its argument.
     pub fn echo(&self, message: String) -> String {
         message
+    }
+
+    /// Adds the caller to a group.
+    pub async fn join_group(&self, ctx: &Ctx<Self>, group: String) {
+        ctx.groups()
+            .add_to_group(ctx.connection_id(), &group)
+            .await;
+    }
+
+    /// Sends a message to the members of a group (the caller too if it is one).
+    pub async fn send_to_group(&self, ctx: &Ctx<Self>, group: String, message: String) {
+        ctx.clients()
+            .group(&group)
+            .receive_message(group.clone(), message)
+            .await;
+    }
+
+    /// Streams `0..count` as fast as the connection takes it.
+    pub fn count(&self, count: u64) -> impl Stream<Item = u64> + use<> {
+        futures_util::stream::iter(0..count)
     }
 }
 

@@ -1,5 +1,7 @@
 //! socketioxide with its defaults: `echo` answers its argument through the ack, `broadcast`
-//! emits `message` with its argument to every socket (the sender included).
+//! emits `message` with its argument to every socket (the sender included), `join` puts the
+//! socket in the room named by its argument (then acks), `group` with `room, data` emits
+//! `message` with `data` to the room's sockets.
 //! Prints `listening on http://ADDR` once bound.
 //!
 //! ```text
@@ -32,6 +34,19 @@ async fn main() {
         socket.on("broadcast", async |io: SocketIo, Data::<Value>(data)| {
             io.emit("message", &data).await.ok();
         });
+        socket.on(
+            "join",
+            async |socket: SocketRef, Data::<String>(room), ack: AckSender| {
+                socket.join(room);
+                ack.send(&()).ok();
+            },
+        );
+        socket.on(
+            "group",
+            async |io: SocketIo, Data::<(String, Value)>((room, data))| {
+                io.to(room).emit("message", &data).await.ok();
+            },
+        );
     });
     let app = axum::Router::new().layer(layer);
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
