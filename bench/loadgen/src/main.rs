@@ -61,6 +61,9 @@ const RS: char = '\u{1e}';
 const CONNECT_CONCURRENCY: usize = 128;
 /// How long one connection attempt (TCP + upgrade + protocol handshake) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a group join may go unanswered before it is sent again, and how many times.
+const JOIN_WAIT: Duration = Duration::from_secs(2);
+const JOIN_ATTEMPTS: usize = 5;
 /// SignalR servers close connections silent for 30 s: idle connections ping every 10 s.
 const SIGNALR_PING_EVERY: Duration = Duration::from_secs(10);
 
@@ -533,9 +536,29 @@ async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
         }
     }
     if config.mode == Mode::Groups {
-        ws.send(join_request(config.proto, &group_name(global / config.group_size)))
-            .await?;
-        while read_one(&mut ws, config.proto).await?.replies.is_empty() {}
+        let group = group_name(global / config.group_size);
+        // socketioxide runs its (async) connect handler as a task of its own, after it sent the
+        // connect packet: an event that arrives before that handler registered `join` is
+        // dropped, so a join left unanswered is sent again (joining twice changes nothing).
+        let mut joined = false;
+        for _ in 0..JOIN_ATTEMPTS {
+            ws.send(join_request(config.proto, &group)).await?;
+            let answered = async {
+                while read_one(&mut ws, config.proto).await?.replies.is_empty() {}
+                Ok::<(), BoxError>(())
+            };
+            match tokio::time::timeout(JOIN_WAIT, answered).await {
+                Ok(result) => {
+                    result?;
+                    joined = true;
+                    break;
+                }
+                Err(_) => continue,
+            }
+        }
+        if !joined {
+            return Err(format!("{group}: no answer to {JOIN_ATTEMPTS} joins").into());
+        }
     }
     Ok(ws)
 }
