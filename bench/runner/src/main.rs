@@ -249,8 +249,11 @@ fn scenarios(settings: &Settings) -> Vec<Scenario> {
                 if streams == 1 { "" } else { "s" }
             ),
             about: format!(
-                "{streams} connection(s), each running one endless server stream of integers (hub: a `Count` method returning a `Stream`; raw: the same StreamItem JSON text written in a loop, one WebSocket message per item), read as fast as the client can; {} ms measured after {} ms warm-up. Items per server CPU-second. Socket.IO has no stream primitive, so the peers sit out.",
-                settings.stream_measure_ms, settings.stream_warmup_ms
+                "{} connection{}, each running one endless server stream of integers (hub: a `Count` method returning a `Stream`; raw: the same StreamItem JSON text written in a loop, one WebSocket message per item), read as fast as the client can; {} ms measured after {} ms warm-up. Items per server CPU-second. Socket.IO has no stream primitive, so the peers sit out.",
+                fmt_count(streams),
+                if streams == 1 { "" } else { "s" },
+                settings.stream_measure_ms,
+                settings.stream_warmup_ms
             ),
             kind: Kind::Stream { streams },
             servers: Some(&["raw", "hub"]),

@@ -464,7 +464,11 @@ pub fn markdown(
             what,
             server
                 .skip_note
-                .map(|n| format!(". {n}"))
+                .map(|n| {
+                    let mut chars = n.chars();
+                    let first = chars.next().map(|c| c.to_uppercase().to_string());
+                    format!(". {}{}", first.unwrap_or_default(), chars.as_str())
+                })
                 .unwrap_or_default(),
             proto
         ));
