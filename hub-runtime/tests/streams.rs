@@ -474,6 +474,45 @@ mod server_backpressure {
     }
 }
 
+/// Two streams on one connection, the first always ready with items larger than a turn's
+/// batch: the second still gets its turns and ends long before the first.
+mod stream_fairness {
+    use super::server_backpressure::FloodHub;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stream_that_is_always_ready_does_not_starve_the_others() {
+        let produced = Arc::new(AtomicUsize::new(0));
+        let server = serve(FloodHub { produced }, HubOptions::default()).await;
+        let mut client = Client::connect_ready(server.addr, "").await;
+        // In one frame: both start in the same turn (sent apart, the second could arrive after
+        // the first had filled the socket buffers, which says nothing about the scheduling).
+        client
+            .send_all(&[
+                stream_invocation("big", "Flood", json!([200, 20 * 1024])),
+                stream_invocation("small", "Flood", json!([5, 8])),
+            ])
+            .await;
+        let mut big_items = 0;
+        let mut small_items = 0;
+        loop {
+            let message = client.next_non_ping().await;
+            match (message["type"].as_u64(), message["invocationId"].as_str()) {
+                (Some(2), Some("big")) => big_items += 1,
+                (Some(2), Some("small")) => small_items += 1,
+                (Some(3), Some("small")) => break,
+                _ => panic!("unexpected {:.200}", message.to_string()),
+            }
+        }
+        assert_eq!(small_items, 5);
+        assert!(
+            big_items < 50,
+            "the small stream ended only after {big_items} items of the big one"
+        );
+        server.stop().await;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Upload backpressure
 

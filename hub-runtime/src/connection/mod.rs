@@ -3,6 +3,7 @@
 mod handle;
 mod queue;
 mod run;
+mod streams;
 
 pub use handle::ConnectionId;
 pub(crate) use handle::{

@@ -26,7 +26,10 @@ pub(crate) struct OutboundQueue {
 }
 
 struct Queued {
-    frames: VecDeque<Frame>,
+    /// Each frame, and whether the connection's own task queued it.
+    frames: VecDeque<(Frame, bool)>,
+    /// How many of them others queued: what the capacity bounds.
+    others: usize,
     closed: bool,
 }
 
@@ -38,6 +41,7 @@ impl OutboundQueue {
         OutboundQueue {
             frames: Mutex::new(Queued {
                 frames: VecDeque::new(),
+                others: 0,
                 closed: false,
             }),
             capacity,
@@ -52,34 +56,38 @@ impl OutboundQueue {
             if queued.closed {
                 return Err(PushError::Closed);
             }
-            if queued.frames.len() >= self.capacity {
+            if queued.others >= self.capacity {
                 return Err(PushError::Full);
             }
-            queued.frames.push_back(frame);
+            queued.frames.push_back((frame, false));
+            queued.others += 1;
         }
         self.consumer.wake();
         Ok(())
     }
 
     /// Queues a frame from the consumer's own task: no wake-up (it writes the queue before it
-    /// waits again) and no capacity check (the answers of its calls and its stream items, which
-    /// it produces only as fast as it reads and writes, must not cost a reading client its
-    /// connection).
+    /// waits again), no capacity check, and not counted against the capacity of others' pushes
+    /// (the answers of its calls and its stream items, which it produces only as fast as it
+    /// reads and writes, must not cost a reading client its connection).
     pub(crate) fn push_own(&self, frame: Frame) {
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
         if !queued.closed {
-            queued.frames.push_back(frame);
+            queued.frames.push_back((frame, true));
         }
     }
 
     /// The next frame, if one is queued.
     pub(crate) fn try_pop(&self) -> Option<Frame> {
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
-        let frame = queued.frames.pop_front();
+        let (frame, own) = queued.frames.pop_front()?;
+        if !own {
+            queued.others -= 1;
+        }
         if queued.frames.is_empty() && queued.frames.capacity() > KEEP_SLOTS {
             queued.frames = VecDeque::new();
         }
-        frame
+        Some(frame)
     }
 
     /// The next frame; when none is queued, the task is woken by the next push. Only one task
@@ -101,6 +109,7 @@ impl OutboundQueue {
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
         queued.closed = true;
         queued.frames = VecDeque::new();
+        queued.others = 0;
     }
 }
 
@@ -128,6 +137,30 @@ mod tests {
         assert!(queue.try_pop().is_none());
         queue.close();
         assert_eq!(queue.push(frame("d")), Err(PushError::Closed));
+    }
+
+    /// Frames the connection queues itself (call answers, stream items) neither wait for room
+    /// nor take the room of others' frames, in whatever order they mix.
+    #[test]
+    fn own_frames_do_not_count_against_the_capacity() {
+        let queue = OutboundQueue::new(2);
+        for i in 0..300 {
+            queue.push_own(frame(&format!("own {i}")));
+        }
+        assert_eq!(queue.push(frame("a")), Ok(()));
+        queue.push_own(frame("own last"));
+        assert_eq!(queue.push(frame("b")), Ok(()));
+        assert_eq!(queue.push(frame("c")), Err(PushError::Full));
+        let mut order = Vec::new();
+        while let Some(frame) = queue.try_pop() {
+            order.push(String::from_utf8(frame.as_bytes().to_vec()).unwrap());
+        }
+        assert_eq!(order.len(), 303);
+        assert_eq!(order[299..], ["own 299", "a", "own last", "b"]);
+        // Popping the others' frames gave their room back.
+        assert_eq!(queue.push(frame("c")), Ok(()));
+        assert_eq!(queue.push(frame("d")), Ok(()));
+        assert_eq!(queue.push(frame("e")), Err(PushError::Full));
     }
 
     #[tokio::test]

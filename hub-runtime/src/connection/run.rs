@@ -17,10 +17,10 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
 use super::handle::{CloseReason, ConnectionHandle, ConnectionId, Frame};
+use super::streams::ServerStreams;
 use crate::context::{Ctx, RequestInfo};
 use crate::dispatch::{
-    self, BindContext, BoundCall, BoxFuture, Finished, Hub, PendingCall, ServerStream, StreamEvent,
-    StreamFailure,
+    self, BindContext, BoundCall, BoxFuture, Finished, Hub, PendingCall, StreamEvent, StreamFailure,
 };
 use crate::error::HubError;
 use crate::lifetime::LiveTask;
@@ -124,7 +124,7 @@ async fn open<H: Hub>(shared: &HubShared<H>, start: Box<Start>) -> Option<Connec
         Err(_) => {
             // The handshake response is JSON text whatever the protocol.
             let _ = io.send(Frame::Text(response.encode().into())).await;
-            io.close().await;
+            io.close(false).await;
             return None;
         }
     };
@@ -171,7 +171,7 @@ async fn open<H: Hub>(shared: &HubShared<H>, start: Box<Start>) -> Option<Connec
         running: None,
         limited_running: 0,
         queued: VecDeque::new(),
-        streams: Vec::new(),
+        streams: ServerStreams::default(),
         uploads: HashMap::new(),
         blocked: None,
         ctx,
@@ -200,17 +200,21 @@ async fn close<H: Hub>(connection: Connection<'_, H>, end: End) {
 
     shared.lifetime.remove(&handle);
     let connect_failed = matches!(end, End::ConnectFailed(_));
+    // Long polling: a shutting-down server waits for the poll that takes the Close message. On
+    // other endings the token outlives the task for a while, so a later poll still gets it.
+    let drain = matches!(end, End::Server(CloseReason::Shutdown));
     let (close, error) = close_message(end, options.detailed_errors);
     let farewell = async {
         if let Some(close) = close {
             io.send(Frame::encoded(protocol, protocol.close(&close)))
                 .await?;
         }
-        io.close().await;
+        io.close(drain).await;
         Ok::<(), Gone>(())
     };
     // A client that stopped reading gets no more than this to take its Close message.
     let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, farewell).await;
+    io.finish();
     drop(io);
 
     // Calls the client sent before it left still run, so their effects on others are not lost;
@@ -389,7 +393,7 @@ struct Connection<'a, H: Hub> {
     /// Bound calls and streams waiting for their turn.
     queued: VecDeque<BoundCall>,
     /// Server-to-client streams being produced.
-    streams: Vec<ServerStream>,
+    streams: ServerStreams,
     /// Client-to-server streams by stream id.
     uploads: HashMap<Box<str>, mpsc::Sender<StreamInput>>,
     /// An upload item waiting for room in its stream's buffer: nothing else is read meanwhile.
@@ -541,49 +545,27 @@ impl<H: Hub> Connection<'_, H> {
     }
 
     /// Up to a write batch of stream events (at most [`MAX_BATCH`] frames, or
-    /// [`STREAM_BYTES_PER_TURN`] bytes), so that they share one flush: in rounds over the server
-    /// streams, one event of each per round. A stream that had nothing is not polled again in
-    /// this turn (its waker is registered); a stream that ended leaves the set. The bytes bound
-    /// keeps producers at most one such batch ahead of a socket that stopped taking data.
+    /// [`STREAM_BYTES_PER_TURN`] bytes), so that they share one flush (see [`ServerStreams`]).
+    /// The bytes bound keeps producers at most one such batch ahead of a socket that stopped
+    /// taking data.
     fn poll_streams(&mut self, cx: &mut Context<'_>) -> bool {
-        for stream in &mut self.streams {
-            stream.waiting = false;
-        }
-        let mut budget = MAX_BATCH;
+        self.streams.begin_turn(cx);
         let mut bytes = 0;
         let mut progress = false;
-        loop {
-            let mut round = false;
-            let mut i = 0;
-            while i < self.streams.len() && budget > 0 && bytes < STREAM_BYTES_PER_TURN {
-                let stream = &mut self.streams[i];
-                if stream.waiting {
-                    i += 1;
-                    continue;
-                }
-                match stream.poll_next_unpin(cx) {
-                    Poll::Ready(Some((id, method, event))) => {
-                        let frame = self.stream_frame(&id, method, event);
-                        bytes += frame.as_bytes().len();
-                        self.handle.push_own(frame);
-                        budget -= 1;
-                        round = true;
-                        i += 1;
-                    }
-                    Poll::Ready(None) => {
-                        self.streams.remove(i);
-                    }
-                    Poll::Pending => {
-                        stream.waiting = true;
-                        i += 1;
-                    }
-                }
-            }
-            progress |= round;
-            if !round || budget == 0 || bytes >= STREAM_BYTES_PER_TURN {
-                return progress;
+        for _ in 0..MAX_BATCH {
+            let Some((id, method, event)) = self.streams.next() else {
+                break;
+            };
+            let frame = self.stream_frame(&id, method, event);
+            bytes += frame.as_bytes().len();
+            self.handle.push_own(frame);
+            progress = true;
+            if bytes >= STREAM_BYTES_PER_TURN {
+                break;
             }
         }
+        self.streams.end_turn();
+        progress
     }
 
     /// A WebSocket message beyond the transport's limit.
@@ -767,11 +749,7 @@ impl<H: Hub> Connection<'_, H> {
     }
 
     fn cancel(&mut self, invocation_id: &str) {
-        for stream in self.streams.iter_mut() {
-            if &*stream.invocation_id == invocation_id {
-                stream.cancel();
-            }
-        }
+        self.streams.cancel(invocation_id);
         for bound in self.queued.iter_mut() {
             if let BoundCall::Stream(stream) = bound {
                 if &*stream.invocation_id == invocation_id {
@@ -882,11 +860,7 @@ impl<H: Hub> Connection<'_, H> {
                 Ok(bytes) => bytes,
                 Err(err) => {
                     // The item cannot be sent: end the stream with this error Completion.
-                    for stream in self.streams.iter_mut() {
-                        if &*stream.invocation_id == id {
-                            stream.abandon();
-                        }
-                    }
+                    self.streams.abandon(id);
                     let failure =
                         StreamFailure::new(HubError::internal("SerializationException", err), true);
                     protocol.completion_error(id, &failure_text(failure))

@@ -308,8 +308,6 @@ pub(crate) struct ServerStream {
     pub(crate) invocation_id: Arc<str>,
     pub(crate) method: &'static str,
     state: StreamState,
-    /// Had nothing when last polled in the connection loop's current turn.
-    pub(crate) waiting: bool,
 }
 
 enum StreamState {
@@ -367,8 +365,12 @@ impl ServerStream {
                 result: None,
                 items: start.items,
             },
-            waiting: false,
         }
+    }
+
+    /// Whether it sent its last event (or was abandoned).
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.state, StreamState::Done)
     }
 
     /// Ends the stream now without a further event: its Completion was already sent.

@@ -152,7 +152,8 @@ impl HttpEndpoint {
     /// Ends the connection like [`finish`](Self::finish), then, for long polling, waits until a
     /// poll took what is still buffered (the Close message): the client polls again at once, and
     /// a server shutting down must not exit before that poll came. Gives up when the client
-    /// sends DELETE or after [`LAST_POLL_WAIT`].
+    /// sends DELETE or after [`LAST_POLL_WAIT`]. Only for shutdowns: otherwise the token stays
+    /// known for a while after the connection task ended, and a later poll still gets the data.
     pub(crate) async fn finish_and_drain(&self) {
         self.finish();
         let Some(poll) = &self.poll else {
@@ -263,6 +264,11 @@ pub(crate) async fn get<H: Hub>(
     let state = match shared.tokens.get_mut(token.as_str()) {
         None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
         Some(mut state) => match &mut *state {
+            // A shutting-down hub takes no new connections, but still answers the polls of
+            // the connections it has: their last poll carries the Close message.
+            TokenState::Pending(_) if shared.lifetime.is_shutting_down() => {
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
             TokenState::Pending(pending) => {
                 Err((pending.id.clone(), std::mem::take(&mut pending.early)))
             }
@@ -285,11 +291,6 @@ pub(crate) async fn get<H: Hub>(
                 }
             },
         ),
-        // A shutting-down hub takes no new connections, but still answers the polls of the
-        // connections it has: their last poll carries the Close message.
-        Err(_) if shared.lifetime.is_shutting_down() => {
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
         Err((id, early)) => {
             let request = RequestInfo::new(uri, &headers);
             match kind {

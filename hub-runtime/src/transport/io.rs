@@ -192,6 +192,14 @@ impl TransportIo {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
+    /// Ends an HTTP transport at once, even if [`close`](Self::close) did not get to it (later
+    /// polls learn the connection ended); nothing for a WebSocket, which ends when dropped.
+    pub(crate) fn finish(&self) {
+        if let TransportIo::Http(http) = self {
+            http.endpoint.finish();
+        }
+    }
+
     /// Writes one frame.
     pub(crate) async fn send(&mut self, frame: Frame) -> Result<(), Gone> {
         poll_fn(|cx| self.poll_ready(cx)).await?;
@@ -200,8 +208,9 @@ impl TransportIo {
     }
 
     /// Ends the transport after what was written (WebSocket close frame 1000; the end of the
-    /// SSE stream; the last poll).
-    pub(crate) async fn close(&mut self) {
+    /// SSE stream; the last poll). With `drain`, a long-polling connection also waits for the
+    /// poll that takes what is buffered: a server about to exit must not leave it unpolled.
+    pub(crate) async fn close(&mut self, drain: bool) {
         match self {
             TransportIo::WebSocket(socket) => {
                 let close = CloseFrame {
@@ -210,7 +219,8 @@ impl TransportIo {
                 };
                 let _ = futures_util::SinkExt::send(socket, Message::Close(Some(close))).await;
             }
-            TransportIo::Http(http) => http.endpoint.finish_and_drain().await,
+            TransportIo::Http(http) if drain => http.endpoint.finish_and_drain().await,
+            TransportIo::Http(http) => http.endpoint.finish(),
         }
     }
 }

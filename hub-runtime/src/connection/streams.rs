@@ -1,0 +1,148 @@
+//! The server streams of one connection, polled by its task in rounds: only the streams that were
+//! woken since they last had nothing (as `FuturesUnordered` would, without re-queueing a stream
+//! after every item), starting each turn where the previous one stopped, so that no stream is
+//! starved by another that always has items.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use futures_util::StreamExt;
+use futures_util::task::{ArcWake, AtomicWaker};
+
+use crate::dispatch::{ServerStream, StreamEvent};
+
+/// The waker a stream is polled with: marks the stream ready and wakes the connection task.
+struct StreamWake {
+    ready: AtomicBool,
+    task: Arc<AtomicWaker>,
+}
+
+impl ArcWake for StreamWake {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.ready.store(true, Ordering::Release);
+        arc_self.task.wake();
+    }
+}
+
+struct Entry {
+    stream: ServerStream,
+    wake: Arc<StreamWake>,
+    waker: Waker,
+}
+
+/// What one stream produced: its invocation id, method and event.
+pub(crate) type StreamOutput = (Arc<str>, &'static str, StreamEvent);
+
+#[derive(Default)]
+pub(crate) struct ServerStreams {
+    entries: Vec<Entry>,
+    /// The connection task's waker, shared by the streams' wakers; created with the first stream.
+    task: Option<Arc<AtomicWaker>>,
+    /// Where the next turn starts.
+    cursor: usize,
+    /// The current turn: where its rounds start, how far the current round got, whether it
+    /// produced anything, and the last stream that did.
+    start: usize,
+    position: usize,
+    round_progress: bool,
+    last: Option<usize>,
+}
+
+impl ServerStreams {
+    pub(crate) fn push(&mut self, stream: ServerStream) {
+        let task = self.task.get_or_insert_with(Arc::default).clone();
+        let wake = Arc::new(StreamWake {
+            // Polled in the next turn.
+            ready: AtomicBool::new(true),
+            task,
+        });
+        let waker = futures_util::task::waker(wake.clone());
+        self.entries.push(Entry {
+            stream,
+            wake,
+            waker,
+        });
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ServerStream> {
+        self.entries.iter().map(|entry| &entry.stream)
+    }
+
+    /// Cancels the streams of `invocation_id` (see [`ServerStream::cancel`]); each is polled
+    /// again to send its Completion.
+    pub(crate) fn cancel(&mut self, invocation_id: &str) {
+        for entry in &mut self.entries {
+            if &*entry.stream.invocation_id == invocation_id {
+                entry.stream.cancel();
+                entry.wake.ready.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Ends the streams of `invocation_id` without a further event.
+    pub(crate) fn abandon(&mut self, invocation_id: &str) {
+        for entry in &mut self.entries {
+            if &*entry.stream.invocation_id == invocation_id {
+                entry.stream.abandon();
+            }
+        }
+    }
+
+    /// Starts a turn: the task is woken by any stream that becomes ready from now on.
+    pub(crate) fn begin_turn(&mut self, cx: &Context<'_>) {
+        if let Some(task) = &self.task {
+            task.register(cx.waker());
+        }
+        let n = self.entries.len().max(1);
+        self.start = self.cursor % n;
+        self.position = 0;
+        self.round_progress = false;
+        self.last = None;
+    }
+
+    /// The next event of this turn: in rounds over the ready streams, one event of each per
+    /// round, until a whole round produced nothing.
+    pub(crate) fn next(&mut self) -> Option<StreamOutput> {
+        let n = self.entries.len();
+        if n == 0 {
+            return None;
+        }
+        loop {
+            if self.position == n {
+                if !self.round_progress {
+                    return None;
+                }
+                self.position = 0;
+                self.round_progress = false;
+            }
+            let index = (self.start + self.position) % n;
+            self.position += 1;
+            let entry = &mut self.entries[index];
+            // Cleared before the poll: a wake-up during or after it marks the stream again.
+            if !entry.wake.ready.swap(false, Ordering::AcqRel) {
+                continue;
+            }
+            let mut cx = Context::from_waker(&entry.waker);
+            match entry.stream.poll_next_unpin(&mut cx) {
+                Poll::Ready(Some(output)) => {
+                    // It may have more: polled again in the next round.
+                    entry.wake.ready.store(true, Ordering::Release);
+                    self.round_progress = true;
+                    self.last = Some(index);
+                    return Some(output);
+                }
+                // Ended streams leave in `end_turn`.
+                Poll::Ready(None) | Poll::Pending => {}
+            }
+        }
+    }
+
+    /// Ends a turn: the next one starts after the last stream served; ended streams leave.
+    pub(crate) fn end_turn(&mut self) {
+        if let Some(last) = self.last {
+            self.cursor = last + 1;
+        }
+        self.entries.retain(|entry| !entry.stream.is_done());
+    }
+}
