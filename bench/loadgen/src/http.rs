@@ -301,9 +301,14 @@ impl HttpConn {
     }
 }
 
-/// Opens a TCP connection to `server` from `source` (port picked per destination,
-/// `IP_BIND_ADDRESS_NO_PORT`), `TCP_NODELAY`, closing with `SO_LINGER` 0.
-async fn open_socket(server: SocketAddr, source: Ipv4Addr) -> std::io::Result<TcpStream> {
+/// Opens a TCP connection to `server` from `source` (the kernel picks the port at `connect`
+/// time for the whole 4-tuple, `IP_BIND_ADDRESS_NO_PORT`, so each source address has its own
+/// ~28k ports), `TCP_NODELAY`, closing with `SO_LINGER` 0 (no TIME_WAIT left behind). Every
+/// socket of the load generator comes from here.
+pub(crate) async fn open_socket(
+    server: SocketAddr,
+    source: Ipv4Addr,
+) -> std::io::Result<TcpStream> {
     #[cfg(test)]
     tests::SOCKETS_OPENED.with(|n| n.set(n.get() + 1));
     let socket = TcpSocket::new_v4()?;

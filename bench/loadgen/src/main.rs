@@ -38,7 +38,6 @@ mod http;
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -47,7 +46,7 @@ use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -297,11 +296,9 @@ fn group_request(proto: Proto, group: &str, payload: &str) -> Message {
         Proto::SignalR => Message::text(format!(
             r#"{{"type":1,"target":"SendToGroup","arguments":["{group}","{payload}"]}}{RS}"#
         )),
-        Proto::SignalRMessagePack => Message::binary(msgpack_invocation(
-            None,
-            "SendToGroup",
-            &[group, payload],
-        )),
+        Proto::SignalRMessagePack => {
+            Message::binary(msgpack_invocation(None, "SendToGroup", &[group, payload]))
+        }
         Proto::SocketIo => Message::text(format!(r#"42["group","{group}","{payload}"]"#)),
     }
 }
@@ -453,30 +450,6 @@ fn classify(proto: Proto, frame: &Frame) -> Incoming {
     incoming
 }
 
-/// A client socket bound to `source`; the kernel picks the port at `connect` time for the whole
-/// 4-tuple (`IP_BIND_ADDRESS_NO_PORT`), so each source address has its own ~28k ports.
-async fn open_socket(server: SocketAddr, source: Ipv4Addr) -> std::io::Result<TcpStream> {
-    let socket = TcpSocket::new_v4()?;
-    socket.set_zero_linger()?;
-    socket.set_nodelay(true)?;
-    let on: libc::c_int = 1;
-    // SAFETY: a valid socket descriptor and a pointer to an int of the size given.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::IPPROTO_IP,
-            libc::IP_BIND_ADDRESS_NO_PORT,
-            (&on as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    socket.bind(SocketAddr::new(source.into(), 0))?;
-    socket.connect(server).await
-}
-
 /// The source address of connection `index`: 127.0.0.1 … 127.0.0.<src_count> in turn.
 fn source_address(config: &Config, index: usize) -> Ipv4Addr {
     let global = config.src_offset + index;
@@ -485,7 +458,7 @@ fn source_address(config: &Config, index: usize) -> Ipv4Addr {
 
 async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
     let global = config.src_offset + index;
-    let stream = open_socket(config.server, source_address(config, index)).await?;
+    let stream = http::open_socket(config.server, source_address(config, index)).await?;
     let url = format!("ws://{}{}", config.server, config.path);
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(4096)
@@ -683,29 +656,41 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Runs `connect` (at most [`CONNECT_CONCURRENCY`] at a time, within [`CONNECT_TIMEOUT`]) and
+/// counts the connection in; `None` (the failure counted) when it failed or the run is over.
+async fn open<T>(
+    shared: &Shared,
+    permits: &Semaphore,
+    connect: impl Future<Output = Result<T, BoxError>>,
+) -> Option<T> {
+    let _permit = permits.acquire().await;
+    if shared.stopping() {
+        return None;
+    }
+    match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+        Ok(Ok(connection)) => {
+            shared.connected.fetch_add(1, Ordering::Relaxed);
+            Some(connection)
+        }
+        Ok(Err(err)) => {
+            shared.fail(format!("connect: {err}"));
+            None
+        }
+        Err(_) => {
+            shared.fail("connect: timed out");
+            None
+        }
+    }
+}
+
 async fn connection_task(shared: Arc<Shared>, index: usize, permits: Arc<Semaphore>) {
     let config = &shared.config;
     if let Some(transport) = config.transport {
         return http_connection_task(&shared, index, permits, transport).await;
     }
-    let ws = {
-        let _permit = permits.acquire().await;
-        if shared.stopping() {
-            return;
-        }
-        match tokio::time::timeout(CONNECT_TIMEOUT, connect(config, index)).await {
-            Ok(Ok(ws)) => ws,
-            Ok(Err(err)) => {
-                shared.fail(format!("connect: {err}"));
-                return;
-            }
-            Err(_) => {
-                shared.fail("connect: timed out");
-                return;
-            }
-        }
+    let Some(ws) = open(&shared, &permits, connect(config, index)).await else {
+        return;
     };
-    shared.connected.fetch_add(1, Ordering::Relaxed);
     let result = match config.mode {
         Mode::Idle => idle(&shared, ws, index).await,
         Mode::Echo => echo(&shared, ws).await,
@@ -742,30 +727,15 @@ async fn http_connection_task(
     transport: http::HttpTransport,
 ) {
     let config = &shared.config;
-    let conn = {
-        let _permit = permits.acquire().await;
-        if shared.stopping() {
-            return;
-        }
-        let connect = http::HttpConn::connect(
-            config.server,
-            &config.path,
-            transport,
-            source_address(config, index),
-        );
-        match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(err)) => {
-                shared.fail(format!("connect: {err}"));
-                return;
-            }
-            Err(_) => {
-                shared.fail("connect: timed out");
-                return;
-            }
-        }
+    let connect = http::HttpConn::connect(
+        config.server,
+        &config.path,
+        transport,
+        source_address(config, index),
+    );
+    let Some(conn) = open(shared, &permits, connect).await else {
+        return;
     };
-    shared.connected.fetch_add(1, Ordering::Relaxed);
     if let Err(err) = echo_http(shared, conn).await
         && !shared.stopping()
     {

@@ -158,7 +158,10 @@ enum Kind {
 impl Scenario {
     /// Whether `server` takes part.
     fn has(&self, server: &ServerSpec) -> bool {
-        server.runs(&self.id) && self.servers.is_none_or(|names| names.contains(&server.name))
+        server.runs(&self.id)
+            && self
+                .servers
+                .is_none_or(|names| names.contains(&server.name))
     }
 }
 
@@ -747,42 +750,23 @@ fn run_one(
                 s
             })
         }
-        Kind::Broadcast { subs } => {
-            let args = loadgen_args(
-                spec,
-                &server,
-                "broadcast",
-                *subs,
-                &[
-                    ("--payload", "32".into()),
-                    ("--window", settings.broadcast_window.to_string()),
-                    ("--warmup-ms", settings.broadcast_warmup_ms.to_string()),
-                    ("--measure-ms", settings.broadcast_measure_ms.to_string()),
-                ],
-            );
-            measured(paths, &server, load_cpu, &args, *subs).map(|(m, mut s)| {
-                if m.delivered > 0.0 {
-                    s.metrics
-                        .insert("us_per_delivery".into(), 1e6 * m.server_cpu / m.delivered);
+        Kind::Broadcast { .. } | Kind::Groups { .. } => {
+            let (mode, conns, window, group_size) = match &scenario.kind {
+                Kind::Groups { groups, size } => {
+                    ("groups", groups * size, settings.groups_window, *size)
                 }
-                s.metrics
-                    .insert("deliveries_per_s".into(), m.delivered / m.seconds);
-                s.metrics
-                    .insert("server_cpu_pct".into(), 100.0 * m.server_cpu / m.seconds);
-                s
-            })
-        }
-        Kind::Groups { groups, size } => {
-            let conns = groups * size;
+                Kind::Broadcast { subs } => ("broadcast", *subs, settings.broadcast_window, 1),
+                _ => unreachable!("matched above"),
+            };
             let args = loadgen_args(
                 spec,
                 &server,
-                "groups",
+                mode,
                 conns,
                 &[
                     ("--payload", "32".into()),
-                    ("--group-size", size.to_string()),
-                    ("--window", settings.groups_window.to_string()),
+                    ("--group-size", group_size.to_string()),
+                    ("--window", window.to_string()),
                     ("--warmup-ms", settings.broadcast_warmup_ms.to_string()),
                     ("--measure-ms", settings.broadcast_measure_ms.to_string()),
                 ],
@@ -1010,6 +994,24 @@ pub fn primary(scenario: &Scenario) -> Vec<report::MetricSpec> {
         better,
         ratio,
     };
+    // `<what>_per_cpu_s` (the ratio that counts), `<what>_per_s`, server CPU %.
+    let throughput = |key: &str, label: &str| {
+        vec![
+            m(
+                &format!("{key}_per_cpu_s"),
+                &format!("{label} per server CPU-s"),
+                Better::Higher,
+                true,
+            ),
+            m(
+                &format!("{key}_per_s"),
+                &format!("{label}/s"),
+                Better::Higher,
+                false,
+            ),
+            m("server_cpu_pct", "server CPU %", Better::Lower, false),
+        ]
+    };
     match &scenario.kind {
         Kind::Idle { counts } => {
             let keys: Vec<String> = counts.iter().map(|&c| fmt_count(c)).collect();
@@ -1033,17 +1035,11 @@ pub fn primary(scenario: &Scenario) -> Vec<report::MetricSpec> {
             list.push(m("connect_s", "connect time s", Better::Lower, false));
             list
         }
-        Kind::Echo { .. } => vec![
-            m(
-                "round_trips_per_cpu_s",
-                "round trips per server CPU-s",
-                Better::Higher,
-                true,
-            ),
-            m("round_trips_per_s", "round trips/s", Better::Higher, false),
-            m("server_cpu_pct", "server CPU %", Better::Lower, false),
-            m("p99_us", "p99 µs (closed loop)", Better::Lower, false),
-        ],
+        Kind::Echo { .. } => {
+            let mut list = throughput("round_trips", "round trips");
+            list.push(m("p99_us", "p99 µs (closed loop)", Better::Lower, false));
+            list
+        }
         Kind::Latency => vec![
             m("p50_us", "p50 µs", Better::Lower, true),
             m("p99_us", "p99 µs", Better::Lower, true),
@@ -1057,16 +1053,7 @@ pub fn primary(scenario: &Scenario) -> Vec<report::MetricSpec> {
                 false,
             ),
         ],
-        Kind::Stream { .. } => vec![
-            m(
-                "items_per_cpu_s",
-                "items per server CPU-s",
-                Better::Higher,
-                true,
-            ),
-            m("items_per_s", "items/s", Better::Higher, false),
-            m("server_cpu_pct", "server CPU %", Better::Lower, false),
-        ],
+        Kind::Stream { .. } => throughput("items", "items"),
         Kind::Broadcast { .. } | Kind::Groups { .. } => vec![
             m(
                 "us_per_delivery",

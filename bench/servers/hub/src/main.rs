@@ -37,9 +37,7 @@ impl BenchHub {
 
     /// Adds the caller to a group.
     pub async fn join_group(&self, ctx: &Ctx<Self>, group: String) {
-        ctx.groups()
-            .add_to_group(ctx.connection_id(), &group)
-            .await;
+        ctx.groups().add_to_group(ctx.connection_id(), &group).await;
     }
 
     /// Sends a message to the members of a group (the caller too if it is one).

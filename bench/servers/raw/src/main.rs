@@ -179,7 +179,10 @@ async fn stream(socket: &mut WebSocket, count: u64) -> bool {
     let mut item = String::with_capacity(64);
     for n in 0..count {
         item.clear();
-        let _ = write!(item, "{{\"type\":2,\"invocationId\":\"1\",\"item\":{n}}}\u{1e}");
+        let _ = write!(
+            item,
+            "{{\"type\":2,\"invocationId\":\"1\",\"item\":{n}}}\u{1e}"
+        );
         if socket.feed(Message::text(item.as_str())).await.is_err() {
             return false;
         }
