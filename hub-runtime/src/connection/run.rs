@@ -171,7 +171,7 @@ async fn open<H: Hub>(shared: &HubShared<H>, start: Box<Start>) -> Option<Connec
         running: None,
         limited_running: 0,
         queued: VecDeque::new(),
-        streams: ServerStreams::default(),
+        streams: None,
         uploads: HashMap::new(),
         blocked: None,
         ctx,
@@ -392,8 +392,9 @@ struct Connection<'a, H: Hub> {
     limited_running: usize,
     /// Bound calls and streams waiting for their turn.
     queued: VecDeque<BoundCall>,
-    /// Server-to-client streams being produced.
-    streams: ServerStreams,
+    /// Server-to-client streams being produced; boxed with the first one (most connections have
+    /// none, and an idle connection keeps this struct).
+    streams: Option<Box<ServerStreams>>,
     /// Client-to-server streams by stream id.
     uploads: HashMap<Box<str>, mpsc::Sender<StreamInput>>,
     /// An upload item waiting for room in its stream's buffer: nothing else is read meanwhile.
@@ -549,11 +550,17 @@ impl<H: Hub> Connection<'_, H> {
     /// The bytes bound keeps producers at most one such batch ahead of a socket that stopped
     /// taking data.
     fn poll_streams(&mut self, cx: &mut Context<'_>) -> bool {
-        self.streams.begin_turn(cx);
+        let Some(streams) = &mut self.streams else {
+            return false;
+        };
+        let mut turn = streams.begin_turn(cx);
         let mut bytes = 0;
         let mut progress = false;
         for _ in 0..MAX_BATCH {
-            let Some((id, method, event)) = self.streams.next() else {
+            let Some(streams) = &mut self.streams else {
+                break;
+            };
+            let Some((id, method, event)) = streams.next(&mut turn) else {
                 break;
             };
             let frame = self.stream_frame(&id, method, event);
@@ -564,7 +571,9 @@ impl<H: Hub> Connection<'_, H> {
                 break;
             }
         }
-        self.streams.end_turn();
+        if let Some(streams) = &mut self.streams {
+            streams.end_turn(turn);
+        }
         progress
     }
 
@@ -646,7 +655,10 @@ impl<H: Hub> Connection<'_, H> {
                     BoundCall::Call(call) => call.invocation_id() == Some(id),
                     BoundCall::Stream(stream) => &*stream.invocation_id == id,
                 })
-                || streams.iter().any(|stream| &*stream.invocation_id == id)
+                || streams
+                    .iter()
+                    .flat_map(|streams| streams.iter())
+                    .any(|stream| &*stream.invocation_id == id)
         };
         let bound = {
             let uploads = std::cell::RefCell::new(&mut *uploads);
@@ -749,7 +761,9 @@ impl<H: Hub> Connection<'_, H> {
     }
 
     fn cancel(&mut self, invocation_id: &str) {
-        self.streams.cancel(invocation_id);
+        if let Some(streams) = &mut self.streams {
+            streams.cancel(invocation_id);
+        }
         for bound in self.queued.iter_mut() {
             if let BoundCall::Stream(stream) = bound {
                 if &*stream.invocation_id == invocation_id {
@@ -790,7 +804,7 @@ impl<H: Hub> Connection<'_, H> {
     fn start(&mut self, bound: BoundCall) {
         let mut call = match bound {
             BoundCall::Stream(stream) => {
-                self.streams.push(stream);
+                self.streams.get_or_insert_default().push(stream);
                 return;
             }
             BoundCall::Call(call) => call,
@@ -860,7 +874,9 @@ impl<H: Hub> Connection<'_, H> {
                 Ok(bytes) => bytes,
                 Err(err) => {
                     // The item cannot be sent: end the stream with this error Completion.
-                    self.streams.abandon(id);
+                    if let Some(streams) = &mut self.streams {
+                        streams.abandon(id);
+                    }
                     let failure =
                         StreamFailure::new(HubError::internal("SerializationException", err), true);
                     protocol.completion_error(id, &failure_text(failure))

@@ -34,15 +34,19 @@ struct Entry {
 /// What one stream produced: its invocation id, method and event.
 pub(crate) type StreamOutput = (Arc<str>, &'static str, StreamEvent);
 
+/// Created with a connection's first stream (kept boxed by the connection: most have none).
 #[derive(Default)]
 pub(crate) struct ServerStreams {
     entries: Vec<Entry>,
-    /// The connection task's waker, shared by the streams' wakers; created with the first stream.
-    task: Option<Arc<AtomicWaker>>,
+    /// The connection task's waker, shared by the streams' wakers.
+    task: Arc<AtomicWaker>,
     /// Where the next turn starts.
     cursor: usize,
-    /// The current turn: where its rounds start, how far the current round got, whether it
-    /// produced anything, and the last stream that did.
+}
+
+/// One turn over the streams: where its rounds start, how far the current round got, whether
+/// it produced anything, and the last stream that did.
+pub(crate) struct Turn {
     start: usize,
     position: usize,
     round_progress: bool,
@@ -51,11 +55,10 @@ pub(crate) struct ServerStreams {
 
 impl ServerStreams {
     pub(crate) fn push(&mut self, stream: ServerStream) {
-        let task = self.task.get_or_insert_with(Arc::default).clone();
         let wake = Arc::new(StreamWake {
             // Polled in the next turn.
             ready: AtomicBool::new(true),
-            task,
+            task: self.task.clone(),
         });
         let waker = futures_util::task::waker(wake.clone());
         self.entries.push(Entry {
@@ -90,34 +93,33 @@ impl ServerStreams {
     }
 
     /// Starts a turn: the task is woken by any stream that becomes ready from now on.
-    pub(crate) fn begin_turn(&mut self, cx: &Context<'_>) {
-        if let Some(task) = &self.task {
-            task.register(cx.waker());
+    pub(crate) fn begin_turn(&mut self, cx: &Context<'_>) -> Turn {
+        self.task.register(cx.waker());
+        Turn {
+            start: self.cursor % self.entries.len().max(1),
+            position: 0,
+            round_progress: false,
+            last: None,
         }
-        let n = self.entries.len().max(1);
-        self.start = self.cursor % n;
-        self.position = 0;
-        self.round_progress = false;
-        self.last = None;
     }
 
     /// The next event of this turn: in rounds over the ready streams, one event of each per
     /// round, until a whole round produced nothing.
-    pub(crate) fn next(&mut self) -> Option<StreamOutput> {
+    pub(crate) fn next(&mut self, turn: &mut Turn) -> Option<StreamOutput> {
         let n = self.entries.len();
         if n == 0 {
             return None;
         }
         loop {
-            if self.position == n {
-                if !self.round_progress {
+            if turn.position == n {
+                if !turn.round_progress {
                     return None;
                 }
-                self.position = 0;
-                self.round_progress = false;
+                turn.position = 0;
+                turn.round_progress = false;
             }
-            let index = (self.start + self.position) % n;
-            self.position += 1;
+            let index = (turn.start + turn.position) % n;
+            turn.position += 1;
             let entry = &mut self.entries[index];
             // Cleared before the poll: a wake-up during or after it marks the stream again.
             if !entry.wake.ready.swap(false, Ordering::AcqRel) {
@@ -128,8 +130,8 @@ impl ServerStreams {
                 Poll::Ready(Some(output)) => {
                     // It may have more: polled again in the next round.
                     entry.wake.ready.store(true, Ordering::Release);
-                    self.round_progress = true;
-                    self.last = Some(index);
+                    turn.round_progress = true;
+                    turn.last = Some(index);
                     return Some(output);
                 }
                 // Ended streams leave in `end_turn`.
@@ -139,8 +141,8 @@ impl ServerStreams {
     }
 
     /// Ends a turn: the next one starts after the last stream served; ended streams leave.
-    pub(crate) fn end_turn(&mut self) {
-        if let Some(last) = self.last {
+    pub(crate) fn end_turn(&mut self, turn: Turn) {
+        if let Some(last) = turn.last {
             self.cursor = last + 1;
         }
         self.entries.retain(|entry| !entry.stream.is_done());
