@@ -158,28 +158,9 @@ impl HttpConn {
                 }
             }
             HttpTransport::LongPolling => {
-                let request = poll_request(&uri, &host)?;
-                let response = exchange(&mut receiver, request, "GET", &uri).await?;
-                match response.status() {
-                    StatusCode::OK => {
-                        let body = response
-                            .into_body()
-                            .collect()
-                            .await
-                            .map_err(|e| format!("GET {uri} (first poll): {e}"))?
-                            .to_bytes();
-                        if !body.is_empty() {
-                            pending = Some(utf8(body, "first poll")?);
-                        }
-                    }
-                    StatusCode::NO_CONTENT => {
-                        return Err(format!(
-                            "GET {uri} (first poll): 204 No Content, the server ended the \
-                             connection"
-                        )
-                        .into());
-                    }
-                    _ => return Err(status_error(response, "GET (first poll)", &uri).await),
+                let text = poll(&mut receiver, &uri, &host, "first poll").await?;
+                if !text.is_empty() {
+                    pending = Some(text);
                 }
                 Receive::LongPolling(receiver)
             }
@@ -256,28 +237,9 @@ impl HttpConn {
                 }
             },
             Receive::LongPolling(sender) => loop {
-                let request = poll_request(&self.uri, &self.host)?;
-                let response = exchange(sender, request, "GET", &self.uri).await?;
-                match response.status() {
-                    StatusCode::OK => {
-                        let body = response
-                            .into_body()
-                            .collect()
-                            .await
-                            .map_err(|e| format!("GET {} (poll): {e}", self.uri))?
-                            .to_bytes();
-                        if !body.is_empty() {
-                            return utf8(body, "poll");
-                        }
-                    }
-                    StatusCode::NO_CONTENT => {
-                        return Err(format!(
-                            "GET {} (poll): 204 No Content, the server ended the connection",
-                            self.uri
-                        )
-                        .into());
-                    }
-                    _ => return Err(status_error(response, "GET (poll)", &self.uri).await),
+                let text = poll(sender, &self.uri, &self.host, "poll").await?;
+                if !text.is_empty() {
+                    return Ok(text);
                 }
             },
         }
@@ -423,6 +385,34 @@ fn snippet(bytes: &[u8]) -> String {
 fn utf8(body: Bytes, what: &str) -> Result<String, BoxError> {
     String::from_utf8(Vec::from(body))
         .map_err(|e| format!("{what}: the body is not UTF-8: {}", snippet(e.as_bytes())).into())
+}
+
+/// One long poll: its body (empty when the poll timed out); 204 (the server ended the
+/// connection) and other statuses are errors.
+async fn poll(
+    sender: &mut SendRequest<Empty<Bytes>>,
+    uri: &Uri,
+    host: &HeaderValue,
+    what: &str,
+) -> Result<String, BoxError> {
+    let request = poll_request(uri, host)?;
+    let response = exchange(sender, request, "GET", uri).await?;
+    match response.status() {
+        StatusCode::OK => {
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| format!("GET {uri} ({what}): {e}"))?
+                .to_bytes();
+            utf8(body, what)
+        }
+        StatusCode::NO_CONTENT => Err(format!(
+            "GET {uri} ({what}): 204 No Content, the server ended the connection"
+        )
+        .into()),
+        _ => Err(status_error(response, &format!("GET ({what})"), uri).await),
+    }
 }
 
 fn poll_request(uri: &Uri, host: &HeaderValue) -> Result<Request<Empty<Bytes>>, BoxError> {
