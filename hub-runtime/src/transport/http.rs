@@ -37,9 +37,6 @@ const MAX_POLL_BUFFER: usize = 1 << 20;
 const MAX_EARLY_BYTES: usize = 1 << 20;
 /// How many POST bodies may wait for the connection task.
 const POST_QUEUE: usize = 4;
-/// How long a closing long-polling connection waits for the client to collect its last output
-/// (the Close message) with one more poll.
-const LAST_POLL_WAIT: Duration = Duration::from_secs(2);
 
 /// The HTTP side of a connection on SSE or long polling.
 pub(crate) struct HttpEndpoint {
@@ -151,34 +148,32 @@ impl HttpEndpoint {
 
     /// Ends the connection like [`finish`](Self::finish), then, for long polling, waits until a
     /// poll took what is still buffered (the Close message): the client polls again at once, and
-    /// a server shutting down must not exit before that poll came. Gives up when the client
-    /// sends DELETE or after [`LAST_POLL_WAIT`]. Only for shutdowns: otherwise the token stays
-    /// known for a while after the connection task ended, and a later poll still gets the data.
+    /// a server shutting down must not exit before that poll came. Ends when the client sends
+    /// DELETE; the caller bounds the wait (the connection's time for its last writes). Only for
+    /// shutdowns: otherwise the token stays known for a while after the connection task ended,
+    /// and a later poll still gets the data.
     pub(crate) async fn finish_and_drain(&self) {
         self.finish();
         let Some(poll) = &self.poll else {
             return;
         };
-        let drained = async {
-            loop {
-                let drained = poll.drained.notified();
-                let deleted = self.deleted_signal.notified();
-                let empty = poll
-                    .buffer
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .data
-                    .is_empty();
-                if empty || self.deleted.load(Ordering::Acquire) {
-                    return;
-                }
-                tokio::select! {
-                    () = drained => {}
-                    () = deleted => {}
-                }
+        loop {
+            let drained = poll.drained.notified();
+            let deleted = self.deleted_signal.notified();
+            let empty = poll
+                .buffer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .data
+                .is_empty();
+            if empty || self.deleted.load(Ordering::Acquire) {
+                return;
             }
-        };
-        let _ = tokio::time::timeout(LAST_POLL_WAIT, drained).await;
+            tokio::select! {
+                () = drained => {}
+                () = deleted => {}
+            }
+        }
     }
 }
 
