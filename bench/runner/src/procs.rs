@@ -109,7 +109,8 @@ pub fn cpus() -> usize {
     if n > 0 { n as usize } else { 1 }
 }
 
-fn clock_ticks() -> f64 {
+/// Clock ticks per second: the unit of the CPU times in /proc.
+pub fn clock_ticks() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks > 0 { ticks as f64 } else { 100.0 }
