@@ -66,7 +66,7 @@ pub mod prelude {
 /// What generated code refers to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::dispatch::{Bound, MethodInfo, StreamFailure, StreamSink, outcome};
+    pub use crate::dispatch::{Bound, MethodInfo, Now, StreamFailure, StreamSink, outcome};
     pub use crate::protocol::{ArgumentError, Arguments};
     pub use crate::proxy::{FromTarget, ProxyTarget, TypedTarget};
     pub use crate::stream::StreamArgs;

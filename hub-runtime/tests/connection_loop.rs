@@ -109,3 +109,103 @@ async fn calls_streams_and_broadcasts_interleave_without_loss() {
         server.stop().await;
     }
 }
+
+/// Counts its synchronous calls: which invocations ran.
+pub struct CountingHub {
+    calls: std::sync::atomic::AtomicU64,
+}
+
+#[hub_runtime::hub(client = Notes)]
+impl CountingHub {
+    /// Returns its argument (what `Client::ready` calls).
+    pub fn echo(&self, text: String) -> String {
+        text
+    }
+
+    /// The number of calls of `bump` so far, this one included.
+    pub fn bump(&self) -> u64 {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+
+    /// Returns `text` after 5 ms.
+    pub async fn wait(&self, text: String) -> String {
+        tokio::time::sleep(ms(5)).await;
+        text
+    }
+}
+
+fn counting_hub() -> CountingHub {
+    CountingHub {
+        calls: std::sync::atomic::AtomicU64::new(0),
+    }
+}
+
+/// A synchronous method may run while it is bound, but never ahead of the calls before it:
+/// with one invocation at a time, its Completion follows theirs.
+#[tokio::test]
+async fn a_synchronous_call_waits_for_the_calls_before_it() {
+    let server = serve(counting_hub(), HubOptions::default()).await;
+    let mut client = Client::connect_ready(server.addr, "").await;
+    client
+        .send_all(&[
+            invocation("1", "Wait", json!(["first"])),
+            invocation("2", "Bump", json!([])),
+            invocation("3", "Wait", json!(["third"])),
+            invocation("4", "Bump", json!([])),
+        ])
+        .await;
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.push(client.next_non_ping().await);
+    }
+    assert_eq!(
+        got,
+        [
+            result("1", json!("first")),
+            result("2", json!(1)),
+            result("3", json!("third")),
+            result("4", json!(2)),
+        ]
+    );
+    server.stop().await;
+}
+
+/// A synchronous method runs only once every check of its invocation passed: an invocation
+/// refused for its arguments, its kind or its id never runs it.
+#[tokio::test]
+async fn a_refused_invocation_never_runs_a_synchronous_method() {
+    let server = serve(counting_hub(), HubOptions::default()).await;
+    let mut client = Client::connect_ready(server.addr, "").await;
+    // Too many arguments.
+    let refused = client.invoke("1", "Bump", json!([1])).await;
+    assert_eq!(refused["type"], 3);
+    assert!(refused["error"].is_string(), "{refused}");
+    // A streaming invocation of a method that does not stream.
+    client.send(stream_invocation("2", "Bump", json!([]))).await;
+    let refused = client.next_non_ping().await;
+    assert_eq!(
+        refused,
+        error(
+            "2",
+            "The client attempted to invoke the non-streaming 'Bump' method with a streaming invocation."
+        )
+    );
+    // An id still in use by a running call.
+    client
+        .send_all(&[
+            invocation("x", "Wait", json!(["w"])),
+            invocation("x", "Bump", json!([])),
+        ])
+        .await;
+    assert_eq!(
+        client.next_non_ping().await,
+        error("x", "Invocation ID 'x' is already in use.")
+    );
+    assert_eq!(client.next_non_ping().await, result("x", json!("w")));
+    // The first call that passed every check is the first to run.
+    assert_eq!(
+        client.invoke("5", "Bump", json!([])).await,
+        result("5", json!(1))
+    );
+    server.stop().await;
+}

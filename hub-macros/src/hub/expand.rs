@@ -60,9 +60,10 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
             fn __bind(
                 self: &::hub_runtime::__private::Arc<Self>,
                 __index: usize,
-                __ctx: ::hub_runtime::Ctx<Self>,
+                __ctx: &::hub_runtime::Ctx<Self>,
                 __args: &::hub_runtime::__private::Arguments<'_>,
                 __streams: &mut ::hub_runtime::__private::StreamArgs,
+                __now: ::core::option::Option<::hub_runtime::__private::Now<'_>>,
             ) -> ::core::result::Result<
                 ::hub_runtime::__private::Bound,
                 ::hub_runtime::__private::ArgumentError,
@@ -276,9 +277,24 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
             }
         }
     };
+    // The future owns the hub and its own handle of the context.
+    let ctx = method
+        .params
+        .iter()
+        .any(|param| matches!(param, Param::Ctx))
+        .then(|| {
+            quote! {
+                let __ctx = <::hub_runtime::Ctx<Self> as ::core::clone::Clone>::clone(__ctx);
+            }
+        });
+    let owned = quote! {
+        let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
+        #ctx
+    };
     let bound = if method.is_streaming() {
         // The driver owns the hub and the context, so the stream may borrow them.
         quote! {
+            #owned
             __streams.server_stream(move |__sink| async move {
                 let __ret = #call;
                 #outcome
@@ -286,17 +302,34 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
         }
     } else {
         quote! {
+            #owned
             ::hub_runtime::__private::Bound::Call(::hub_runtime::__private::Box::pin(async move {
                 let __ret = #call;
                 #outcome
             }))
         }
     };
+    // A synchronous method runs at once when the runtime allows it: no future, no clones.
+    let now = (!method.is_async && !method.is_streaming()).then(|| {
+        let finish = match &method.returns {
+            Returns::Unit => quote! { __now.unit(__ret) },
+            Returns::Value(ty) => quote_spanned! {ty.span()=> __now.value::<#ty>(&__ret) },
+            Returns::FallibleUnit(_) => quote! { __now.fallible_unit(__ret) },
+            Returns::FallibleValue(_) => quote! { __now.fallible_value(__ret) },
+            Returns::Stream { .. } => unreachable!("streaming methods are excluded above"),
+        };
+        quote! {
+            if let ::core::option::Option::Some(__now) = __now {
+                let __ret = <#self_ty>::#ident(&**self, #(#call_args),*);
+                return ::core::result::Result::Ok(#finish);
+            }
+        }
+    });
     quote! {
         #index => {
             #(#decode)*
-            let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
-            ::core::result::Result::Ok(#bound)
+            #now
+            ::core::result::Result::Ok({ #bound })
         }
     }
 }
@@ -369,9 +402,10 @@ pub(super) fn fallback(self_ty: &syn::Type) -> TokenStream {
             fn __bind(
                 self: &::hub_runtime::__private::Arc<Self>,
                 _: usize,
-                _: ::hub_runtime::Ctx<Self>,
+                _: &::hub_runtime::Ctx<Self>,
                 _: &::hub_runtime::__private::Arguments<'_>,
                 _: &mut ::hub_runtime::__private::StreamArgs,
+                _: ::core::option::Option<::hub_runtime::__private::Now<'_>>,
             ) -> ::core::result::Result<
                 ::hub_runtime::__private::Bound,
                 ::hub_runtime::__private::ArgumentError,

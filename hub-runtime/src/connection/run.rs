@@ -20,7 +20,8 @@ use super::handle::{CloseReason, ConnectionHandle, ConnectionId, Frame};
 use super::streams::ServerStreams;
 use crate::context::{Ctx, RequestInfo};
 use crate::dispatch::{
-    self, BindContext, BoundCall, BoxFuture, Finished, Hub, PendingCall, StreamEvent, StreamFailure,
+    self, BindContext, Binding, BoundCall, BoxFuture, Finished, Hub, PendingCall, StreamEvent,
+    StreamFailure,
 };
 use crate::error::HubError;
 use crate::lifetime::LiveTask;
@@ -637,6 +638,9 @@ impl<H: Hub> Connection<'_, H> {
             }
         };
         let capacity = self.shared.options.stream_buffer_capacity;
+        let may_run_now = self.connecting.is_none()
+            && self.queued.is_empty()
+            && self.limited_running < self.shared.options.maximum_parallel_invocations_per_client;
         let Connection {
             shared,
             ctx,
@@ -684,7 +688,9 @@ impl<H: Hub> Connection<'_, H> {
                 BindContext {
                     hub: &shared.hub,
                     ctx,
+                    protocol: self.protocol,
                     detailed: shared.options.detailed_errors,
+                    may_run_now,
                     id_in_use: &id_in_use,
                     open_uploads: &mut open,
                     close_uploads: &mut close,
@@ -694,7 +700,12 @@ impl<H: Hub> Connection<'_, H> {
             )
         };
         match bound {
-            Ok(call) => {
+            Ok(Binding::Ran(completion)) => {
+                if let Some(bytes) = completion {
+                    self.handle.push_own(Frame::encoded(self.protocol, bytes));
+                }
+            }
+            Ok(Binding::Bound(call)) => {
                 self.queued.push_back(call);
                 self.start_queued();
             }
@@ -830,33 +841,22 @@ impl<H: Hub> Connection<'_, H> {
 
     /// The Completion of a finished call, if its client waits for one.
     fn completion(&self, finished: Finished) -> Option<Frame> {
-        let detailed = self.shared.options.detailed_errors;
-        let Some(id) = finished.invocation_id else {
-            if let Err(err) = finished.outcome {
-                tracing::warn!(method = finished.method, %err, "fire-and-forget hub method failed");
+        let value;
+        let outcome = match finished.outcome {
+            Ok(returned) => {
+                value = returned;
+                Ok(value.as_deref())
             }
-            return None;
+            Err(error) => Err(error),
         };
-        let protocol = self.protocol;
-        let bytes = match finished.outcome {
-            Ok(None) => protocol.completion_void(&id),
-            Ok(Some(value)) => match protocol.completion_result(&id, &value) {
-                Ok(bytes) => bytes,
-                Err(err) => {
-                    let error = HubError::internal("SerializationException", err);
-                    let text = Finished::error_text(&error, finished.method, detailed);
-                    protocol.completion_error(&id, &text)
-                }
-            },
-            Err(error) => {
-                if !error.is_hub_exception() {
-                    tracing::warn!(method = finished.method, %error, "hub method failed");
-                }
-                let text = Finished::error_text(&error, finished.method, detailed);
-                protocol.completion_error(&id, &text)
-            }
-        };
-        Some(Frame::encoded(protocol, bytes))
+        let bytes = dispatch::completion(
+            self.protocol,
+            finished.invocation_id.as_deref(),
+            finished.method,
+            outcome,
+            self.shared.options.detailed_errors,
+        )?;
+        Some(Frame::encoded(self.protocol, bytes))
     }
 
     /// The StreamItem or Completion for a stream event.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::context::Ctx;
 use crate::error::HubError;
 use crate::manifest::{HubManifest, Manifest, ManifestBuilder};
-use crate::protocol::{ArgumentError, Arguments, Invocation};
+use crate::protocol::{ArgumentError, Arguments, Invocation, Protocol};
 use crate::proxy::ClientProxy;
 use crate::stream::StreamArgs;
 
@@ -43,6 +43,116 @@ pub enum Bound {
     Call(BoxFuture<MethodOutcome>),
     /// A method that returns a stream: the future that drives it, and its items.
     Stream(StreamStart),
+    /// A synchronous method that ran while it was bound (see [`Now`]): its Completion.
+    Ran(Ran),
+}
+
+/// The encoded Completion of a method that already ran, if its client waits for one.
+#[doc(hidden)]
+pub struct Ran(Option<Vec<u8>>);
+
+/// Lets a synchronous method run while it is bound, when nothing is queued before it and a
+/// slot is free: its result is encoded at once, with no future, no task slot and no boxed
+/// value. Given to [`Hub::__bind`] only when every check that follows binding passed.
+#[doc(hidden)]
+pub struct Now<'a> {
+    protocol: Protocol,
+    invocation_id: Option<&'a str>,
+    method: &'static str,
+    detailed: bool,
+}
+
+impl Now<'_> {
+    /// A method that returned nothing.
+    pub fn unit(self, (): ()) -> Bound {
+        let bytes = self
+            .invocation_id
+            .map(|id| self.protocol.completion_void(id));
+        Bound::Ran(Ran(bytes))
+    }
+
+    /// A method that returned a value.
+    pub fn value<T: Serialize + ?Sized>(self, value: &T) -> Bound {
+        let bytes = self.invocation_id.map(|id| {
+            completion_bytes(
+                self.protocol,
+                id,
+                self.method,
+                Ok(Some(value)),
+                self.detailed,
+            )
+        });
+        Bound::Ran(Ran(bytes))
+    }
+
+    /// A method that returned `Result<(), E>`.
+    pub fn fallible_unit<E: Into<HubError>>(self, result: Result<(), E>) -> Bound {
+        match result {
+            Ok(()) => self.unit(()),
+            Err(error) => self.failed(error.into()),
+        }
+    }
+
+    /// A method that returned `Result<T, E>`.
+    pub fn fallible_value<T: Serialize, E: Into<HubError>>(self, result: Result<T, E>) -> Bound {
+        match result {
+            Ok(value) => self.value(&value),
+            Err(error) => self.failed(error.into()),
+        }
+    }
+
+    fn failed(self, error: HubError) -> Bound {
+        Bound::Ran(Ran(completion(
+            self.protocol,
+            self.invocation_id,
+            self.method,
+            Err::<Option<&()>, _>(error),
+            self.detailed,
+        )))
+    }
+}
+
+/// The Completion of a call that ended with `outcome`, if its client waits for one (a
+/// fire-and-forget call's failure is logged).
+pub(crate) fn completion<T: Serialize + ?Sized>(
+    protocol: Protocol,
+    invocation_id: Option<&str>,
+    method: &'static str,
+    outcome: Result<Option<&T>, HubError>,
+    detailed: bool,
+) -> Option<Vec<u8>> {
+    let Some(id) = invocation_id else {
+        if let Err(err) = outcome {
+            tracing::warn!(method, %err, "fire-and-forget hub method failed");
+        }
+        return None;
+    };
+    Some(completion_bytes(protocol, id, method, outcome, detailed))
+}
+
+fn completion_bytes<T: Serialize + ?Sized>(
+    protocol: Protocol,
+    id: &str,
+    method: &'static str,
+    outcome: Result<Option<&T>, HubError>,
+    detailed: bool,
+) -> Vec<u8> {
+    match outcome {
+        Ok(None) => protocol.completion_void(id),
+        Ok(Some(value)) => match protocol.completion_result(id, value) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                let error = HubError::internal("SerializationException", err);
+                protocol.completion_error(id, &Finished::error_text(&error, method, detailed))
+            }
+        },
+        Err(error) => {
+            if !error.is_hub_exception() {
+                tracing::warn!(method, %error, "hub method failed");
+            }
+            protocol.completion_error(id, &Finished::error_text(&error, method, detailed))
+        }
+    }
 }
 
 /// A server-to-client stream about to start: `driver` runs the hub method and feeds its items
@@ -108,14 +218,16 @@ pub trait Hub: Send + Sync + Sized + 'static {
         builder.finish()
     }
 
-    /// Decodes the arguments of method `index` of [`Hub::METHODS`] and returns its future.
+    /// Decodes the arguments of method `index` of [`Hub::METHODS`] and returns its future; with
+    /// `now`, a synchronous method runs at once and returns its Completion instead.
     #[doc(hidden)]
     fn __bind(
         self: &Arc<Self>,
         index: usize,
-        ctx: Ctx<Self>,
+        ctx: &Ctx<Self>,
         arguments: &Arguments<'_>,
         streams: &mut StreamArgs,
+        now: Option<Now<'_>>,
     ) -> Result<Bound, ArgumentError>;
 
     #[doc(hidden)]
@@ -185,7 +297,10 @@ pub(crate) struct Refusal {
 pub(crate) struct BindContext<'a, H: Hub> {
     pub(crate) hub: &'a Arc<H>,
     pub(crate) ctx: &'a Ctx<H>,
+    pub(crate) protocol: Protocol,
     pub(crate) detailed: bool,
+    /// Whether the call may run at once: nothing waits before it and a slot is free.
+    pub(crate) may_run_now: bool,
     /// Whether an invocation id is taken by a call or stream still running.
     pub(crate) id_in_use: &'a dyn Fn(&str) -> bool,
     /// Opens the upload streams named by `streamIds`.
@@ -194,12 +309,20 @@ pub(crate) struct BindContext<'a, H: Hub> {
     pub(crate) close_uploads: &'a mut dyn FnMut(&[std::borrow::Cow<'_, str>]),
 }
 
+/// What binding an invocation gave.
+pub(crate) enum Binding {
+    /// A synchronous method ran while it was bound: its Completion, if the client waits for one.
+    Ran(Option<Vec<u8>>),
+    /// A call or stream to run.
+    Bound(BoundCall),
+}
+
 /// Looks the target up, checks the invocation kind and streams, binds the arguments.
 pub(crate) fn bind<H: Hub>(
     cx: BindContext<'_, H>,
     invocation: &Invocation<'_>,
     streaming: bool,
-) -> Result<BoundCall, Refusal> {
+) -> Result<Binding, Refusal> {
     let refuse = |error: String| Refusal {
         invocation_id: invocation.invocation_id.as_deref().map(Box::from),
         error,
@@ -219,32 +342,67 @@ pub(crate) fn bind<H: Hub>(
         )));
     };
     let name = info.name;
+    let invocation_id = invocation.invocation_id.as_deref();
     // ASP.NET Core's order: arguments are bound while parsing (count and types), then the
-    // dispatcher checks the invocation kind, the id and the streams.
+    // dispatcher checks the invocation kind, the id and the streams. A method runs while it is
+    // bound only when none of the later checks will refuse it.
     let streams_match = invocation.stream_ids.len() == info.streams;
+    let provided = invocation.arguments.len();
+    let id_taken = invocation_id.is_some_and(cx.id_in_use);
+    let now = (cx.may_run_now
+        && !streaming
+        && !info.streaming
+        && streams_match
+        && provided == info.params
+        && !id_taken)
+        .then_some(Now {
+            protocol: cx.protocol,
+            invocation_id,
+            method: name,
+            detailed: cx.detailed,
+        });
     let mut uploads = if streams_match {
         (cx.open_uploads)(&invocation.stream_ids)
     } else {
         StreamArgs::new(Default::default(), 1)
     };
     let close_uploads = cx.close_uploads;
-    let mut refuse_open = |refusal: Refusal| {
-        if streams_match {
-            close_uploads(&invocation.stream_ids);
-        }
-        Err(refusal)
-    };
-    let provided = invocation.arguments.len();
     let count_mismatch = || {
         format!(
             "Invocation provides {provided} argument(s) but target expects {}.",
             info.params
         )
     };
-    let bound = match cx
-        .hub
-        .__bind(index, cx.ctx.clone(), &invocation.arguments, &mut uploads)
-    {
+    // A panicking hub method (or argument decoder) fails its invocation, never the connection.
+    let bound = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        cx.hub
+            .__bind(index, cx.ctx, &invocation.arguments, &mut uploads, now)
+    }));
+    let bound = match bound {
+        Ok(bound) => bound,
+        Err(panic) => {
+            let message = panic_message(panic);
+            tracing::error!(method = name, %message, "hub method panicked");
+            if streams_match {
+                close_uploads(&invocation.stream_ids);
+            }
+            let error = HubError::internal("Panic", message);
+            return Ok(Binding::Ran(completion(
+                cx.protocol,
+                invocation_id,
+                name,
+                Err::<Option<&()>, _>(error),
+                cx.detailed,
+            )));
+        }
+    };
+    let mut refuse_open = |refusal: Refusal| {
+        if streams_match {
+            close_uploads(&invocation.stream_ids);
+        }
+        Err(refusal)
+    };
+    let bound = match bound {
         // Arguments are bound in order: a wrong type before the end of what was sent is a
         // binding error, running out of arguments is a count error.
         Err(err) if err.index >= provided => {
@@ -271,10 +429,9 @@ pub(crate) fn bind<H: Hub>(
             "The client attempted to invoke the streaming '{name}' method with a non-streaming invocation."
         )));
     }
-    if let Some(id) = invocation.invocation_id.as_deref() {
-        if (cx.id_in_use)(id) {
-            return refuse_open(refuse(format!("Invocation ID '{id}' is already in use.")));
-        }
+    if id_taken {
+        let id = invocation_id.unwrap_or_default();
+        return refuse_open(refuse(format!("Invocation ID '{id}' is already in use.")));
     }
     if !streams_match {
         return Err(refuse(format!(
@@ -283,18 +440,19 @@ pub(crate) fn bind<H: Hub>(
             info.streams
         )));
     }
-    match bound {
-        Bound::Call(future) => Ok(BoundCall::Call(PendingCall {
-            invocation_id: invocation.invocation_id.as_deref().map(Box::from),
+    Ok(match bound {
+        Bound::Ran(Ran(bytes)) => Binding::Ran(bytes),
+        Bound::Call(future) => Binding::Bound(BoundCall::Call(PendingCall {
+            invocation_id: invocation_id.map(Box::from),
             method: name,
             limited: info.streams == 0,
             future,
         })),
         Bound::Stream(start) => {
-            let id = invocation.invocation_id.as_deref().unwrap_or_default();
-            Ok(BoundCall::Stream(ServerStream::new(id.into(), name, start)))
+            let id = invocation_id.unwrap_or_default();
+            Binding::Bound(BoundCall::Stream(ServerStream::new(id.into(), name, start)))
         }
-    }
+    })
 }
 
 impl PendingCall {
