@@ -598,22 +598,18 @@ impl<H: Hub> Connection<'_, H> {
             buffered = std::mem::take(&mut self.input);
             &buffered[..]
         };
-        let (messages, rest, error) = self.protocol.split(bytes, max);
-        for raw in messages {
+        let mut messages = self.protocol.messages(bytes, max);
+        while let Some(raw) = messages.next() {
+            let raw = raw.map_err(End::Protocol)?;
             let parsed = self.protocol.parse(raw).map_err(End::Protocol)?;
             if let Some(message) = parsed {
                 if let Flow::Blocked = self.handle_message(message)? {
                     // Keep what follows this message for later.
-                    let consumed = message_end(bytes, raw);
-                    self.input.extend_from_slice(&bytes[consumed..]);
-                    return Ok(());
+                    break;
                 }
             }
         }
-        if let Some(error) = error {
-            return Err(End::Protocol(error));
-        }
-        self.input.extend_from_slice(rest);
+        self.input.extend_from_slice(messages.rest());
         if self.input.is_empty() && self.input.capacity() > 4 * MAX_HANDSHAKE_SIZE {
             self.input = Vec::new();
         }
@@ -938,16 +934,5 @@ impl<H: Hub> Connection<'_, H> {
                 Writing::Blocked => return Poll::Pending,
             }
         }
-    }
-}
-
-/// Where `message` (a slice of `bytes`) ends, with its JSON record separator if any.
-fn message_end(bytes: &[u8], message: &[u8]) -> usize {
-    let start = message.as_ptr() as usize - bytes.as_ptr() as usize;
-    let end = start + message.len();
-    if bytes.get(end) == Some(&crate::protocol::RECORD_SEPARATOR) {
-        end + 1
-    } else {
-        end
     }
 }

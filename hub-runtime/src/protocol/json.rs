@@ -6,7 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use super::message::{
-    Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,
+    ArgumentValues, Arguments, Close, Completion, CompletionBody, HubMessage, Invocation,
+    StreamItem,
 };
 use super::value::EncodedValue;
 use super::{ProtocolError, RECORD_SEPARATOR};
@@ -21,19 +22,61 @@ pub fn split_json_messages(
     input: &[u8],
     max_message_size: Option<usize>,
 ) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
+    let mut split = JsonMessages::new(input, max_message_size);
     let mut messages = Vec::new();
-    let mut rest = input;
-    while let Some(end) = memchr::memchr(RECORD_SEPARATOR, rest) {
-        if let Some(max) = max_message_size.filter(|&max| end >= max) {
-            return (messages, rest, Some(ProtocolError::MessageTooLarge { max }));
+    for message in split.by_ref() {
+        match message {
+            Ok(message) => messages.push(message),
+            Err(error) => return (messages, split.rest(), Some(error)),
         }
-        messages.push(&rest[..end]);
-        rest = &rest[end + 1..];
     }
-    if let Some(max) = max_message_size.filter(|&max| rest.len() > max) {
-        return (messages, rest, Some(ProtocolError::MessageTooLarge { max }));
+    (messages, split.rest(), None)
+}
+
+/// The messages of `input` one by one, as [`split_json_messages`] splits them, without
+/// collecting them.
+#[derive(Debug)]
+pub(crate) struct JsonMessages<'a> {
+    rest: &'a [u8],
+    max: Option<usize>,
+    done: bool,
+}
+
+impl<'a> JsonMessages<'a> {
+    pub(crate) fn new(input: &'a [u8], max: Option<usize>) -> Self {
+        JsonMessages {
+            rest: input,
+            max,
+            done: false,
+        }
     }
-    (messages, rest, None)
+
+    /// What follows the messages taken so far: an unfinished message, or the one that failed.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
+}
+
+impl<'a> Iterator for JsonMessages<'a> {
+    type Item = Result<&'a [u8], ProtocolError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let Some(end) = memchr::memchr(RECORD_SEPARATOR, self.rest) else {
+            self.done = true;
+            let max = self.max.filter(|&max| self.rest.len() > max)?;
+            return Some(Err(ProtocolError::MessageTooLarge { max }));
+        };
+        if let Some(max) = self.max.filter(|&max| end >= max) {
+            self.done = true;
+            return Some(Err(ProtocolError::MessageTooLarge { max }));
+        }
+        let message = &self.rest[..end];
+        self.rest = &self.rest[end + 1..];
+        Some(Ok(message))
+    }
 }
 
 /// Every property a hub message may have; unknown properties are ignored and order is free.
@@ -61,29 +104,41 @@ struct RawMessage<'a> {
     sequence_id: Option<u64>,
 }
 
-/// The arguments array, each kept as its raw JSON text: one allocation, nothing copied.
+/// The arguments array, each kept as its raw JSON text, nothing copied: what the general parser
+/// reads.
 struct JsonArguments<'a>(Vec<EncodedValue<'a>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for JsonArguments<'a> {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        struct Values;
-        impl<'de> serde::de::Visitor<'de> for Values {
-            type Value = Vec<EncodedValue<'de>>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array of arguments")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(value) = seq.next_element::<&'de RawValue>()? {
-                    values.push(EncodedValue::Json(value));
-                }
-                Ok(values)
-            }
+        de.deserialize_seq(Values::<Vec<_>>(std::marker::PhantomData))
+            .map(JsonArguments)
+    }
+}
+
+/// The same for the common Invocation: a few arguments are kept inline, with no allocation.
+struct InlineArguments<'a>(ArgumentValues<'a>);
+
+impl<'de> Deserialize<'de> for InlineArguments<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_seq(Values::<ArgumentValues<'de>>(std::marker::PhantomData))
+            .map(InlineArguments)
+    }
+}
+
+/// Reads an array of raw values into `C`.
+struct Values<C>(std::marker::PhantomData<C>);
+
+impl<'de, C: Default + Extend<EncodedValue<'de>>> serde::de::Visitor<'de> for Values<C> {
+    type Value = C;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of arguments")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<C, A::Error> {
+        let mut values = C::default();
+        while let Some(value) = seq.next_element::<&'de RawValue>()? {
+            values.extend(Some(EncodedValue::Json(value)));
         }
-        de.deserialize_seq(Values).map(JsonArguments)
+        Ok(values)
     }
 }
 
@@ -119,11 +174,11 @@ fn parse_any_message(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError
             let invocation = Invocation {
                 invocation_id: raw.invocation_id,
                 target: raw.target.ok_or(ProtocolError::MissingProperty("target"))?,
-                arguments: Arguments::new(
+                arguments: Arguments::new(ArgumentValues::from_vec(
                     raw.arguments
                         .ok_or(ProtocolError::MissingProperty("arguments"))?
                         .0,
-                ),
+                )),
                 stream_ids: raw.stream_ids.unwrap_or_default(),
             };
             invocation.into_message(kind == 4)?
@@ -212,8 +267,8 @@ fn parse_plain_invocation(text: &str) -> Option<Result<HubMessage<'_>, ProtocolE
             }
             "arguments" if arguments.is_none() && bytes.get(at) == Some(&b'[') => {
                 let mut values = serde_json::Deserializer::from_str(&text[at..])
-                    .into_iter::<JsonArguments<'_>>();
-                let JsonArguments(parsed) = values.next()?.ok()?;
+                    .into_iter::<InlineArguments<'_>>();
+                let InlineArguments(parsed) = values.next()?.ok()?;
                 at += values.byte_offset();
                 arguments = Some(parsed);
             }

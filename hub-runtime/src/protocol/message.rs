@@ -110,8 +110,11 @@ pub struct Close {
 /// type when the call is bound.
 #[derive(Debug)]
 pub struct Arguments<'a> {
-    values: Vec<EncodedValue<'a>>,
+    values: ArgumentValues<'a>,
 }
+
+/// Argument values: most invocations have a few, kept inline rather than allocated.
+pub(crate) type ArgumentValues<'a> = smallvec::SmallVec<[EncodedValue<'a>; 4]>;
 
 /// An argument that could not be decoded into the parameter's type.
 #[derive(Debug)]
@@ -123,7 +126,7 @@ pub struct ArgumentError {
 }
 
 impl<'a> Arguments<'a> {
-    pub(crate) fn new(values: Vec<EncodedValue<'a>>) -> Self {
+    pub(crate) fn new(values: ArgumentValues<'a>) -> Self {
         Arguments { values }
     }
 

@@ -108,6 +108,17 @@ impl Protocol {
         }
     }
 
+    /// The messages of `input` one by one, as [`Protocol::split`] splits them.
+    pub(crate) fn messages(self, input: &[u8], max_message_size: Option<usize>) -> Messages<'_> {
+        match self {
+            Protocol::Json => Messages::Json(json::JsonMessages::new(input, max_message_size)),
+            #[cfg(feature = "messagepack")]
+            Protocol::MessagePack => {
+                Messages::MessagePack(msgpack::MessagePackMessages::new(input, max_message_size))
+            }
+        }
+    }
+
     /// Parses one message, as split by [`Protocol::split`].
     pub fn parse(self, message: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
         match self {
@@ -200,6 +211,37 @@ impl Protocol {
             Protocol::Json => JsonEncoder::close(close),
             #[cfg(feature = "messagepack")]
             Protocol::MessagePack => MessagePackEncoder::close(close),
+        }
+    }
+}
+
+/// The messages of some input, one by one; see [`Protocol::messages`].
+#[derive(Debug)]
+pub(crate) enum Messages<'a> {
+    Json(json::JsonMessages<'a>),
+    #[cfg(feature = "messagepack")]
+    MessagePack(msgpack::MessagePackMessages<'a>),
+}
+
+impl<'a> Messages<'a> {
+    /// What follows the messages taken so far: an unfinished message, or the one that failed.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        match self {
+            Messages::Json(messages) => messages.rest(),
+            #[cfg(feature = "messagepack")]
+            Messages::MessagePack(messages) => messages.rest(),
+        }
+    }
+}
+
+impl<'a> Iterator for Messages<'a> {
+    type Item = Result<&'a [u8], ProtocolError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Messages::Json(messages) => messages.next(),
+            #[cfg(feature = "messagepack")]
+            Messages::MessagePack(messages) => messages.next(),
         }
     }
 }

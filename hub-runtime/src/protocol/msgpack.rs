@@ -25,22 +25,73 @@ pub fn split_messagepack_messages(
     input: &[u8],
     max_message_size: Option<usize>,
 ) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
+    let mut split = MessagePackMessages::new(input, max_message_size);
     let mut messages = Vec::new();
-    let mut rest = input;
-    loop {
-        let (length, header) = match read_varint(rest) {
-            Ok(Some(found)) => found,
-            Ok(None) => return (messages, rest, None),
-            Err(err) => return (messages, rest, Some(err)),
-        };
-        if let Some(max) = max_message_size.filter(|&max| length > max) {
-            return (messages, rest, Some(ProtocolError::MessageTooLarge { max }));
+    for message in split.by_ref() {
+        match message {
+            Ok(message) => messages.push(message),
+            Err(error) => return (messages, split.rest(), Some(error)),
         }
-        let Some(end) = header.checked_add(length).filter(|&end| end <= rest.len()) else {
-            return (messages, rest, None);
+    }
+    (messages, split.rest(), None)
+}
+
+/// The messages of `input` one by one, as [`split_messagepack_messages`] splits them, without
+/// collecting them.
+#[derive(Debug)]
+pub(crate) struct MessagePackMessages<'a> {
+    rest: &'a [u8],
+    max: Option<usize>,
+    done: bool,
+}
+
+impl<'a> MessagePackMessages<'a> {
+    pub(crate) fn new(input: &'a [u8], max: Option<usize>) -> Self {
+        MessagePackMessages {
+            rest: input,
+            max,
+            done: false,
+        }
+    }
+
+    /// What follows the messages taken so far: an unfinished message, or the one that failed.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
+}
+
+impl<'a> Iterator for MessagePackMessages<'a> {
+    type Item = Result<&'a [u8], ProtocolError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let (length, header) = match read_varint(self.rest) {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(err) => {
+                self.done = true;
+                return Some(Err(err));
+            }
         };
-        messages.push(&rest[header..end]);
-        rest = &rest[end..];
+        if let Some(max) = self.max.filter(|&max| length > max) {
+            self.done = true;
+            return Some(Err(ProtocolError::MessageTooLarge { max }));
+        }
+        let Some(end) = header
+            .checked_add(length)
+            .filter(|&end| end <= self.rest.len())
+        else {
+            self.done = true;
+            return None;
+        };
+        let message = &self.rest[header..end];
+        self.rest = &self.rest[end..];
+        Some(Ok(message))
     }
 }
 
@@ -280,7 +331,7 @@ pub fn parse_messagepack_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>,
             if count > bytes.len() {
                 return Err(invalid("Unexpected end of message."));
             }
-            let mut arguments = Vec::with_capacity(count);
+            let mut arguments = super::message::ArgumentValues::with_capacity(count);
             for _ in 0..count {
                 arguments.push(EncodedValue::MessagePack(r.value()?));
             }
