@@ -599,7 +599,7 @@ impl<H: Hub> Connection<'_, H> {
             &buffered[..]
         };
         let mut messages = self.protocol.messages(bytes, max);
-        while let Some(raw) = messages.next() {
+        for raw in messages.by_ref() {
             let raw = raw.map_err(End::Protocol)?;
             let parsed = self.protocol.parse(raw).map_err(End::Protocol)?;
             if let Some(message) = parsed {
