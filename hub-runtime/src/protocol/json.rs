@@ -6,8 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use super::message::{
-    ArgumentValues, Arguments, Close, Completion, CompletionBody, HubMessage, Invocation,
-    StreamItem,
+    ArgumentValue, ArgumentValues, Arguments, Close, Completion, CompletionBody, HubMessage,
+    Invocation, StreamItem,
 };
 use super::value::EncodedValue;
 use super::{ProtocolError, RECORD_SEPARATOR};
@@ -106,7 +106,7 @@ struct RawMessage<'a> {
 
 /// The arguments array, each kept as its raw JSON text, nothing copied: what the general parser
 /// reads.
-struct JsonArguments<'a>(Vec<EncodedValue<'a>>);
+struct JsonArguments<'a>(Vec<ArgumentValue<'a>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for JsonArguments<'a> {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
@@ -128,7 +128,7 @@ impl<'de> Deserialize<'de> for InlineArguments<'de> {
 /// Reads an array of raw values into `C`.
 struct Values<C>(std::marker::PhantomData<C>);
 
-impl<'de, C: Default + Extend<EncodedValue<'de>>> serde::de::Visitor<'de> for Values<C> {
+impl<'de, C: Default + Extend<ArgumentValue<'de>>> serde::de::Visitor<'de> for Values<C> {
     type Value = C;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an array of arguments")
@@ -136,7 +136,7 @@ impl<'de, C: Default + Extend<EncodedValue<'de>>> serde::de::Visitor<'de> for Va
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<C, A::Error> {
         let mut values = C::default();
         while let Some(value) = seq.next_element::<&'de RawValue>()? {
-            values.extend(Some(EncodedValue::Json(value)));
+            values.extend(Some(ArgumentValue::Json(value.get())));
         }
         Ok(values)
     }
@@ -266,10 +266,16 @@ fn parse_plain_invocation(text: &str) -> Option<Result<HubMessage<'_>, ProtocolE
                 at = next;
             }
             "arguments" if arguments.is_none() && bytes.get(at) == Some(&b'[') => {
-                let mut values = serde_json::Deserializer::from_str(&text[at..])
-                    .into_iter::<InlineArguments<'_>>();
-                let InlineArguments(parsed) = values.next()?.ok()?;
-                at += values.byte_offset();
+                let (parsed, next) = match plain_arguments(text, at) {
+                    Some(found) => found,
+                    None => {
+                        let mut values = serde_json::Deserializer::from_str(&text[at..])
+                            .into_iter::<InlineArguments<'_>>();
+                        let InlineArguments(parsed) = values.next()?.ok()?;
+                        (parsed, at + values.byte_offset())
+                    }
+                };
+                at = next;
                 arguments = Some(parsed);
             }
             _ => return None,
@@ -298,6 +304,59 @@ fn parse_plain_invocation(text: &str) -> Option<Result<HubMessage<'_>, ProtocolE
     Some(invocation.into_message(streaming))
 }
 
+/// An arguments array at `at` (its `[`) of plain scalars only (strings without escapes,
+/// integers, `true`, `false`, `null`): the text of each, and where the array ends. `None` for
+/// anything else, which serde_json then reads.
+fn plain_arguments(text: &str, at: usize) -> Option<(ArgumentValues<'_>, usize)> {
+    let bytes = text.as_bytes();
+    let mut values = ArgumentValues::new();
+    let mut at = skip_whitespace(bytes, at + 1);
+    if bytes.get(at) == Some(&b']') {
+        return Some((values, at + 1));
+    }
+    loop {
+        let end = match *bytes.get(at)? {
+            b'"' => plain_string(text, at)?.1,
+            b'-' | b'0'..=b'9' => plain_integer(bytes, at)?,
+            b't' => literal(bytes, at, b"true")?,
+            b'f' => literal(bytes, at, b"false")?,
+            b'n' => literal(bytes, at, b"null")?,
+            _ => return None,
+        };
+        // Every end found above is an ASCII byte, hence a character boundary.
+        values.push(ArgumentValue::Json(&text[at..end]));
+        at = skip_whitespace(bytes, end);
+        match bytes.get(at)? {
+            b',' => at = skip_whitespace(bytes, at + 1),
+            b']' => return Some((values, at + 1)),
+            _ => return None,
+        }
+    }
+}
+
+/// A JSON integer at `at` (`-?(0|[1-9][0-9]*)`, no fraction or exponent): where it ends.
+fn plain_integer(bytes: &[u8], at: usize) -> Option<usize> {
+    let start = at + usize::from(bytes[at] == b'-');
+    let digits = bytes
+        .get(start..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if digits == 0 || (digits > 1 && bytes[start] == b'0') {
+        return None;
+    }
+    let end = start + digits;
+    match bytes.get(end) {
+        Some(b'.' | b'e' | b'E') => None,
+        _ => Some(end),
+    }
+}
+
+/// `word` at `at`: where it ends.
+fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
+    bytes[at..].starts_with(word).then_some(at + word.len())
+}
+
 fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
         at += 1;
@@ -312,12 +371,38 @@ fn plain_string(text: &str, at: usize) -> Option<(&str, usize)> {
         return None;
     }
     let start = at + 1;
-    let len = bytes[start..]
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-    let end = start + len;
+    let end = start + string_end(&bytes[start..])?;
     // Both ends are ASCII, so `text[start..end]` is on character boundaries.
     (bytes[end] == b'"').then(|| (&text[start..end], end + 1))
+}
+
+/// Where the text of a JSON string ends in `bytes` (what follows its opening quote): the first
+/// `"`, `\` or control character. Eight bytes at a time: a byte that matches gets its high bit
+/// set in `found`, and the lowest such bit is always a true match.
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |word: u64| word.wrapping_sub(ONES) & !word;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let control = word.wrapping_sub(ONES * 0x20) & !word;
+        let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
+        let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
+        let found = (control | quote | backslash) & HIGHS;
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    let len = tail
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    Some(at + len)
 }
 
 /// A non-negative JSON integer of at most three digits at `at`, not followed by a fraction or
@@ -713,12 +798,65 @@ mod tests {
     }
 
     #[test]
+    fn string_end_finds_the_first_quote_backslash_or_control_character() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        };
+        // Every length up to three words, every position of one special byte among ordinary
+        // ASCII, UTF-8 and high bytes, and pseudo-random mixes.
+        let fillers = [
+            b'a',
+            0x7f,
+            0x80,
+            0xc3,
+            0xff,
+            b'!',
+            b'#',
+            b'[',
+            b']',
+            b'!' + 1,
+        ];
+        let specials = [b'"', b'\\', 0x00, 0x1f, 0x0a];
+        for len in 0..24 {
+            for &filler in &fillers {
+                let mut bytes = vec![filler; len];
+                assert_eq!(string_end(&bytes), naive(&bytes), "{bytes:?}");
+                for at in 0..len {
+                    for &special in &specials {
+                        bytes[at] = special;
+                        assert_eq!(string_end(&bytes), naive(&bytes), "{bytes:?}");
+                        bytes[at] = filler;
+                    }
+                }
+            }
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    let byte = (seed >> (i % 8 * 8)) as u8 ^ (i as u8).wrapping_mul(37);
+                    // Mostly printable, sometimes special.
+                    if byte % 7 == 0 { byte } else { byte | 0x20 }
+                })
+                .collect();
+            assert_eq!(string_end(&bytes), naive(&bytes), "{bytes:?}");
+        }
+    }
+
+    #[test]
     fn the_plain_invocation_reader_agrees_with_serde() {
         let bases = [
             r#"{"type":1,"invocationId":"12","target":"Echo","arguments":["x"]}"#,
             r#"{"type":1,"target":"Send","arguments":["a",{"b":[1,2,"]}"]},null,true,-1.5e3]}"#,
             r#" { "arguments" : [ ] , "target" : "T" , "type" : 4 , "invocationId" : "s1" } "#,
             r#"{"type":4,"target":"T","arguments":[]}"#,
+            r#"{"type":1,"invocationId":"7","target":"Add","arguments":[1,-20,0,true,false,null,"s",-0, 5 ]}"#,
             r#"{"type":1,"invocationId":"caf\u00e9","target":"é","arguments":["\"q\""]}"#,
         ];
         let mut cases: Vec<String> = Vec::new();
@@ -753,6 +891,20 @@ mod tests {
             r#"{"type":1,"target":"x","arguments":[1]},"#,
             "{\"type\":1,\"target\":\"a\tb\",\"arguments\":[]}",
             "{\"type\":1,\"target\":\"x\",\"arguments\":[]}\u{0b}",
+            r#"{"type":1,"target":"x","arguments":[01]}"#,
+            r#"{"type":1,"target":"x","arguments":[-]}"#,
+            r#"{"type":1,"target":"x","arguments":[-01]}"#,
+            r#"{"type":1,"target":"x","arguments":[1.5]}"#,
+            r#"{"type":1,"target":"x","arguments":[1e5]}"#,
+            r#"{"type":1,"target":"x","arguments":[1E5]}"#,
+            r#"{"type":1,"target":"x","arguments":[truex]}"#,
+            r#"{"type":1,"target":"x","arguments":[nul]}"#,
+            r#"{"type":1,"target":"x","arguments":[1 2]}"#,
+            r#"{"type":1,"target":"x","arguments":[1,]}"#,
+            r#"{"type":1,"target":"x","arguments":[,1]}"#,
+            r#"{"type":1,"target":"x","arguments":["a""b"]}"#,
+            r#"{"type":1,"target":"x","arguments":[99999999999999999999999]}"#,
+            "{\"type\":1,\"target\":\"x\",\"arguments\":[\"a\u{7f}\u{1f}\"]}",
         ] {
             cases.push(extra.to_owned());
         }
@@ -776,5 +928,15 @@ mod tests {
             assert!(parse_plain_invocation(base).is_some(), "{base}");
         }
         assert!(parse_plain_invocation(bases[bases.len() - 1]).is_none());
+        // Arrays of plain scalars are read without serde; anything else is left to it.
+        let (values, end) = plain_arguments(r#"[1,"a", true ,null] "#, 0).unwrap();
+        assert_eq!(
+            format!("{values:?}"),
+            r#"[Json("1"), Json("\"a\""), Json("true"), Json("null")]"#
+        );
+        assert_eq!(end, 19);
+        assert!(plain_arguments(r#"[1,{"a":1}]"#, 0).is_none());
+        assert!(plain_arguments(r#"["a\"b"]"#, 0).is_none());
+        assert!(plain_arguments("[1.5]", 0).is_none());
     }
 }

@@ -114,7 +114,27 @@ pub struct Arguments<'a> {
 }
 
 /// Argument values: most invocations have a few, kept inline rather than allocated.
-pub(crate) type ArgumentValues<'a> = smallvec::SmallVec<[EncodedValue<'a>; 4]>;
+pub(crate) type ArgumentValues<'a> = smallvec::SmallVec<[ArgumentValue<'a>; 4]>;
+
+/// One argument as it arrived.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ArgumentValue<'a> {
+    /// The text of a well-formed JSON value.
+    Json(&'a str),
+    /// A MessagePack value.
+    #[cfg(feature = "messagepack")]
+    MessagePack(&'a [u8]),
+}
+
+impl ArgumentValue<'_> {
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
+        match self {
+            ArgumentValue::Json(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+            #[cfg(feature = "messagepack")]
+            ArgumentValue::MessagePack(bytes) => super::msgpack::decode_value(bytes),
+        }
+    }
+}
 
 /// An argument that could not be decoded into the parameter's type.
 #[derive(Debug)]

@@ -333,7 +333,7 @@ pub fn parse_messagepack_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>,
             }
             let mut arguments = super::message::ArgumentValues::with_capacity(count);
             for _ in 0..count {
-                arguments.push(EncodedValue::MessagePack(r.value()?));
+                arguments.push(super::message::ArgumentValue::MessagePack(r.value()?));
             }
             let mut stream_ids = Vec::new();
             if len >= 6 && r.peek() != Some(0xc0) {
