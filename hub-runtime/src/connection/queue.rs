@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
@@ -20,6 +21,9 @@ pub(crate) enum PushError {
 
 pub(crate) struct OutboundQueue {
     frames: Mutex<Queued>,
+    /// How many frames are queued, kept with `frames` under its lock: the consumer sees an
+    /// empty queue without taking the lock (most looks find it empty).
+    len: AtomicUsize,
     capacity: usize,
     /// The connection task, the only consumer, while it waits for a frame.
     consumer: AtomicWaker,
@@ -44,6 +48,7 @@ impl OutboundQueue {
                 others: 0,
                 closed: false,
             }),
+            len: AtomicUsize::new(0),
             capacity,
             consumer: AtomicWaker::new(),
         }
@@ -61,6 +66,7 @@ impl OutboundQueue {
             }
             queued.frames.push_back((frame, false));
             queued.others += 1;
+            self.len.store(queued.frames.len(), Ordering::SeqCst);
         }
         self.consumer.wake();
         Ok(())
@@ -74,13 +80,19 @@ impl OutboundQueue {
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
         if !queued.closed {
             queued.frames.push_back((frame, true));
+            self.len.store(queued.frames.len(), Ordering::SeqCst);
         }
     }
 
     /// The next frame, if one is queued.
     pub(crate) fn try_pop(&self) -> Option<Frame> {
+        // A push that this misses wakes the consumer after it stored the new length.
+        if self.len.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
         let (frame, own) = queued.frames.pop_front()?;
+        self.len.store(queued.frames.len(), Ordering::SeqCst);
         if !own {
             queued.others -= 1;
         }
@@ -110,6 +122,7 @@ impl OutboundQueue {
         queued.closed = true;
         queued.frames = VecDeque::new();
         queued.others = 0;
+        self.len.store(0, Ordering::SeqCst);
     }
 }
 
