@@ -87,7 +87,7 @@ impl OutboundQueue {
     /// The next frame, if one is queued.
     pub(crate) fn try_pop(&self) -> Option<Frame> {
         // A push that this misses wakes the consumer after it stored the new length.
-        if self.len.load(Ordering::SeqCst) == 0 {
+        if self.is_empty() {
             return None;
         }
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
@@ -102,17 +102,23 @@ impl OutboundQueue {
         Some(frame)
     }
 
-    /// The next frame; when none is queued, the task is woken by the next push. Only one task
-    /// may wait at a time (the connection's own).
-    pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Frame> {
-        if let Some(frame) = self.try_pop() {
-            return Poll::Ready(frame);
+    /// Whether no frame is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len.load(Ordering::SeqCst) == 0
+    }
+
+    /// Ready once a frame is queued; when none is, the task is woken by the next push. Only one
+    /// task may wait at a time (the connection's own).
+    pub(crate) fn poll_queued(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.is_empty() {
+            return Poll::Ready(());
         }
         self.consumer.register(cx.waker());
         // A push between the first look and the registration woke nobody: look again.
-        match self.try_pop() {
-            Some(frame) => Poll::Ready(frame),
-            None => Poll::Pending,
+        if self.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
         }
     }
 
@@ -140,12 +146,8 @@ mod tests {
         assert_eq!(queue.push(frame("a")), Ok(()));
         assert_eq!(queue.push(frame("b")), Ok(()));
         assert_eq!(queue.push(frame("c")), Err(PushError::Full));
-        assert_eq!(
-            std::future::poll_fn(|cx| queue.poll_pop(cx))
-                .await
-                .as_bytes(),
-            b"a"
-        );
+        std::future::poll_fn(|cx| queue.poll_queued(cx)).await;
+        assert_eq!(queue.try_pop().unwrap().as_bytes(), b"a");
         assert_eq!(queue.try_pop().unwrap().as_bytes(), b"b");
         assert!(queue.try_pop().is_none());
         queue.close();
@@ -181,7 +183,10 @@ mod tests {
         let queue = std::sync::Arc::new(OutboundQueue::new(4));
         let waiter = tokio::spawn({
             let queue = queue.clone();
-            async move { std::future::poll_fn(|cx| queue.poll_pop(cx)).await }
+            async move {
+                std::future::poll_fn(|cx| queue.poll_queued(cx)).await;
+                queue.try_pop().unwrap()
+            }
         });
         tokio::task::yield_now().await;
         queue.push(frame("x")).unwrap();

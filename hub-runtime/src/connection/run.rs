@@ -891,22 +891,23 @@ impl<H: Hub> Connection<'_, H> {
             self.flushing = false;
             self.handle.mark_written();
         }
+        let queue = &self.handle.outbound;
         let mut fed = 0;
         while fed < MAX_BATCH {
+            if fed == 0 {
+                // Registers the task for the next frame when none is queued.
+                if queue.poll_queued(cx).is_pending() {
+                    return Poll::Ready(Ok(Writing::Done));
+                }
+            } else if queue.is_empty() {
+                break;
+            }
             if self.io.poll_ready(cx)?.is_pending() {
                 break;
             }
-            let frame = if fed == 0 {
-                // Registers the task for the next frame when none is queued.
-                match self.handle.outbound.poll_pop(cx) {
-                    Poll::Ready(frame) => frame,
-                    Poll::Pending => return Poll::Ready(Ok(Writing::Done)),
-                }
-            } else {
-                match self.handle.outbound.try_pop() {
-                    Some(frame) => frame,
-                    None => break,
-                }
+            // Empty only if the connection was closed meanwhile.
+            let Some(frame) = queue.try_pop() else {
+                break;
             };
             self.io.start_send(frame)?;
             fed += 1;

@@ -424,6 +424,19 @@ fn small_integer(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
     Some((value, at + digits))
 }
 
+/// Writes `text` as a JSON string: as it is between quotes when nothing in it needs escaping
+/// (ids and method names, nearly always), else escaped by serde_json.
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    if string_end(text.as_bytes()).is_none() {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(out, text).expect("a string always serializes");
+    }
+}
+
 /// Writes JSON hub messages, each ended by the record separator.
 ///
 /// Values are written with serde; a value that cannot be serialized (a map with non-string keys,
@@ -489,10 +502,10 @@ impl JsonEncoder {
             out.extend_from_slice(br#"{"type":1"#);
             if let Some(id) = invocation_id {
                 out.extend_from_slice(br#","invocationId":"#);
-                serde_json::to_writer(&mut *out, id)?;
+                write_str(out, id);
             }
             out.extend_from_slice(br#","target":"#);
-            serde_json::to_writer(&mut *out, target)?;
+            write_str(out, target);
             out.extend_from_slice(br#","arguments":"#);
             serde_json::to_writer(&mut *out, arguments)?;
             out.extend_from_slice(b"}\x1e");
@@ -507,7 +520,7 @@ impl JsonEncoder {
     ) -> Result<Vec<u8>, serde_json::Error> {
         encode(|out| {
             out.extend_from_slice(br#"{"type":2,"invocationId":"#);
-            serde_json::to_writer(&mut *out, invocation_id)?;
+            write_str(out, invocation_id);
             out.extend_from_slice(br#","item":"#);
             serde_json::to_writer(&mut *out, item)?;
             out.extend_from_slice(b"}\x1e");
@@ -553,7 +566,8 @@ impl JsonEncoder {
 
     fn completion_head(out: &mut Vec<u8>, invocation_id: &str) -> Result<(), serde_json::Error> {
         out.extend_from_slice(br#"{"type":3,"invocationId":"#);
-        serde_json::to_writer(out, invocation_id)
+        write_str(out, invocation_id);
+        Ok(())
     }
 
     /// A Ping.
@@ -795,6 +809,24 @@ mod tests {
         assert_eq!(JsonEncoder::close(&Close::default()), b"{\"type\":7}\x1e");
         let map: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
         assert!(JsonEncoder::invocation("X", &(map,)).is_err());
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "12",
+            "Echo",
+            "caf\u{e9} \u{1F600}",
+            "a\"b",
+            "a\\b",
+            "tab\there",
+            "\u{7f}\u{1f}",
+        ] {
+            let mut out = Vec::new();
+            write_str(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
     }
 
     #[test]
