@@ -28,7 +28,7 @@ use crate::lifetime::LiveTask;
 use crate::options::HubOptions;
 use crate::protocol::{
     Close, Completion, CompletionBody, EncodedValue, HandshakeResponse, HubMessage, OwnedValue,
-    Protocol, ProtocolError, TransferFormat, parse_handshake,
+    Protocol, ProtocolError, TransferFormat, parse_handshake, parse_json_text,
 };
 use crate::router::HubShared;
 use crate::stream::{StreamArgs, StreamInput};
@@ -303,6 +303,7 @@ async fn read_handshake(
         }
         match io.recv().await {
             Incoming::Data(data) => input.extend_from_slice(&data),
+            Incoming::Text(text) => input.extend_from_slice(text.as_bytes()),
             Incoming::Closed | Incoming::TooLarge => return Err(None),
         }
     }
@@ -525,6 +526,7 @@ impl<H: Hub> Connection<'_, H> {
                     self.handle.mark_read();
                     match incoming {
                         Incoming::Data(data) => self.receive(&data)?,
+                        Incoming::Text(text) => self.receive_text(&text)?,
                         Incoming::Closed => return Err(End::ClientClosed(None)),
                         Incoming::TooLarge => return Err(self.too_large()),
                     }
@@ -589,19 +591,38 @@ impl<H: Hub> Connection<'_, H> {
     /// Handles `data` after what is left of earlier frames: complete messages now, the rest
     /// later. Stops early, keeping the remaining bytes, when an upload stream is full.
     fn receive(&mut self, data: &[u8]) -> Result<(), End> {
+        if self.input.is_empty() {
+            return self.handle_input(data, None);
+        }
+        self.input.extend_from_slice(data);
+        let buffered = std::mem::take(&mut self.input);
+        self.handle_input(&buffered, None)
+    }
+
+    /// [`receive`](Self::receive) for a WebSocket text message: when nothing is buffered, its
+    /// JSON messages are parsed without checking their UTF-8 again.
+    fn receive_text(&mut self, text: &str) -> Result<(), End> {
+        if !self.input.is_empty() || self.protocol != Protocol::Json {
+            return self.receive(text.as_bytes());
+        }
+        self.handle_input(text.as_bytes(), Some(text))
+    }
+
+    /// Handles the complete messages of `bytes` (also given as `text` when known to be UTF-8)
+    /// and keeps the rest in `self.input`, which is empty on entry.
+    fn handle_input(&mut self, bytes: &[u8], text: Option<&str>) -> Result<(), End> {
         let max = self.shared.options.maximum_receive_message_size;
-        let buffered;
-        let bytes = if self.input.is_empty() {
-            data
-        } else {
-            self.input.extend_from_slice(data);
-            buffered = std::mem::take(&mut self.input);
-            &buffered[..]
-        };
         let mut messages = self.protocol.messages(bytes, max);
         for raw in messages.by_ref() {
             let raw = raw.map_err(End::Protocol)?;
-            let parsed = self.protocol.parse(raw).map_err(End::Protocol)?;
+            // A message of `text` lies between record separators (ASCII), on character
+            // boundaries.
+            let start = raw.as_ptr() as usize - bytes.as_ptr() as usize;
+            let parsed = match text.and_then(|text| text.get(start..start + raw.len())) {
+                Some(raw) => parse_json_text(raw),
+                None => self.protocol.parse(raw),
+            }
+            .map_err(End::Protocol)?;
             if let Some(message) = parsed {
                 if let Flow::Blocked = self.handle_message(message)? {
                     // Keep what follows this message for later.

@@ -155,6 +155,12 @@ pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, Protoc
     // One UTF-8 check of the whole message, then a reader that trusts it: cheaper than
     // checking every string and raw value on its own.
     let text = std::str::from_utf8(bytes).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
+    parse_json_text(text)
+}
+
+/// Parses one JSON hub message already known to be UTF-8 (a WebSocket text message is checked
+/// by the transport).
+pub(crate) fn parse_json_text(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError> {
     if let Some(invocation) = parse_plain_invocation(text) {
         return invocation.map(Some);
     }

@@ -12,6 +12,7 @@ mod msgpack;
 mod value;
 
 pub use handshake::{HandshakeRequest, HandshakeResponse, parse_handshake};
+pub(crate) use json::parse_json_text;
 pub use json::{JsonEncoder, parse_json_message, split_json_messages};
 pub use message::{
     ArgumentError, Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
 
@@ -21,6 +21,8 @@ use crate::protocol::TransferFormat;
 pub(crate) enum Incoming {
     /// Bytes of hub messages (any part of one, or several).
     Data(Bytes),
+    /// A WebSocket text message: the same, known to be UTF-8.
+    Text(Utf8Bytes),
     /// The client closed the transport (WebSocket close, DELETE, dropped SSE stream).
     Closed,
     /// A WebSocket message beyond the size limit.
@@ -115,7 +117,7 @@ impl TransportIo {
         match self {
             TransportIo::WebSocket(socket) => loop {
                 return Poll::Ready(match ready!(Pin::new(&mut *socket).poll_next(cx)) {
-                    Some(Ok(Message::Text(text))) => Incoming::Data(text.into()),
+                    Some(Ok(Message::Text(text))) => Incoming::Text(text),
                     Some(Ok(Message::Binary(bytes))) => Incoming::Data(bytes),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_))) | None => Incoming::Closed,
