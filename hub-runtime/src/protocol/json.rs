@@ -22,15 +22,7 @@ pub fn split_json_messages(
     input: &[u8],
     max_message_size: Option<usize>,
 ) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
-    let mut split = JsonMessages::new(input, max_message_size);
-    let mut messages = Vec::new();
-    for message in split.by_ref() {
-        match message {
-            Ok(message) => messages.push(message),
-            Err(error) => return (messages, split.rest(), Some(error)),
-        }
-    }
-    (messages, split.rest(), None)
+    super::Messages::Json(JsonMessages::new(input, max_message_size)).collect_all()
 }
 
 /// The messages of `input` one by one, as [`split_json_messages`] splits them, without

@@ -233,6 +233,18 @@ impl<'a> Messages<'a> {
             Messages::MessagePack(messages) => messages.rest(),
         }
     }
+
+    /// The complete messages, the unfinished rest, and the error that stopped the split.
+    fn collect_all(mut self) -> (Vec<&'a [u8]>, &'a [u8], Option<ProtocolError>) {
+        let mut messages = Vec::new();
+        for message in self.by_ref() {
+            match message {
+                Ok(message) => messages.push(message),
+                Err(error) => return (messages, self.rest(), Some(error)),
+            }
+        }
+        (messages, self.rest(), None)
+    }
 }
 
 impl<'a> Iterator for Messages<'a> {
