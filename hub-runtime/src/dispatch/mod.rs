@@ -65,48 +65,33 @@ pub struct Now<'a> {
 impl Now<'_> {
     /// A method that returned nothing.
     pub fn unit(self, (): ()) -> Bound {
-        let bytes = self
-            .invocation_id
-            .map(|id| self.protocol.completion_void(id));
-        Bound::Ran(Ran(bytes))
+        self.finish(Ok(None::<&()>))
     }
 
     /// A method that returned a value.
     pub fn value<T: Serialize + ?Sized>(self, value: &T) -> Bound {
-        let bytes = self.invocation_id.map(|id| {
-            completion_bytes(
-                self.protocol,
-                id,
-                self.method,
-                Ok(Some(value)),
-                self.detailed,
-            )
-        });
-        Bound::Ran(Ran(bytes))
+        self.finish(Ok(Some(value)))
     }
 
     /// A method that returned `Result<(), E>`.
     pub fn fallible_unit<E: Into<HubError>>(self, result: Result<(), E>) -> Bound {
-        match result {
-            Ok(()) => self.unit(()),
-            Err(error) => self.failed(error.into()),
-        }
+        self.finish(result.map(|()| None::<&()>).map_err(Into::into))
     }
 
     /// A method that returned `Result<T, E>`.
     pub fn fallible_value<T: Serialize, E: Into<HubError>>(self, result: Result<T, E>) -> Bound {
         match result {
             Ok(value) => self.value(&value),
-            Err(error) => self.failed(error.into()),
+            Err(error) => self.finish(Err::<Option<&()>, _>(error.into())),
         }
     }
 
-    fn failed(self, error: HubError) -> Bound {
+    fn finish<T: Serialize + ?Sized>(self, outcome: Result<Option<&T>, HubError>) -> Bound {
         Bound::Ran(Ran(completion(
             self.protocol,
             self.invocation_id,
             self.method,
-            Err::<Option<&()>, _>(error),
+            outcome,
             self.detailed,
         )))
     }
@@ -127,17 +112,7 @@ pub(crate) fn completion<T: Serialize + ?Sized>(
         }
         return None;
     };
-    Some(completion_bytes(protocol, id, method, outcome, detailed))
-}
-
-fn completion_bytes<T: Serialize + ?Sized>(
-    protocol: Protocol,
-    id: &str,
-    method: &'static str,
-    outcome: Result<Option<&T>, HubError>,
-    detailed: bool,
-) -> Vec<u8> {
-    match outcome {
+    Some(match outcome {
         Ok(None) => protocol.completion_void(id),
         Ok(Some(value)) => match protocol.completion_result(id, value) {
             Ok(bytes) => bytes,
@@ -152,7 +127,7 @@ fn completion_bytes<T: Serialize + ?Sized>(
             }
             protocol.completion_error(id, &Finished::error_text(&error, method, detailed))
         }
-    }
+    })
 }
 
 /// A server-to-client stream about to start: `driver` runs the hub method and feeds its items
