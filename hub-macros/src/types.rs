@@ -118,6 +118,18 @@ pub(crate) fn is_client_stream(ty: &Type) -> bool {
         .is_some_and(|segment| segment.ident == "ClientStream")
 }
 
+/// Whether `ty` is `CancellationToken` (cancelled when the stream is cancelled or the
+/// connection ends).
+pub(crate) fn is_cancellation_token(ty: &Type) -> bool {
+    let Type::Path(path) = strip_parens(ty) else {
+        return false;
+    };
+    path.path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "CancellationToken" && segment.arguments.is_empty())
+}
+
 /// Whether `ty` is `&Ctx<..>` (the context parameter).
 pub(crate) fn is_ctx_ref(ty: &Type) -> bool {
     let Type::Reference(reference) = strip_parens(ty) else {

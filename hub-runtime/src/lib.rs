@@ -32,12 +32,16 @@
 //!
 //! See `docs/` in the repository for the guide, the architecture and the compatibility table.
 
-mod connection;
+// The layers, lowest first: each imports only the layers above it in this list (checked by
+// `tests/layers.rs`); see docs/architecture.md.
+pub mod connection;
 mod context;
 mod dispatch;
-mod error;
-mod lifetime;
+mod hub;
+mod hub_connection;
+pub mod lifetime;
 pub mod manifest;
+mod model;
 mod options;
 pub mod protocol;
 mod proxy;
@@ -45,31 +49,40 @@ mod router;
 mod stream;
 mod transport;
 
-pub use connection::ConnectionId;
-pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext, RequestInfo};
-pub use dispatch::{BoxFuture, Hub, MethodOutcome};
-pub use error::HubError;
+pub use connection::{
+    ConnectionId, ConnectionOptions, Cors, RequestInfo, TransportType, Transports,
+};
+pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext};
+pub use dispatch::{HubFilter, HubInvocation, InvocationResult, Next};
+pub use hub::Hub;
 pub use hub_macros::{client, hub};
-pub use options::{Cors, HubOptions, Transports};
-pub use proxy::{ClientProxy, ClientResultError, Many, NoClient, Single, TargetKind};
-pub use router::HubRouter;
+pub use model::{ClientResultError, HubError};
+pub use options::HubOptions;
+pub use proxy::{ClientProxy, Delivery, Many, NoClient, Single, TargetKind};
+pub use router::{
+    CaseInsensitive, CaseInsensitivePaths, ConnectionRouter, EndpointShutdown, HubLayer, HubRouter,
+    HubService,
+};
 pub use stream::ClientStream;
+pub use tokio_util::sync::CancellationToken;
 
 /// The names most hub code needs.
 pub mod prelude {
     pub use crate::{
-        CallerClients, ClientResultError, ClientStream, ConnectionId, Ctx, GroupManager,
-        HubClients, HubContext, HubError, HubOptions, HubRouter, client, hub,
+        CallerClients, CancellationToken, ClientResultError, ClientStream, ConnectionId, Ctx,
+        GroupManager, HubClients, HubContext, HubError, HubOptions, HubRouter, client, hub,
     };
 }
 
 /// What generated code refers to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::dispatch::{Bound, MethodInfo, Now, StreamFailure, StreamSink, outcome};
+    pub use crate::dispatch::{Bound, BoxFuture, MethodOutcome, Now, outcome};
+    pub use crate::lifetime::CallContext;
+    pub use crate::model::MethodInfo;
     pub use crate::protocol::{ArgumentError, Arguments};
     pub use crate::proxy::{FromTarget, ProxyTarget, TypedTarget};
-    pub use crate::stream::StreamArgs;
+    pub use crate::stream::{StreamArgs, StreamFailure, StreamSink, StreamStart};
     pub use erased_serde::Serialize as ErasedSerialize;
     pub use serde;
     pub use std::boxed::Box;

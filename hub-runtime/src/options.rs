@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::context::RequestInfo;
+use crate::connection::{ConnectionOptions, Cors, RequestInfo, Transports};
+use crate::dispatch::{Filters, HubFilter};
 use crate::protocol::Protocol;
 
 type UserIdProvider = Arc<dyn Fn(&RequestInfo) -> Option<String> + Send + Sync>;
@@ -15,73 +16,18 @@ pub struct HubOptions {
     pub(crate) keep_alive_interval: Duration,
     pub(crate) client_timeout_interval: Duration,
     pub(crate) handshake_timeout: Duration,
-    pub(crate) negotiate_timeout: Duration,
     pub(crate) maximum_receive_message_size: Option<usize>,
     pub(crate) detailed_errors: bool,
     pub(crate) maximum_parallel_invocations_per_client: usize,
     pub(crate) outbound_queue_capacity: usize,
-    pub(crate) websocket_read_buffer_size: usize,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) stream_buffer_capacity: usize,
     pub(crate) client_result_timeout: Duration,
     pub(crate) user_id_provider: Option<UserIdProvider>,
-    pub(crate) transports: Transports,
     pub(crate) protocols: Vec<Protocol>,
-    pub(crate) long_polling_timeout: Duration,
-    pub(crate) cors: Option<Cors>,
-}
-
-/// The transports a hub accepts. All are on by default; negotiate lists only the enabled ones,
-/// and the official clients fall back from WebSockets to Server-Sent Events to long polling.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Transports {
-    /// WebSockets (text and binary).
-    pub web_sockets: bool,
-    /// Server-Sent Events (text only: not with MessagePack).
-    pub server_sent_events: bool,
-    /// Long polling (text and binary).
-    pub long_polling: bool,
-}
-
-impl Default for Transports {
-    fn default() -> Self {
-        Transports {
-            web_sockets: true,
-            server_sent_events: true,
-            long_polling: true,
-        }
-    }
-}
-
-/// Cross-origin access for browser clients on other origins.
-///
-/// The SignalR browser client sends credentials (cookies) by default, so allowed origins are
-/// echoed back with `Access-Control-Allow-Credentials: true`; a wildcard is never sent.
-#[derive(Clone, Debug, Default)]
-pub struct Cors {
-    pub(crate) origins: Option<Vec<String>>,
-}
-
-impl Cors {
-    /// Allows these origins (e.g. `https://app.example.com`), compared exactly.
-    pub fn allow_origins<I: IntoIterator<Item = S>, S: Into<String>>(origins: I) -> Self {
-        Cors {
-            origins: Some(origins.into_iter().map(Into::into).collect()),
-        }
-    }
-
-    /// Allows every origin (each request's own origin is echoed, with credentials). For
-    /// development; prefer a list in production.
-    pub fn allow_any_origin() -> Self {
-        Cors { origins: None }
-    }
-
-    pub(crate) fn allows(&self, origin: &str) -> bool {
-        match &self.origins {
-            None => true,
-            Some(origins) => origins.iter().any(|allowed| allowed == origin),
-        }
-    }
+    pub(crate) filters: Filters,
+    /// The transports' options; the hub derives some of them (see [`connection_options`](Self::connection_options)).
+    pub(crate) connection: ConnectionOptions,
 }
 
 impl Default for HubOptions {
@@ -90,20 +36,17 @@ impl Default for HubOptions {
             keep_alive_interval: Duration::from_secs(15),
             client_timeout_interval: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(15),
-            negotiate_timeout: Duration::from_secs(15),
             maximum_receive_message_size: Some(32 * 1024),
             detailed_errors: false,
             maximum_parallel_invocations_per_client: 1,
             outbound_queue_capacity: 1024,
-            websocket_read_buffer_size: 4 * 1024,
             shutdown_timeout: Duration::from_secs(5),
             stream_buffer_capacity: 10,
             client_result_timeout: Duration::from_secs(30),
             user_id_provider: None,
-            transports: Transports::default(),
             protocols: Protocol::ALL.to_vec(),
-            long_polling_timeout: Duration::from_secs(90),
-            cors: None,
+            filters: Arc::new([]),
+            connection: ConnectionOptions::default(),
         }
     }
 }
@@ -114,7 +57,6 @@ impl fmt::Debug for HubOptions {
             .field("keep_alive_interval", &self.keep_alive_interval)
             .field("client_timeout_interval", &self.client_timeout_interval)
             .field("handshake_timeout", &self.handshake_timeout)
-            .field("negotiate_timeout", &self.negotiate_timeout)
             .field(
                 "maximum_receive_message_size",
                 &self.maximum_receive_message_size,
@@ -125,18 +67,13 @@ impl fmt::Debug for HubOptions {
                 &self.maximum_parallel_invocations_per_client,
             )
             .field("outbound_queue_capacity", &self.outbound_queue_capacity)
-            .field(
-                "websocket_read_buffer_size",
-                &self.websocket_read_buffer_size,
-            )
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("stream_buffer_capacity", &self.stream_buffer_capacity)
             .field("client_result_timeout", &self.client_result_timeout)
             .field("user_id_provider", &self.user_id_provider.is_some())
-            .field("transports", &self.transports)
             .field("protocols", &self.protocols)
-            .field("long_polling_timeout", &self.long_polling_timeout)
-            .field("cors", &self.cors)
+            .field("filters", &self.filters.len())
+            .field("connection", &self.connection)
             .finish()
     }
 }
@@ -164,7 +101,7 @@ impl HubOptions {
     /// How long a negotiated connection may wait for its transport before it is forgotten
     /// (default 15 s).
     pub fn negotiate_timeout(mut self, timeout: Duration) -> Self {
-        self.negotiate_timeout = timeout;
+        self.connection = self.connection.negotiate_timeout(timeout);
         self
     }
 
@@ -198,7 +135,7 @@ impl HubOptions {
     /// The read buffer of each WebSocket (default 4 KiB, against tungstenite's 128 KiB): the
     /// largest part of an idle connection's memory.
     pub fn websocket_read_buffer_size(mut self, size: usize) -> Self {
-        self.websocket_read_buffer_size = size.max(256);
+        self.connection = self.connection.websocket_read_buffer_size(size);
         self
     }
 
@@ -227,7 +164,7 @@ impl HubOptions {
 
     /// The transports the hub accepts (default: all).
     pub fn transports(mut self, transports: Transports) -> Self {
-        self.transports = transports;
+        self.connection = self.connection.transports(transports);
         self
     }
 
@@ -241,13 +178,13 @@ impl HubOptions {
     /// How long a long poll waits for messages before it returns empty (default 90 s, below the
     /// clients' 100 s).
     pub fn long_polling_timeout(mut self, timeout: Duration) -> Self {
-        self.long_polling_timeout = timeout;
+        self.connection = self.connection.long_polling_timeout(timeout);
         self
     }
 
     /// Cross-origin access for browser clients (default: none, same origin only).
     pub fn cors(mut self, cors: Cors) -> Self {
-        self.cors = Some(cors);
+        self.connection = self.connection.cors(cors);
         self
     }
 
@@ -259,5 +196,34 @@ impl HubOptions {
     ) -> Self {
         self.user_id_provider = Some(Arc::new(provider));
         self
+    }
+
+    /// Adds a filter that runs around every hub method invocation and around connect and
+    /// disconnect (ASP.NET's `AddFilter`). Filters run in the order they were added: the first
+    /// added is the outermost.
+    pub fn add_filter(mut self, filter: impl HubFilter) -> Self {
+        let mut filters: Vec<Arc<dyn HubFilter>> = self.filters.iter().cloned().collect();
+        filters.push(Arc::new(filter));
+        self.filters = filters.into();
+        self
+    }
+
+    /// The options of the hub's transports: those set here, with the largest WebSocket message
+    /// derived from the largest hub message (twice it, at least 64 KiB, so that a message over
+    /// the hub limit reaches the hub and gets its Close message), long-polling connections
+    /// closed after the client timeout without a poll, and the hub's shutdown timeout.
+    pub(crate) fn connection_options(&self) -> ConnectionOptions {
+        /// The largest WebSocket message accepted when no hub message limit is set.
+        const UNLIMITED_WEBSOCKET_MESSAGE: usize = 64 << 20;
+        let max_message = self
+            .maximum_receive_message_size
+            .map_or(UNLIMITED_WEBSOCKET_MESSAGE, |max| {
+                max.saturating_mul(2).max(64 << 10)
+            });
+        self.connection
+            .clone()
+            .websocket_max_message_size(max_message)
+            .disconnect_timeout(self.client_timeout_interval)
+            .shutdown_timeout(self.shutdown_timeout)
     }
 }

@@ -4,16 +4,21 @@
 //! trait. Multi-target proxies (`all()`, `group()`, `user()`...) are [`Many`]; single-target proxies
 //! (`caller()`, `client(id)`) are [`Single`], the only ones that may await client results.
 
+use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use serde::de::DeserializeOwned;
-use tokio::sync::oneshot;
 
-use crate::connection::{ClientReply, ConnectionHandle, EncodedMessage, Frame};
 use crate::dispatch::BoxFuture;
-use crate::lifetime::{Lifetime, Target};
+use crate::lifetime::{
+    HubLifetime, LifetimeError, LifetimeFuture, SerializedMessage, Target, frame,
+};
 use crate::manifest::{ClientMethod, ManifestBuilder};
+use crate::model::ClientResultError;
 
 /// Marks a proxy that may reach several connections: fire-and-forget calls only.
 #[derive(Debug, Clone, Copy)]
@@ -25,8 +30,8 @@ pub enum Single {}
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for super::Many {}
-    impl Sealed for super::Single {}
+    impl Sealed for crate::proxy::Many {}
+    impl Sealed for crate::proxy::Single {}
 }
 
 /// [`Many`] or [`Single`].
@@ -57,47 +62,107 @@ pub trait FromTarget {
 #[doc(hidden)]
 #[derive(Clone)]
 pub struct ProxyTarget {
-    lifetime: Arc<Lifetime>,
+    lifetime: Arc<HubLifetime>,
     target: Target,
 }
 
-impl ProxyTarget {
-    pub(crate) fn new(lifetime: Arc<Lifetime>, target: Target) -> Self {
-        ProxyTarget { lifetime, target }
-    }
+/// A fire-and-forget call to clients, already sent: this node's recipients have it queued
+/// when the proxy method returns. Await it to know that every node took it (with a backplane;
+/// at once in memory). A failure to reach the backplane is logged.
+#[must_use = "the call went to this node's clients; await it so that other nodes are known to have it too"]
+pub struct Delivery(Option<LifetimeFuture<Result<(), LifetimeError>>>);
 
-    /// Encodes an Invocation of client method `method` with `arguments` (the positional
-    /// arguments) once per protocol the recipients speak. Empty when an argument fails to
-    /// serialize (logged).
-    pub fn encode(
-        &self,
-        method: &'static str,
-        arguments: &[&dyn erased_serde::Serialize],
-    ) -> Encoded {
-        let mut message = EncodedMessage::default();
-        for protocol in self.lifetime.protocols_for(&self.target) {
-            match protocol.invocation(None, method, arguments) {
-                Ok(bytes) => message.set(protocol, Frame::encoded(protocol, bytes)),
-                Err(err) => {
-                    tracing::error!(method, %err, "client method arguments failed to serialize; nothing was sent");
-                    return Encoded(EncodedMessage::default());
-                }
-            }
-        }
-        Encoded(message)
-    }
-
-    /// Queues an encoded message for every connection of the target.
-    pub async fn deliver(&self, message: Encoded) {
-        if !message.0.is_empty() {
-            self.lifetime.deliver(&self.target, &message.0);
-        }
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Delivery")
     }
 }
 
-/// A message encoded for every protocol its recipients speak.
-#[doc(hidden)]
-pub struct Encoded(EncodedMessage);
+impl Future for Delivery {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(sending) = &mut self.0 else {
+            return Poll::Ready(());
+        };
+        let result = std::task::ready!(Pin::new(sending).poll(cx));
+        self.0 = None;
+        if let Err(error) = result {
+            tracing::warn!(%error, "a message did not reach every server");
+        }
+        Poll::Ready(())
+    }
+}
+
+impl ProxyTarget {
+    pub(crate) fn new(lifetime: Arc<HubLifetime>, target: Target) -> Self {
+        ProxyTarget { lifetime, target }
+    }
+
+    /// The Invocation of client method `method` with `arguments` (the positional arguments),
+    /// encoded once per protocol the lifetime manager asks for; `Err` when an argument fails to
+    /// serialize.
+    fn encode(
+        &self,
+        invocation_id: Option<&str>,
+        method: &'static str,
+        arguments: &[&dyn erased_serde::Serialize],
+    ) -> Result<SerializedMessage, String> {
+        let mut message = SerializedMessage::default();
+        for protocol in self.lifetime.manager().protocols(&self.target).iter() {
+            let bytes = protocol.invocation(invocation_id, method, arguments)?;
+            message.set(protocol, frame(protocol, bytes));
+        }
+        Ok(message)
+    }
+
+    /// Sends client method `method` with `arguments` (the positional arguments) to every
+    /// connection of the target, encoded once per protocol; nothing when an argument fails to
+    /// serialize (logged).
+    pub fn send(
+        &self,
+        method: &'static str,
+        arguments: &[&dyn erased_serde::Serialize],
+    ) -> Delivery {
+        match self.encode(None, method, arguments) {
+            Ok(message) if message.is_empty() => Delivery(None),
+            Ok(message) => Delivery(Some(self.lifetime.manager().send(&self.target, &message))),
+            Err(err) => {
+                tracing::error!(method, %err, "client method arguments failed to serialize; nothing was sent");
+                Delivery(None)
+            }
+        }
+    }
+
+    /// Calls client method `method` on the target connection and waits for its result.
+    ///
+    /// The future owns everything it needs (it borrows neither the proxy nor the arguments).
+    pub fn invoke<T: DeserializeOwned + Send + 'static>(
+        &self,
+        method: &'static str,
+        arguments: &[&dyn erased_serde::Serialize],
+    ) -> BoxFuture<Result<T, ClientResultError>> {
+        let Target::Connection(connection_id) = &self.target else {
+            // Single-target proxies are only built for one connection.
+            return Box::pin(async { Err(ClientResultError::NotConnected) });
+        };
+        let invocation_id = self.lifetime.next_invocation_id();
+        let message = match self.encode(Some(&invocation_id), method, arguments) {
+            Ok(message) => message,
+            Err(err) => return Box::pin(async { Err(ClientResultError::InvalidArguments(err)) }),
+        };
+        let reply = self.lifetime.manager().invoke_connection(
+            connection_id,
+            &invocation_id,
+            &message,
+            self.lifetime.client_result_timeout(),
+        );
+        Box::pin(async move {
+            let value = reply.await?;
+            value.decode().map_err(ClientResultError::InvalidResult)
+        })
+    }
+}
 
 /// A typed proxy of `K` ([`Many`] or [`Single`]), used by generated code.
 #[doc(hidden)]
@@ -143,147 +208,23 @@ impl ClientProxy for NoClient {
     }
 }
 
-/// Why a client result could not be had.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClientResultError {
-    /// No connection with that id is connected.
-    NotConnected,
-    /// The connection ended before it answered.
-    Disconnected,
-    /// No answer within [`client_result_timeout`](crate::HubOptions::client_result_timeout).
-    Timeout,
-    /// The client answered with an error (its handler threw, or it has no handler:
-    /// `Client didn't provide a result.`).
-    Client(String),
-    /// The client's result does not decode into the expected type.
-    InvalidResult(String),
-    /// The arguments could not be serialized.
-    InvalidArguments(String),
-}
-
-impl std::fmt::Display for ClientResultError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClientResultError::NotConnected => f.write_str("The connection does not exist."),
-            ClientResultError::Disconnected => {
-                f.write_str("The connection ended before the client returned a result.")
-            }
-            ClientResultError::Timeout => {
-                f.write_str("The client did not return a result in time.")
-            }
-            ClientResultError::Client(error) => f.write_str(error),
-            ClientResultError::InvalidResult(detail) => {
-                write!(f, "The client's result has the wrong type: {detail}")
-            }
-            ClientResultError::InvalidArguments(detail) => {
-                write!(f, "The arguments could not be serialized: {detail}")
-            }
-        }
-    }
-}
-
-/// A client's error reaches the hub method's own caller as a `HubException` with the client's
-/// text, as in ASP.NET Core; the other failures are unexpected errors.
-///
-/// (`ClientResultError` does not implement `std::error::Error`, so that this conversion, not
-/// the generic one, applies with `?`.)
-impl From<ClientResultError> for crate::HubError {
-    fn from(error: ClientResultError) -> Self {
-        match error {
-            ClientResultError::Client(text) => crate::HubError::new(text),
-            ClientResultError::Timeout => {
-                crate::HubError::internal("TimeoutException", error.to_string())
-            }
-            other => crate::HubError::internal("IOException", other.to_string()),
-        }
-    }
-}
-
-impl ProxyTarget {
-    /// Calls client method `method` on the target connection and waits for its result.
-    ///
-    /// The future owns everything it needs (it borrows neither the proxy nor the arguments).
-    pub fn invoke<T: DeserializeOwned + Send + 'static>(
-        &self,
-        method: &'static str,
-        arguments: &[&dyn erased_serde::Serialize],
-    ) -> BoxFuture<Result<T, ClientResultError>> {
-        let result = self.start_invoke(method, arguments);
-        Box::pin(async move {
-            let (handle, invocation_id, receiver, timeout) = result?;
-            let reply = match tokio::time::timeout(timeout, receiver).await {
-                Err(_) => {
-                    handle.forget_result(&invocation_id);
-                    return Err(ClientResultError::Timeout);
-                }
-                Ok(Err(_)) => return Err(ClientResultError::Disconnected),
-                Ok(Ok(reply)) => reply,
-            };
-            match reply {
-                Ok(value) => value.decode().map_err(ClientResultError::InvalidResult),
-                Err(error) => Err(ClientResultError::Client(error)),
-            }
-        })
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn start_invoke(
-        &self,
-        method: &'static str,
-        arguments: &[&dyn erased_serde::Serialize],
-    ) -> Result<
-        (
-            Arc<ConnectionHandle>,
-            Box<str>,
-            oneshot::Receiver<ClientReply>,
-            std::time::Duration,
-        ),
-        ClientResultError,
-    > {
-        let Target::Connection(id) = &self.target else {
-            // Single-target proxies are only built for one connection.
-            return Err(ClientResultError::NotConnected);
-        };
-        let handle = self
-            .lifetime
-            .connection(id)
-            .ok_or(ClientResultError::NotConnected)?;
-        let invocation_id: Box<str> = self.lifetime.next_invocation_id().into();
-        let protocol = handle.protocol;
-        let bytes = protocol
-            .invocation(Some(&invocation_id), method, arguments)
-            .map_err(ClientResultError::InvalidArguments)?;
-        let receiver = handle
-            .register_result(&invocation_id)
-            .ok_or(ClientResultError::Disconnected)?;
-        handle.push(Frame::encoded(protocol, bytes));
-        Ok((
-            handle,
-            invocation_id,
-            receiver,
-            self.lifetime.client_result_timeout(),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::RequestInfo;
+    use crate::connection::{ConnectionId, Frame, RequestInfo, TransportType};
+    use crate::lifetime::ConnectionHandle;
     use crate::protocol::Protocol;
 
-    fn connect(lifetime: &Arc<Lifetime>, protocol: Protocol) -> Arc<ConnectionHandle> {
+    async fn connect(lifetime: &Arc<HubLifetime>, protocol: Protocol) -> Arc<ConnectionHandle> {
         let handle = ConnectionHandle::new(
-            crate::connection::ConnectionId::random(),
+            ConnectionId::random(),
             None,
             RequestInfo::default(),
-            lifetime.clone(),
             protocol,
-            None,
+            TransportType::WebSockets,
             8,
         );
-        lifetime.add(&handle);
+        lifetime.add(&handle).await;
         handle
     }
 
@@ -291,25 +232,28 @@ mod tests {
         frame.as_bytes().as_ptr()
     }
 
-    #[test]
-    fn a_broadcast_is_encoded_once_per_protocol_and_shared() {
-        let lifetime = Arc::new(Lifetime::default());
-        let json: Vec<_> = (0..3).map(|_| connect(&lifetime, Protocol::Json)).collect();
+    #[tokio::test]
+    async fn a_broadcast_is_encoded_once_per_protocol_and_shared() {
+        let lifetime = Arc::new(HubLifetime::default());
+        let mut json = Vec::new();
+        for _ in 0..3 {
+            json.push(connect(&lifetime, Protocol::Json).await);
+        }
         let all = ProxyTarget::new(lifetime.clone(), Target::All);
 
         // Only JSON clients: one encoding.
-        let encoded = all.encode("Note", &[&"hi"]);
-        assert!(encoded.0.get(Protocol::Json).is_some());
+        let encoded = all.encode(None, "Note", &[&"hi"]).unwrap();
+        assert!(encoded.get(Protocol::Json).is_some());
         #[cfg(feature = "messagepack")]
-        assert!(encoded.0.get(Protocol::MessagePack).is_none());
+        assert!(encoded.get(Protocol::MessagePack).is_none());
 
         #[cfg(feature = "messagepack")]
         {
-            let packed: Vec<_> = (0..2)
-                .map(|_| connect(&lifetime, Protocol::MessagePack))
-                .collect();
-            let encoded = all.encode("Note", &[&"hi"]);
-            lifetime.deliver(&Target::All, &encoded.0);
+            let mut packed = Vec::new();
+            for _ in 0..2 {
+                packed.push(connect(&lifetime, Protocol::MessagePack).await);
+            }
+            all.send("Note", &[&"hi"]).await;
             let json_frames: Vec<Frame> = json
                 .iter()
                 .map(|handle| handle.outbound.try_pop().unwrap())
@@ -329,8 +273,8 @@ mod tests {
                     .iter()
                     .all(|f| payload(f) == payload(&packed_frames[0]))
             );
-            assert!(matches!(json_frames[0], Frame::Text(_)));
-            assert!(matches!(packed_frames[0], Frame::Binary(_)));
+            assert!(json_frames[0].is_text());
+            assert!(!packed_frames[0].is_text());
             assert_eq!(
                 json_frames[0].as_bytes(),
                 b"{\"type\":1,\"target\":\"Note\",\"arguments\":[\"hi\"]}\x1e"
@@ -341,11 +285,26 @@ mod tests {
         let first = &json[0];
         let one = ProxyTarget::new(
             lifetime.clone(),
-            Target::Connection(first.id.as_str().into()),
+            Target::Connection(first.id().as_str().into()),
         );
-        let encoded = one.encode("Note", &[&"hi"]);
-        assert!(encoded.0.get(Protocol::Json).is_some());
+        let encoded = one.encode(None, "Note", &[&"hi"]).unwrap();
+        assert!(encoded.get(Protocol::Json).is_some());
         #[cfg(feature = "messagepack")]
-        assert!(encoded.0.get(Protocol::MessagePack).is_none());
+        assert!(encoded.get(Protocol::MessagePack).is_none());
+    }
+
+    /// The call is sent when the proxy method returns, awaited or not.
+    #[tokio::test]
+    async fn a_call_that_is_never_awaited_is_sent_all_the_same() {
+        let lifetime = Arc::new(HubLifetime::default());
+        let handle = connect(&lifetime, Protocol::Json).await;
+        let all = ProxyTarget::new(lifetime.clone(), Target::All);
+        let delivery = all.send("Note", &[&"unawaited"]);
+        drop(delivery);
+        let frame = handle.outbound.try_pop().expect("queued without an await");
+        assert_eq!(
+            frame.as_bytes(),
+            b"{\"type\":1,\"target\":\"Note\",\"arguments\":[\"unawaited\"]}\x1e"
+        );
     }
 }

@@ -614,14 +614,18 @@ mod groups {
             ctx.connection_id().to_string()
         }
 
-        pub async fn join(&self, ctx: &Ctx<Self>, group: String) {
-            ctx.groups().add_to_group(ctx.connection_id(), &group).await;
+        pub async fn join(&self, ctx: &Ctx<Self>, group: String) -> Result<(), HubError> {
+            ctx.groups()
+                .add_to_group(ctx.connection_id(), &group)
+                .await?;
+            Ok(())
         }
 
-        pub async fn leave(&self, ctx: &Ctx<Self>, group: String) {
+        pub async fn leave(&self, ctx: &Ctx<Self>, group: String) -> Result<(), HubError> {
             ctx.groups()
                 .remove_from_group(ctx.connection_id(), &group)
-                .await;
+                .await?;
+            Ok(())
         }
 
         async fn on_disconnected(&self, ctx: &Ctx<Self>) {

@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use hub_runtime::ConnectionRouter;
+use hub_runtime::connection::{Connection, ConnectionHandler};
 use hub_runtime::prelude::*;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -63,23 +65,25 @@ impl ChatHub {
     }
 
     /// Joins a group and tells its members (the caller included).
-    pub async fn join_group(&self, ctx: &Ctx<Self>, group_name: String) {
+    pub async fn join_group(&self, ctx: &Ctx<Self>, group_name: String) -> Result<(), HubError> {
         let id = ctx.connection_id();
-        ctx.groups().add_to_group(id, &group_name).await;
+        ctx.groups().add_to_group(id, &group_name).await?;
         ctx.clients()
             .group(&group_name)
             .user_joined(id.to_string(), group_name)
             .await;
+        Ok(())
     }
 
     /// Leaves a group and tells the remaining members.
-    pub async fn leave_group(&self, ctx: &Ctx<Self>, group_name: String) {
+    pub async fn leave_group(&self, ctx: &Ctx<Self>, group_name: String) -> Result<(), HubError> {
         let id = ctx.connection_id();
-        ctx.groups().remove_from_group(id, &group_name).await;
+        ctx.groups().remove_from_group(id, &group_name).await?;
         ctx.clients()
             .group(&group_name)
             .user_left(id.to_string(), group_name)
             .await;
+        Ok(())
     }
 
     /// Returns its argument.
@@ -133,13 +137,32 @@ async fn broadcast_notification(
     StatusCode::ACCEPTED
 }
 
-/// The hub at `/hubs/chat` (its manifest served) and `POST /api/notifications/broadcast`.
+/// A plain connection handler (no hub protocol) that sends every message back: any client of
+/// the SignalR transports (the official clients' `HttpConnection`) can talk to it, over
+/// WebSockets, Server-Sent Events or long polling.
+#[derive(Debug, Default)]
+pub struct Echo;
+
+impl ConnectionHandler for Echo {
+    async fn on_connected(&self, mut connection: Connection) {
+        while let Ok(Some(frame)) = connection.recv().await {
+            if connection.send(frame).await.is_err() {
+                return;
+            }
+        }
+        connection.close().await;
+    }
+}
+
+/// The hub at `/hubs/chat` (its manifest served), `POST /api/notifications/broadcast`, and the
+/// [`Echo`] connection handler at `/echo`.
 pub fn app(hub: HubRouter<ChatHub>) -> Router {
     let context = hub.context();
     Router::new()
         .route("/api/notifications/broadcast", post(broadcast_notification))
         .with_state(context)
         .merge(hub)
+        .merge(ConnectionRouter::new("/echo", Echo))
 }
 
 /// The chat hub's router with `options`, serving its manifest.

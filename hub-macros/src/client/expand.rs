@@ -85,14 +85,15 @@ fn proxy_method(method: &ClientMethod) -> TokenStream {
     });
     match &method.returns {
         None => {
-            let call_doc = format!("Sends `{wire_name}` to the target's clients.");
+            let call_doc = format!(
+                "Sends `{wire_name}` to the target's clients at once; the returned [`Delivery`](::hub_runtime::Delivery) completes when every server took it."
+            );
             quote! {
                 #(#docs)*
                 #[doc = ""]
                 #[doc = #call_doc]
-                pub async fn #ident(&self, #(#names: #types),*) {
-                    let __frame = self.target.target.encode(#wire_name, &[#(#arguments),*]);
-                    self.target.target.deliver(__frame).await
+                pub fn #ident(&self, #(#names: #types),*) -> ::hub_runtime::Delivery {
+                    self.target.target.send(#wire_name, &[#(#arguments),*])
                 }
             }
         }

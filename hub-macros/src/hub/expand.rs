@@ -60,9 +60,9 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
             fn __bind(
                 self: &::hub_runtime::__private::Arc<Self>,
                 __index: usize,
-                __ctx: &::hub_runtime::Ctx<Self>,
+                __call: &::hub_runtime::__private::CallContext,
                 __args: &::hub_runtime::__private::Arguments<'_>,
-                __streams: &mut ::hub_runtime::__private::StreamArgs,
+                __streams: &mut ::hub_runtime::__private::StreamArgs<'_>,
                 __now: ::core::option::Option<::hub_runtime::__private::Now<'_>>,
             ) -> ::core::result::Result<
                 ::hub_runtime::__private::Bound,
@@ -113,7 +113,7 @@ fn describe(model: &HubModel) -> TokenStream {
         let rust_name = rust_name.trim_start_matches("r#");
         let docs = option_str(method.docs.as_deref());
         let params = method.params.iter().filter_map(|param| match param {
-            Param::Ctx => None,
+            Param::Ctx | Param::Cancel => None,
             Param::Arg(ty, name) => Some(quote_spanned! {ty.span()=>
                 ::hub_runtime::manifest::Param {
                     name: ::hub_runtime::__private::text(#name),
@@ -134,7 +134,7 @@ fn describe(model: &HubModel) -> TokenStream {
         let uploads = method
             .params
             .iter()
-            .filter(|param| !matches!(param, Param::Ctx))
+            .filter(|param| !matches!(param, Param::Ctx | Param::Cancel))
             .map(|param| matches!(param, Param::Upload(..)));
         let mut ordered = Vec::new();
         let mut streams = Vec::new();
@@ -242,6 +242,16 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
                 });
                 call_args.push(quote! { #var });
             }
+            Param::Cancel => {
+                let var = format_ident!("__c{}", call_args.len());
+                let token = if method.is_streaming() {
+                    quote! { __streams.stream_cancellation() }
+                } else {
+                    quote! { __streams.connection_cancellation() }
+                };
+                decode.push(quote! { let #var = #token; });
+                call_args.push(quote! { #var });
+            }
         }
     }
     let call = quote! { <#self_ty>::#ident(&*__this, #(#call_args),*) };
@@ -277,28 +287,28 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
             }
         }
     };
-    // The future owns the hub and its own handle of the context.
+    // The context of the caller, when the method takes one: the future owns it.
     let ctx = method
         .params
         .iter()
         .any(|param| matches!(param, Param::Ctx))
         .then(|| {
             quote! {
-                let __ctx = <::hub_runtime::Ctx<Self> as ::core::clone::Clone>::clone(__ctx);
+                let __ctx = ::hub_runtime::Ctx::<Self>::__new(__call);
             }
         });
+    // The future owns the hub.
     let owned = quote! {
         let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
-        #ctx
     };
     let bound = if method.is_streaming() {
         // The driver owns the hub and the context, so the stream may borrow them.
         quote! {
             #owned
-            __streams.server_stream(move |__sink| async move {
+            ::hub_runtime::__private::Bound::Stream(__streams.server_stream(move |__sink| async move {
                 let __ret = #call;
                 #outcome
-            })
+            }))
         }
     } else {
         quote! {
@@ -328,6 +338,7 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
     quote! {
         #index => {
             #(#decode)*
+            #ctx
             #now
             ::core::result::Result::Ok({ #bound })
         }
@@ -336,6 +347,11 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
 
 fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream {
     let ident = &hook.ident;
+    let ctx = hook
+        .params
+        .iter()
+        .any(|param| matches!(param, HookParam::Ctx))
+        .then(|| quote! { let __ctx = ::hub_runtime::Ctx::<Self>::__new(__call); });
     let args = hook.params.iter().map(|param| match param {
         HookParam::Ctx => quote! { &__ctx },
         HookParam::Error => quote! { __error },
@@ -361,10 +377,11 @@ fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream 
         quote! {
             fn __on_disconnected(
                 self: &::hub_runtime::__private::Arc<Self>,
-                __ctx: ::hub_runtime::Ctx<Self>,
+                __call: &::hub_runtime::__private::CallContext,
                 __error: ::core::option::Option<::hub_runtime::HubError>,
-            ) -> ::hub_runtime::BoxFuture<()> {
+            ) -> ::hub_runtime::__private::BoxFuture<()> {
                 let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
+                #ctx
                 ::hub_runtime::__private::Box::pin(async move {
                     let __ret = #call;
                     #finish
@@ -380,9 +397,10 @@ fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream 
         quote! {
             fn __on_connected(
                 self: &::hub_runtime::__private::Arc<Self>,
-                __ctx: ::hub_runtime::Ctx<Self>,
-            ) -> ::hub_runtime::BoxFuture<::core::result::Result<(), ::hub_runtime::HubError>> {
+                __call: &::hub_runtime::__private::CallContext,
+            ) -> ::hub_runtime::__private::BoxFuture<::core::result::Result<(), ::hub_runtime::HubError>> {
                 let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
+                #ctx
                 ::hub_runtime::__private::Box::pin(async move {
                     let __ret = #call;
                     #outcome
@@ -402,9 +420,9 @@ pub(super) fn fallback(self_ty: &syn::Type) -> TokenStream {
             fn __bind(
                 self: &::hub_runtime::__private::Arc<Self>,
                 _: usize,
-                _: &::hub_runtime::Ctx<Self>,
+                _: &::hub_runtime::__private::CallContext,
                 _: &::hub_runtime::__private::Arguments<'_>,
-                _: &mut ::hub_runtime::__private::StreamArgs,
+                _: &mut ::hub_runtime::__private::StreamArgs<'_>,
                 _: ::core::option::Option<::hub_runtime::__private::Now<'_>>,
             ) -> ::core::result::Result<
                 ::hub_runtime::__private::Bound,

@@ -15,7 +15,8 @@ use crate::attr::{HubArgs, take_method_attrs};
 use crate::errors::Errors;
 use crate::names::{collision_key, doc_text, pascal_case};
 use crate::types::{
-    Returns, contains_impl_trait, contains_reference, is_client_stream, is_ctx_ref, returns,
+    Returns, contains_impl_trait, contains_reference, is_cancellation_token, is_client_stream,
+    is_ctx_ref, returns,
 };
 
 /// A hub, as the expansion needs it.
@@ -48,6 +49,9 @@ pub(crate) enum Param {
     Arg(Box<Type>, String),
     /// A `ClientStream<T>`: bound to one of the invocation's `streamIds`.
     Upload(Box<Type>, String),
+    /// A `CancellationToken`: cancelled when the client cancels the stream (streaming
+    /// methods) or the connection ends.
+    Cancel,
 }
 
 impl HubMethod {
@@ -242,6 +246,11 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
             params.push(Param::Ctx);
         } else if is_client_stream(ty) {
             params.push(Param::Upload(Box::new(ty.clone()), name));
+        } else if is_cancellation_token(ty) {
+            if params.iter().any(|param| matches!(param, Param::Cancel)) {
+                errors.spanned(ty, "only one `CancellationToken` parameter is allowed");
+            }
+            params.push(Param::Cancel);
         } else if contains_impl_trait(ty) {
             errors.spanned(
                 ty,

@@ -1,12 +1,78 @@
-//! One connection's life: handshake, read loop, invocations, outbound queue, close.
+//! Connections without hubs: the transport-agnostic connection API that the SignalR transports
+//! serve, as ASP.NET's `ConnectionHandler` and `MapConnectionHandler`.
+//!
+//! A [`ConnectionHandler`] gets a [`Connection`] once the client's transport connected
+//! (negotiate, then WebSockets, Server-Sent Events or long polling) and runs it to its end. The
+//! hub protocol is one such handler; any other protocol can be served the same way with
+//! [`ConnectionRouter`](crate::ConnectionRouter), and the official clients' `HttpConnection`
+//! talks to it:
+//!
+//! ```no_run
+//! use hub_runtime::connection::{Connection, ConnectionHandler};
+//! use hub_runtime::ConnectionRouter;
+//!
+//! /// Sends every message back.
+//! struct Echo;
+//!
+//! impl ConnectionHandler for Echo {
+//!     async fn on_connected(&self, mut connection: Connection) {
+//!         while let Ok(Some(frame)) = connection.recv().await {
+//!             if connection.send(frame).await.is_err() {
+//!                 return;
+//!             }
+//!         }
+//!         connection.close().await;
+//!     }
+//! }
+//!
+//! let app: axum::Router = axum::Router::new().merge(ConnectionRouter::new("/echo", Echo));
+//! ```
+//!
+//! This layer knows nothing of hubs: it sits below them, and the transports know only it.
 
-mod handle;
-mod queue;
-mod run;
-mod streams;
+mod clock;
+mod frame;
+mod id;
+mod io;
+mod options;
+mod request;
+mod tracker;
 
-pub use handle::ConnectionId;
-pub(crate) use handle::{
-    ClientReply, CloseReason, ConnectionHandle, EncodedMessage, Frame, random_token,
-};
-pub(crate) use run::run_connection;
+pub use frame::Frame;
+pub use id::ConnectionId;
+pub use io::{Closed, Connection, ConnectionError, TransportType};
+pub use options::{ConnectionOptions, Cors, Transports};
+pub use request::RequestInfo;
+
+pub(crate) use clock::{coarse_now_ms, now_ms, tick};
+pub(crate) use id::random_token;
+pub(crate) use io::{IoFuture, Received, TransportIo};
+pub(crate) use tracker::ConnectionTracker;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// Runs the connections of an endpoint (ASP.NET's `ConnectionHandler`): each one is handed over
+/// once its transport connected, and ends when `on_connected` returns (the connection is then
+/// closed if the handler did not close it).
+pub trait ConnectionHandler: Send + Sync + 'static {
+    /// Runs one connection to its end.
+    fn on_connected(&self, connection: Connection) -> impl Future<Output = ()> + Send;
+}
+
+/// The future of one connection, boxed: the transports run every handler the same way.
+pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A [`ConnectionHandler`] behind one type, so that the transports are compiled once.
+pub(crate) trait ErasedHandler: Send + Sync + 'static {
+    fn run(self: Arc<Self>, connection: Connection) -> HandlerFuture;
+}
+
+impl<C: ConnectionHandler> ErasedHandler for C {
+    fn run(self: Arc<Self>, connection: Connection) -> HandlerFuture {
+        // Boxed: what an async block captures stays in its future for its whole life.
+        let connection = Box::new(connection);
+        Box::pin(async move { self.on_connected(*connection).await })
+    }
+}

@@ -160,6 +160,23 @@ impl<'a> Arguments<'a> {
         self.values.is_empty()
     }
 
+    /// Each argument as it arrived, owned.
+    pub(crate) fn to_owned_values(&self) -> Vec<super::value::OwnedValue> {
+        self.values
+            .iter()
+            .map(|value| match value {
+                ArgumentValue::Json(text) => super::value::OwnedValue::Json(
+                    serde_json::value::RawValue::from_string((*text).to_owned())
+                        .unwrap_or_else(|_| super::value::OwnedValue::null_raw()),
+                ),
+                #[cfg(feature = "messagepack")]
+                ArgumentValue::MessagePack(bytes) => {
+                    super::value::OwnedValue::MessagePack(bytes.to_vec())
+                }
+            })
+            .collect()
+    }
+
     /// Decodes argument `index` into `T`.
     pub fn decode<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgumentError> {
         let value = self.values.get(index).ok_or_else(|| ArgumentError {

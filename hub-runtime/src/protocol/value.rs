@@ -63,6 +63,10 @@ impl OwnedValue {
 
     /// JSON `null`: what a client's void Completion stands for.
     pub fn null() -> Self {
-        OwnedValue::Json(serde_json::value::to_raw_value(&()).expect("null serializes"))
+        OwnedValue::Json(Self::null_raw())
+    }
+
+    pub(crate) fn null_raw() -> Box<RawValue> {
+        serde_json::value::to_raw_value(&()).expect("null serializes")
     }
 }

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::options::Cors;
+use crate::connection::Cors;
 
 /// Answers preflight requests and adds the CORS headers to responses for allowed origins.
 pub(crate) async fn cors(cors: Cors, request: Request, next: Next) -> Response {

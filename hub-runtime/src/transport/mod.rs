@@ -1,28 +1,20 @@
-//! The HTTP side: negotiate, and the transports that carry hub messages.
+//! The HTTP side: negotiate, and the transports that carry a connection's messages
+//! (WebSockets, Server-Sent Events, long polling), serving one
+//! [`ConnectionHandler`](crate::connection::ConnectionHandler) per endpoint.
 //!
-//! Transports know nothing of hubs: they hand a connected socket to the connection layer.
+//! Transports know nothing of hubs: they hand a connected [`Connection`](crate::connection::Connection)
+//! to the endpoint's handler. They import only the connection layer (and the protocol layer's
+//! transfer formats).
 
 mod cors;
+mod endpoint;
 mod http;
-mod io;
 mod negotiate;
+mod response;
 mod websocket;
 
 pub(crate) use cors::cors;
-pub(crate) use http::{HttpEndpoint, PollActivity, delete, forget_later, send};
-pub(crate) use io::{Gone, Incoming, TransportIo};
+pub(crate) use endpoint::Endpoint;
+pub(crate) use http::{delete, send};
 pub(crate) use negotiate::negotiate;
 pub(crate) use websocket::connect;
-
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-
-/// A plain-text response, as ASP.NET Core's connection dispatcher writes them.
-pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        body,
-    )
-        .into_response()
-}

@@ -1,4 +1,4 @@
-//! `POST {hub}/negotiate`: a connection id, a secret token, the transports.
+//! `POST {path}/negotiate`: a connection id, a secret token, the transports.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,10 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::connection::{ConnectionId, random_token};
-use crate::dispatch::Hub;
-use crate::options::Transports;
-use crate::router::{HubShared, PendingConnection, TokenState};
+use super::endpoint::{Endpoint, PendingConnection, TokenState};
+use crate::connection::{ConnectionId, Transports, random_token};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,11 +29,11 @@ struct AvailableTransport {
     transfer_formats: &'static [&'static str],
 }
 
-pub(crate) async fn negotiate<H: Hub>(
-    State(shared): State<Arc<HubShared<H>>>,
+pub(crate) async fn negotiate(
+    State(endpoint): State<Arc<Endpoint>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if shared.lifetime.is_shutting_down() {
+    if endpoint.tracker.is_shutting_down() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let version = match query.get("negotiateVersion") {
@@ -57,26 +55,16 @@ pub(crate) async fn negotiate<H: Hub>(
     } else {
         random_token()
     };
-    shared.tokens.insert(
+    endpoint.tokens.insert(
         token.as_str().into(),
         TokenState::Pending(PendingConnection::new(id.clone())),
     );
-    let expiry = shared.options.negotiate_timeout;
-    let weak = Arc::downgrade(&shared);
-    let pending_token = token.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(expiry).await;
-        if let Some(shared) = weak.upgrade() {
-            shared.tokens.remove_if(pending_token.as_str(), |_, state| {
-                matches!(state, TokenState::Pending(_))
-            });
-        }
-    });
+    endpoint.expire_pending(token.clone());
     Json(NegotiateResponse {
         negotiate_version: version,
         connection_id: id.to_string(),
         connection_token: (version > 0).then_some(token),
-        available_transports: available_transports(&shared.options.transports),
+        available_transports: available_transports(&endpoint.options.transports),
     })
     .into_response()
 }

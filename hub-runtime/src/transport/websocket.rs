@@ -1,38 +1,41 @@
-//! `{hub}` with a WebSocket upgrade, and the statuses of the other methods on that path.
+//! `{path}` with a WebSocket upgrade, and the WebSocket under a connection.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
-use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::ws::{
+    CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::{Sink, Stream};
 
-use super::TransportIo;
-use super::plain;
-use crate::connection::{ConnectionId, run_connection};
-use crate::context::RequestInfo;
-use crate::dispatch::Hub;
-use crate::router::{HubShared, TokenState};
+use super::endpoint::{Endpoint, TokenState};
+use super::response::plain;
+use crate::connection::{
+    Closed, ConnectionError, ConnectionId, Frame, IoFuture, Received, RequestInfo, TransportIo,
+    TransportType,
+};
 
-/// The largest WebSocket message accepted when no hub message limit is set.
-const UNLIMITED_WEBSOCKET_MESSAGE: usize = 64 << 20;
-
-/// `GET {hub}`: a WebSocket for a negotiated connection (`?id=<token>`), or a new one
-/// (`skipNegotiation`, no id).
-pub(crate) async fn connect<H: Hub>(
-    State(shared): State<Arc<HubShared<H>>>,
+/// `GET {path}`: a WebSocket for a negotiated connection (`?id=<token>`), or a new one
+/// (`skipNegotiation`, no id); without an upgrade, Server-Sent Events or a long poll.
+pub(crate) async fn connect(
+    State(endpoint): State<Arc<Endpoint>>,
     Query(query): Query<HashMap<String, String>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    uri: Uri,
-    headers: HeaderMap,
+    parts: Parts,
 ) -> Response {
     let upgrade = match upgrade {
-        // A shutting-down hub takes no new connections.
-        Ok(_) if shared.lifetime.is_shutting_down() => {
+        // A shutting-down endpoint takes no new connections.
+        Ok(_) if endpoint.tracker.is_shutting_down() => {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
-        Ok(upgrade) if shared.options.transports.web_sockets => upgrade,
+        Ok(upgrade) if endpoint.options.transports.web_sockets => upgrade,
         Ok(_) => {
             return plain(
                 StatusCode::NOT_FOUND,
@@ -40,12 +43,12 @@ pub(crate) async fn connect<H: Hub>(
             );
         }
         // Not a WebSocket: Server-Sent Events or long polling.
-        Err(_) => return super::http::get(shared, query, uri, headers).await,
+        Err(_) => return super::http::get(endpoint, query, parts).await,
     };
     let (id, token, early) = match query.get("id") {
         None => (ConnectionId::random(), None, Vec::new()),
         Some(token) => {
-            let Some(mut state) = shared.tokens.get_mut(token.as_str()) else {
+            let Some(mut state) = endpoint.tokens.get_mut(token.as_str()) else {
                 return plain(StatusCode::NOT_FOUND, "No Connection with that ID");
             };
             let (id, early) = match &mut *state {
@@ -64,28 +67,96 @@ pub(crate) async fn connect<H: Hub>(
             (id, Some(Box::<str>::from(token.as_str())), early)
         }
     };
-    let options = &shared.options;
-    let max_message = options
-        .maximum_receive_message_size
-        .map_or(UNLIMITED_WEBSOCKET_MESSAGE, |max| {
-            max.saturating_mul(2).max(64 << 10)
-        });
-    let request = RequestInfo::new(uri, &headers);
-    let live = shared.lifetime.task_started();
-    let shared = shared.clone();
+    let options = &endpoint.options;
+    let max_message = options.websocket_max_message_size;
+    let request = RequestInfo::with_extensions(parts.uri, &parts.headers, parts.extensions);
+    let endpoint = endpoint.clone();
     upgrade
         .read_buffer_size(options.websocket_read_buffer_size)
         .max_message_size(max_message)
         .max_frame_size(max_message)
         .on_upgrade(move |socket| {
-            run_connection(
-                shared,
-                TransportIo::WebSocket(socket),
-                id,
-                token,
-                request,
-                live,
+            let early = (!early.is_empty()).then(|| Bytes::from(early));
+            let io = Box::new(WebSocketIo {
+                socket,
                 early,
-            )
+                peer_closed: false,
+            });
+            endpoint.run(io, id, token, request, TransportType::WebSockets)
         })
+}
+
+/// A WebSocket under a connection.
+struct WebSocketIo {
+    socket: WebSocket,
+    /// Bytes the client POSTed before the socket connected: read first.
+    early: Option<Bytes>,
+    /// The client sent its Close frame (the socket queued the reply).
+    peer_closed: bool,
+}
+
+impl TransportIo for WebSocketIo {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Received> {
+        if let Some(early) = self.early.take() {
+            return Poll::Ready(Received::Frame(Frame::binary(early)));
+        }
+        loop {
+            return Poll::Ready(match ready!(Pin::new(&mut self.socket).poll_next(cx)) {
+                Some(Ok(Message::Text(text))) => Received::Frame(Frame::from_utf8_bytes(text)),
+                Some(Ok(Message::Binary(bytes))) => Received::Frame(Frame::binary(bytes)),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Close(_))) => {
+                    self.peer_closed = true;
+                    Received::Closed
+                }
+                None => Received::Closed,
+                Some(Err(err)) => {
+                    let too_large = std::error::Error::source(&err)
+                        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+                        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
+                    if too_large {
+                        Received::Failed(ConnectionError::TooLarge)
+                    } else {
+                        Received::Closed
+                    }
+                }
+            });
+        }
+    }
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        Pin::new(&mut self.socket)
+            .poll_ready(cx)
+            .map_err(|_| Closed)
+    }
+
+    fn start_send(&mut self, frame: Frame) -> Result<(), Closed> {
+        Pin::new(&mut self.socket)
+            .start_send(frame.into_message())
+            .map_err(|_| Closed)
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        Pin::new(&mut self.socket)
+            .poll_flush(cx)
+            .map_err(|_| Closed)
+    }
+
+    fn close(&mut self, _drain: bool) -> IoFuture<'_, ()> {
+        Box::pin(async move {
+            if self.peer_closed {
+                // The reply to the client's Close frame is queued: write it (RFC 6455 5.5.1).
+                let _ = futures_util::SinkExt::flush(&mut self.socket).await;
+                return;
+            }
+            let close = CloseFrame {
+                code: 1000,
+                reason: "".into(),
+            };
+            let _ =
+                futures_util::SinkExt::send(&mut self.socket, Message::Close(Some(close))).await;
+        })
+    }
+
+    fn finish(&self) {}
 }

@@ -36,8 +36,9 @@ impl BenchHub {
     }
 
     /// Adds the caller to a group.
-    pub async fn join_group(&self, ctx: &Ctx<Self>, group: String) {
-        ctx.groups().add_to_group(ctx.connection_id(), &group).await;
+    pub async fn join_group(&self, ctx: &Ctx<Self>, group: String) -> Result<(), HubError> {
+        ctx.groups().add_to_group(ctx.connection_id(), &group).await?;
+        Ok(())
     }
 
     /// Sends a message to the members of a group (the caller too if it is one).

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 
-use super::handle::Frame;
+use crate::connection::Frame;
 
 /// Why a frame was not queued.
 #[derive(Debug, PartialEq, Eq)]
@@ -137,7 +137,7 @@ mod tests {
     use super::*;
 
     fn frame(text: &str) -> Frame {
-        Frame::Text(text.into())
+        Frame::text(text)
     }
 
     #[tokio::test]

@@ -4,16 +4,16 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
-use dashmap::DashMap;
+use axum::routing::get;
 
-use crate::connection::ConnectionId;
+use super::endpoint::{endpoint_router, normalize_path};
+use super::service::HubService;
 use crate::context::HubContext;
-use crate::dispatch::Hub;
-use crate::lifetime::Lifetime;
+use crate::hub::{Hub, HubDispatcher};
+use crate::hub_connection::{HubConnectionHandler, HubRuntime};
+use crate::lifetime::{HubLifetime, HubLifetimeManager, LocalConnections};
 use crate::manifest::Manifest;
 use crate::options::HubOptions;
-use crate::transport::{self, HttpEndpoint};
 
 /// A hub mounted at a path: merge it into your axum `Router`.
 ///
@@ -38,12 +38,14 @@ use crate::transport::{self, HttpEndpoint};
 /// ```
 ///
 /// Routes: `POST {path}/negotiate`, and `{path}` for the transports (`GET` with a WebSocket
-/// upgrade; `POST` and `DELETE` answer with the statuses the SignalR clients expect).
+/// upgrade; `POST` and `DELETE` answer with the statuses the SignalR clients expect). The
+/// hub's connections run on the [connection handler](crate::connection) API, like any other
+/// endpoint's.
 pub struct HubRouter<H: Hub> {
     path: String,
     hub: Arc<H>,
     options: HubOptions,
-    lifetime: Arc<Lifetime>,
+    lifetime: Arc<HubLifetime>,
     serve_manifest: bool,
 }
 
@@ -64,15 +66,8 @@ impl<H: Hub> HubRouter<H> {
 
     /// Mounts a hub that other code shares.
     pub fn from_arc(path: impl Into<String>, hub: Arc<H>) -> Self {
-        let path = path.into();
-        let trimmed = path.trim_end_matches('/');
-        let path = if trimmed.starts_with('/') {
-            trimmed.to_owned()
-        } else {
-            format!("/{trimmed}")
-        };
         HubRouter {
-            path,
+            path: normalize_path(path),
             hub,
             options: HubOptions::default(),
             lifetime: Arc::default(),
@@ -83,6 +78,28 @@ impl<H: Hub> HubRouter<H> {
     /// Sets the hub's options.
     pub fn options(mut self, options: HubOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Replaces the in-memory lifetime manager (connections, groups, users, delivery) with
+    /// the one `make` builds from this node's [`LocalConnections`]: a backplane that reaches
+    /// the hub's connections on other servers too.
+    ///
+    /// # Panics
+    ///
+    /// When the hub's lifetime manager is in use already (a [`context`](Self::context) taken
+    /// earlier sent a message): install it first.
+    pub fn lifetime_manager<M: HubLifetimeManager>(
+        self,
+        make: impl FnOnce(Arc<LocalConnections>) -> M + Send + 'static,
+    ) -> Self {
+        let installed = self.lifetime.install_manager(Box::new(move |local| {
+            Arc::new(make(local)) as Arc<dyn HubLifetimeManager>
+        }));
+        assert!(
+            installed,
+            "the hub's lifetime manager is in use already: install it before using the hub"
+        );
         self
     }
 
@@ -113,14 +130,34 @@ impl<H: Hub> HubRouter<H> {
     pub fn path(&self) -> &str {
         &self.path
     }
+
+    /// The hub as a tower service of its own: requests to its path (ignoring case) reach the
+    /// hub, others get 404. Wrap another service instead with [`into_layer`](Self::into_layer).
+    pub fn into_service(self) -> HubService<Router> {
+        HubService::new(self.path.clone(), self.into(), Router::new())
+    }
+
+    /// The hub as a tower layer: requests to its path (ignoring case) reach the hub, others
+    /// the service it wraps.
+    pub fn into_layer(self) -> super::service::HubLayer {
+        super::service::HubLayer::new(self.path.clone(), self.into())
+    }
 }
 
 impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> {
     fn from(router: HubRouter<H>) -> Self {
-        router.lifetime.configure(&router.options);
-        let manifest = router.serve_manifest.then(|| {
-            let json = bytes::Bytes::from(router.manifest().to_json_pretty());
-            let manifest = get(move || {
+        let options = router.options;
+        router
+            .lifetime
+            .configure(options.shutdown_timeout, options.client_result_timeout);
+        let mut extra = Vec::new();
+        if router.serve_manifest {
+            let mut manifest = H::manifest();
+            for hub in &mut manifest.hubs {
+                hub.path = Some(router.path.clone());
+            }
+            let json = bytes::Bytes::from(manifest.to_json_pretty());
+            let serve = get(move || {
                 let json = json.clone();
                 async move {
                     (
@@ -129,84 +166,21 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
                     )
                 }
             });
-            (
-                format!("{}/manifest", router.path.trim_end_matches('/')),
-                manifest,
-            )
-        });
-        let shared = Arc::new(HubShared {
-            hub: router.hub,
-            options: router.options,
+            extra.push(("/manifest", serve));
+        }
+        let connection_options = options.connection_options();
+        let tracker = router.lifetime.tracker().clone();
+        let runtime = Arc::new(HubRuntime {
+            dispatcher: Arc::new(HubDispatcher(router.hub)),
             lifetime: router.lifetime,
-            tokens: DashMap::new(),
+            options,
         });
-        let path = if router.path == "/" {
-            String::new()
-        } else {
-            router.path
-        };
-        let cors = shared.options.cors.clone();
-        let router = Router::new()
-            .route(
-                &format!("{path}/negotiate"),
-                post(transport::negotiate::<H>),
-            )
-            .route(
-                if path.is_empty() { "/" } else { &path },
-                get(transport::connect::<H>)
-                    .post(transport::send::<H>)
-                    .delete(transport::delete::<H>),
-            )
-            .with_state(shared);
-        let router = match manifest {
-            Some((path, manifest)) => router.route(&path, manifest),
-            None => router,
-        };
-        match cors {
-            Some(cors) => router.layer(axum::middleware::from_fn(move |request, next| {
-                transport::cors(cors.clone(), request, next)
-            })),
-            None => router,
-        }
-    }
-}
-
-/// What every request and connection of one hub shares.
-pub(crate) struct HubShared<H: Hub> {
-    pub(crate) hub: Arc<H>,
-    pub(crate) options: HubOptions,
-    pub(crate) lifetime: Arc<Lifetime>,
-    /// Connection tokens handed out by negotiate.
-    pub(crate) tokens: DashMap<Box<str>, TokenState>,
-}
-
-/// Where a negotiated connection stands.
-pub(crate) enum TokenState {
-    /// Negotiated; its transport has not connected yet.
-    Pending(PendingConnection),
-    /// Its transport is connected; SSE and long polling keep their HTTP side here.
-    Connected(Option<Arc<HttpEndpoint>>),
-}
-
-/// A negotiated connection waiting for its transport.
-pub(crate) struct PendingConnection {
-    pub(crate) id: ConnectionId,
-    /// Bytes the client POSTed before its transport connected (a long-polling client may send
-    /// its handshake before its first poll); they are read first once it connects.
-    pub(crate) early: Vec<u8>,
-}
-
-impl PendingConnection {
-    pub(crate) fn new(id: ConnectionId) -> Self {
-        PendingConnection {
-            id,
-            early: Vec::new(),
-        }
-    }
-}
-
-impl<H: Hub> HubShared<H> {
-    pub(crate) fn forget_token(&self, token: &str) {
-        self.tokens.remove(token);
+        endpoint_router(
+            &router.path,
+            Arc::new(HubConnectionHandler(runtime)),
+            connection_options,
+            tracker,
+            extra,
+        )
     }
 }

@@ -1,157 +1,24 @@
-//! What the rest of the server holds of one connection: its id, user, request, outbound queue.
+//! What the rest of the server holds of one hub connection: its id, user, request, protocol,
+//! outbound queue, close signal, activity stamps and the client results it owes.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-
-use axum::extract::ws::Utf8Bytes;
-use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
-use std::task::{Context, Poll};
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 use super::queue::{OutboundQueue, PushError};
-
-use crate::context::RequestInfo;
-use crate::lifetime::Lifetime;
-use crate::protocol::{OwnedValue, Protocol, TransferFormat};
-use crate::transport::PollActivity;
-
-/// One encoded hub message, shared by every recipient (cloning it clones a reference count).
-#[derive(Clone, Debug)]
-pub(crate) enum Frame {
-    /// A JSON message: a text frame on WebSockets.
-    Text(Utf8Bytes),
-    /// A MessagePack message: a binary frame on WebSockets.
-    Binary(bytes::Bytes),
-}
-
-impl Frame {
-    /// Wraps the bytes an encoder of `protocol` wrote.
-    pub(crate) fn encoded(protocol: Protocol, bytes: Vec<u8>) -> Frame {
-        match protocol.transfer_format() {
-            TransferFormat::Text => Frame::Text(
-                String::from_utf8(bytes)
-                    .expect("the JSON encoder writes UTF-8")
-                    .into(),
-            ),
-            TransferFormat::Binary => Frame::Binary(bytes.into()),
-        }
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        match self {
-            Frame::Text(text) => text.as_bytes(),
-            Frame::Binary(bytes) => bytes,
-        }
-    }
-}
-
-/// A message encoded once for each protocol its recipients speak.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct EncodedMessage {
-    frames: [Option<Frame>; 2],
-}
-
-impl EncodedMessage {
-    fn slot(protocol: Protocol) -> usize {
-        match protocol {
-            Protocol::Json => 0,
-            #[cfg(feature = "messagepack")]
-            Protocol::MessagePack => 1,
-        }
-    }
-
-    pub(crate) fn set(&mut self, protocol: Protocol, frame: Frame) {
-        self.frames[Self::slot(protocol)] = Some(frame);
-    }
-
-    pub(crate) fn get(&self, protocol: Protocol) -> Option<&Frame> {
-        self.frames[Self::slot(protocol)].as_ref()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.frames.iter().all(Option::is_none)
-    }
-}
-
-/// The public id of a connection: what `Context.ConnectionId` is in ASP.NET Core and what the
-/// client's `connectionId` shows. It is not the secret connection token.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnectionId(Arc<str>);
-
-impl ConnectionId {
-    /// A new random id: 128 random bits, URL-safe base64 (22 characters).
-    pub(crate) fn random() -> Self {
-        ConnectionId(random_token().into())
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub(crate) fn shared(&self) -> &Arc<str> {
-        &self.0
-    }
-}
-
-/// 128 random bits as 22 characters of URL-safe base64 without padding.
-pub(crate) fn random_token() -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let bits: u128 = rand::random();
-    (0..22)
-        .map(|i| ALPHABET[((bits >> (i * 6)) & 63) as usize] as char)
-        .collect()
-}
-
-impl fmt::Debug for ConnectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
-    }
-}
-
-impl fmt::Display for ConnectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for ConnectionId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for ConnectionId {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<ConnectionId> for String {
-    fn from(id: ConnectionId) -> String {
-        id.0.to_string()
-    }
-}
-
-impl PartialEq<str> for ConnectionId {
-    fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
-    }
-}
-
-impl PartialEq<&str> for ConnectionId {
-    fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
-    }
-}
+use crate::connection::{ConnectionId, Frame, RequestInfo, TransportType, coarse_now_ms, now_ms};
+use crate::protocol::{OwnedValue, Protocol};
 
 /// Why the server ends a connection from outside its own task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CloseReason {
+#[non_exhaustive]
+pub enum CloseReason {
     /// The outbound queue was full: the client reads too slowly.
     SlowClient,
     /// The client sent nothing within the client timeout.
@@ -169,18 +36,17 @@ fn advance(stamp: &AtomicU64, now: u64) {
 }
 
 /// A client's answer to a client-result invocation: its result (still encoded) or its error.
-pub(crate) type ClientReply = Result<OwnedValue, String>;
+pub type ClientReply = Result<OwnedValue, String>;
 
-/// The shared half of a connection; its task owns the socket and the receiving end of the queue.
-pub(crate) struct ConnectionHandle {
-    pub(crate) id: ConnectionId,
-    pub(crate) user: Option<Arc<str>>,
-    pub(crate) request: RequestInfo,
-    pub(crate) lifetime: Arc<Lifetime>,
+/// One connection of a hub on this node, as lifetime managers and hub code reach it: its
+/// identity, and a queue that takes encoded frames without waiting.
+pub struct ConnectionHandle {
+    id: ConnectionId,
+    user: Option<Arc<str>>,
+    request: RequestInfo,
     /// The hub protocol the client chose in its handshake.
-    pub(crate) protocol: Protocol,
-    /// For long polling: the polls keep the connection alive, not Pings.
-    poll_activity: Option<Arc<PollActivity>>,
+    protocol: Protocol,
+    transport: TransportType,
     pub(crate) outbound: OutboundQueue,
     /// The groups this connection is in; its lock also orders joins against the disconnect.
     pub(crate) groups: Mutex<GroupMembership>,
@@ -190,8 +56,21 @@ pub(crate) struct ConnectionHandle {
     last_read_ms: AtomicU64,
     last_write_ms: AtomicU64,
     ping_queued: AtomicBool,
-    /// Client results awaited from this connection; `None` once it is gone.
+    /// Client results awaited from this connection; `Gone` once it is.
     pending_results: Mutex<PendingResults>,
+    /// Cancelled when the connection ends; created on first use.
+    aborted: OnceLock<CancellationToken>,
+}
+
+impl fmt::Debug for ConnectionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionHandle")
+            .field("id", &self.id)
+            .field("user", &self.user)
+            .field("protocol", &self.protocol)
+            .field("transport", &self.transport)
+            .finish()
+    }
 }
 
 /// Client results awaited from a connection: a map allocated only while some are.
@@ -219,11 +98,53 @@ impl PendingResults {
     }
 }
 
+/// The groups of one connection: a set allocated with the first group (most connections join
+/// none).
 #[derive(Default)]
 pub(crate) struct GroupMembership {
-    pub(crate) names: Vec<Arc<str>>,
+    // Boxed on purpose: every connection's handle holds this, most are in no group.
+    #[allow(clippy::box_collection)]
+    names: Option<Box<HashSet<Arc<str>>>>,
     /// Set once the connection has left the lifetime manager: joins after that are refused.
     pub(crate) removed: bool,
+}
+
+impl GroupMembership {
+    /// Adds a group; false if the connection was in it already.
+    pub(crate) fn insert(&mut self, group: &Arc<str>) -> bool {
+        self.names.get_or_insert_default().insert(group.clone())
+    }
+
+    /// Removes a group; false if the connection was not in it.
+    pub(crate) fn remove(&mut self, group: &str) -> bool {
+        let Some(names) = &mut self.names else {
+            return false;
+        };
+        let removed = names.remove(group);
+        if names.is_empty() {
+            self.names = None;
+        }
+        removed
+    }
+
+    pub(crate) fn contains(&self, group: &str) -> bool {
+        self.names
+            .as_ref()
+            .is_some_and(|names| names.contains(group))
+    }
+
+    /// The groups, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.names.iter().flat_map(|names| names.iter())
+    }
+
+    /// Takes every group out.
+    pub(crate) fn take(&mut self) -> impl Iterator<Item = Arc<str>> {
+        self.names
+            .take()
+            .into_iter()
+            .flat_map(|names| names.into_iter())
+    }
 }
 
 impl ConnectionHandle {
@@ -231,20 +152,18 @@ impl ConnectionHandle {
         id: ConnectionId,
         user: Option<Arc<str>>,
         request: RequestInfo,
-        lifetime: Arc<Lifetime>,
         protocol: Protocol,
-        poll_activity: Option<Arc<PollActivity>>,
+        transport: TransportType,
         capacity: usize,
     ) -> Arc<Self> {
         let outbound = OutboundQueue::new(capacity);
-        let now = lifetime.now_ms();
+        let now = now_ms();
         Arc::new(ConnectionHandle {
             id,
             user,
             request,
-            lifetime,
             protocol,
-            poll_activity,
+            transport,
             outbound,
             groups: Mutex::new(GroupMembership::default()),
             close_reason: Mutex::new(None),
@@ -253,12 +172,49 @@ impl ConnectionHandle {
             last_write_ms: AtomicU64::new(now),
             ping_queued: AtomicBool::new(false),
             pending_results: Mutex::new(PendingResults::None),
+            aborted: OnceLock::new(),
         })
     }
 
-    /// Queues a frame without waiting. A full queue means the client cannot keep up: it is
-    /// disconnected rather than allowed to hold up the sender.
-    pub(crate) fn push(&self, frame: Frame) {
+    /// The connection's id.
+    pub fn id(&self) -> &ConnectionId {
+        &self.id
+    }
+
+    /// The user id the [user id provider](crate::HubOptions::user_id_provider) found.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// The user id, shared.
+    pub(crate) fn shared_user(&self) -> Option<&Arc<str>> {
+        self.user.as_ref()
+    }
+
+    /// The HTTP request that opened the connection.
+    pub fn request(&self) -> &RequestInfo {
+        &self.request
+    }
+
+    /// The hub protocol the client speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The transport the connection uses.
+    pub fn transport(&self) -> TransportType {
+        self.transport
+    }
+
+    /// The groups the connection is in, in no particular order.
+    pub fn groups(&self) -> Vec<String> {
+        let membership = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        membership.iter().map(|name| name.to_string()).collect()
+    }
+
+    /// Queues a frame for the client without waiting. A full queue means the client cannot
+    /// keep up: it is disconnected rather than allowed to hold up the sender.
+    pub fn send(&self, frame: Frame) {
         if let Err(PushError::Full) = self.outbound.push(frame) {
             self.close(CloseReason::SlowClient);
         }
@@ -270,7 +226,7 @@ impl ConnectionHandle {
     }
 
     /// Asks the connection's task to end the connection.
-    pub(crate) fn close(&self, reason: CloseReason) {
+    pub fn close(&self, reason: CloseReason) {
         let mut slot = self.close_reason.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
             *slot = Some(reason);
@@ -295,6 +251,16 @@ impl ConnectionHandle {
             Some(reason) => Poll::Ready(reason),
             None => Poll::Pending,
         }
+    }
+
+    /// A token cancelled when the connection ends (ASP.NET's `Context.ConnectionAborted`).
+    pub fn aborted_token(&self) -> CancellationToken {
+        self.aborted.get_or_init(CancellationToken::new).clone()
+    }
+
+    /// Cancels [`aborted_token`](Self::aborted_token): the connection ended.
+    pub(crate) fn cancel_aborted(&self) {
+        self.aborted.get_or_init(CancellationToken::new).cancel();
     }
 
     /// Registers a client-result invocation; `None` if the connection is already gone.
@@ -358,27 +324,21 @@ impl ConnectionHandle {
     /// Stamps only move forward (the coarse clock may lag the precise stamp taken when the
     /// connection was created). Only the connection's own task writes them.
     pub(crate) fn mark_read(&self) {
-        advance(&self.last_read_ms, self.lifetime.coarse_now_ms());
+        advance(&self.last_read_ms, coarse_now_ms());
     }
 
     pub(crate) fn mark_written(&self) {
-        advance(&self.last_write_ms, self.lifetime.coarse_now_ms());
+        advance(&self.last_write_ms, coarse_now_ms());
         if self.ping_queued.load(Ordering::Relaxed) {
             self.ping_queued.store(false, Ordering::Relaxed);
         }
     }
 
     /// Called by the heartbeat: queues a Ping after `keep_alive_ms` of silence from the server,
-    /// and ends a connection whose client was silent for `timeout_ms`.
+    /// and ends a connection whose client was silent for `timeout_ms`. Connections on a
+    /// transport that keeps itself alive (long polling) are left to it.
     pub(crate) fn heartbeat(&self, now: u64, keep_alive_ms: u64, timeout_ms: u64, ping: &Frame) {
-        if let Some(activity) = &self.poll_activity {
-            // Long polling: no Pings; gone when it stopped polling for the client timeout.
-            let last_poll = activity.last_ms.load(Ordering::Relaxed);
-            if !activity.active.load(Ordering::Acquire)
-                && now.saturating_sub(last_poll) >= timeout_ms
-            {
-                self.close(CloseReason::ClientTimeout);
-            }
+        if self.transport == TransportType::LongPolling {
             return;
         }
         let last_read = self.last_read_ms.load(Ordering::Relaxed);
@@ -390,7 +350,7 @@ impl ConnectionHandle {
         if now.saturating_sub(last_write) >= keep_alive_ms
             && !self.ping_queued.swap(true, Ordering::Relaxed)
         {
-            self.push(ping.clone());
+            self.send(ping.clone());
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Streams both ways: hub methods that return a `Stream` (server-to-client), and
-//! [`ClientStream`] parameters that receive what the client uploads (client-to-server).
+//! Client-to-server streams: [`ClientStream`] parameters receive what the client uploads; and
+//! [`StreamArgs`], what the binding code takes the streams and the cancellation of one
+//! invocation from.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -11,8 +12,11 @@ use futures_util::Stream;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
-use crate::dispatch::{Bound, StreamFailure, StreamSink, StreamStart};
-use crate::error::HubError;
+use tokio_util::sync::CancellationToken;
+
+use super::server::{StreamFailure, StreamSink, StreamStart};
+use crate::lifetime::ConnectionHandle;
+use crate::model::HubError;
 use std::future::Future;
 
 /// What arrives for an upload stream: an item (still encoded), or the client's error.
@@ -99,32 +103,42 @@ impl<T: DeserializeOwned> Stream for ClientStream<T> {
 }
 
 /// The streams of one invocation, for the generated binding code: the upload streams in order,
-/// and the buffer of a server stream.
+/// the buffer of a server stream, and cancellation tokens.
 #[doc(hidden)]
-pub struct StreamArgs {
+pub struct StreamArgs<'a> {
     receivers: VecDeque<mpsc::Receiver<StreamInput>>,
     capacity: usize,
+    connection: Option<&'a ConnectionHandle>,
+    /// The cancellation of the server stream, once the method asked for it.
+    cancellation: Option<CancellationToken>,
 }
 
-impl StreamArgs {
-    pub(crate) fn new(receivers: VecDeque<mpsc::Receiver<StreamInput>>, capacity: usize) -> Self {
+impl<'a> StreamArgs<'a> {
+    pub(crate) fn new(
+        receivers: VecDeque<mpsc::Receiver<StreamInput>>,
+        capacity: usize,
+        connection: Option<&'a ConnectionHandle>,
+    ) -> Self {
         StreamArgs {
             receivers,
             capacity,
+            connection,
+            cancellation: None,
         }
     }
 
     /// Starts a server stream: `drive` runs the hub method and forwards its items to the sink.
-    pub fn server_stream<F, Fut>(&self, drive: F) -> Bound
+    pub fn server_stream<F, Fut>(&mut self, drive: F) -> StreamStart
     where
         F: FnOnce(StreamSink) -> Fut,
         Fut: Future<Output = Result<(), StreamFailure>> + Send + 'static,
     {
         let (sender, items) = mpsc::channel(self.capacity);
-        Bound::Stream(StreamStart {
+        StreamStart {
             driver: Box::pin(drive(StreamSink::new(sender))),
             items,
-        })
+            cancellation: self.cancellation.take(),
+        }
     }
 
     /// The next stream parameter.
@@ -135,5 +149,21 @@ impl StreamArgs {
             .pop_front()
             .unwrap_or_else(|| mpsc::channel(1).1);
         ClientStream::new(receiver)
+    }
+
+    /// A `CancellationToken` parameter of a method that returns a stream: cancelled when the
+    /// client cancels the stream or the connection ends.
+    pub fn stream_cancellation(&mut self) -> CancellationToken {
+        let token = self.connection_cancellation().child_token();
+        self.cancellation = Some(token.clone());
+        token
+    }
+
+    /// A `CancellationToken` parameter of any other method: cancelled when the connection ends.
+    pub fn connection_cancellation(&self) -> CancellationToken {
+        match self.connection {
+            Some(connection) => connection.aborted_token(),
+            None => CancellationToken::new(),
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use futures_util::StreamExt;
 use futures_util::task::{ArcWake, AtomicWaker};
 
-use crate::dispatch::{ServerStream, StreamEvent};
+use super::server::{Driver, ServerStream, StreamEvent};
 
 /// The waker a stream is polled with: marks the stream ready and wakes the connection task.
 struct StreamWake {
@@ -68,8 +68,20 @@ impl ServerStreams {
         });
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &ServerStream> {
-        self.entries.iter().map(|entry| &entry.stream)
+    /// Whether a stream whose Completion is still to come has this invocation id.
+    pub(crate) fn has_open(&self, invocation_id: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|entry| entry.stream.is_open() && &*entry.stream.invocation_id == invocation_id)
+    }
+
+    /// The producers that observe their cancellation token, cancelled, to be driven to their
+    /// end once the connection is gone; the others are dropped.
+    pub(crate) fn into_draining(self) -> Vec<Driver> {
+        self.entries
+            .into_iter()
+            .filter_map(|entry| entry.stream.into_draining())
+            .collect()
     }
 
     /// Cancels the streams of `invocation_id` (see [`ServerStream::cancel`]); each is polled

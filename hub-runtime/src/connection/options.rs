@@ -1,0 +1,143 @@
+//! What a mapped endpoint accepts: transports, timeouts, sizes, cross-origin access.
+
+use std::time::Duration;
+
+/// The options of an endpoint's transports, as ASP.NET's `HttpConnectionDispatcherOptions`.
+///
+/// [`HubOptions`](crate::HubOptions) holds one (its transport setters write here); a
+/// [`ConnectionRouter`](crate::ConnectionRouter) takes one directly.
+#[derive(Clone, Debug)]
+pub struct ConnectionOptions {
+    pub(crate) transports: Transports,
+    pub(crate) negotiate_timeout: Duration,
+    pub(crate) long_polling_timeout: Duration,
+    pub(crate) disconnect_timeout: Duration,
+    pub(crate) websocket_read_buffer_size: usize,
+    pub(crate) websocket_max_message_size: usize,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) cors: Option<Cors>,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        ConnectionOptions {
+            transports: Transports::default(),
+            negotiate_timeout: Duration::from_secs(15),
+            long_polling_timeout: Duration::from_secs(90),
+            disconnect_timeout: Duration::from_secs(15),
+            websocket_read_buffer_size: 4 * 1024,
+            websocket_max_message_size: 64 * 1024,
+            shutdown_timeout: Duration::from_secs(5),
+            cors: None,
+        }
+    }
+}
+
+impl ConnectionOptions {
+    /// The transports the endpoint accepts (default: all).
+    pub fn transports(mut self, transports: Transports) -> Self {
+        self.transports = transports;
+        self
+    }
+
+    /// How long a negotiated connection may wait for its transport before it is forgotten
+    /// (default 15 s).
+    pub fn negotiate_timeout(mut self, timeout: Duration) -> Self {
+        self.negotiate_timeout = timeout;
+        self
+    }
+
+    /// How long a long poll waits for data before it returns empty (default 90 s, below the
+    /// clients' 100 s).
+    pub fn long_polling_timeout(mut self, timeout: Duration) -> Self {
+        self.long_polling_timeout = timeout;
+        self
+    }
+
+    /// How long a long-polling connection lives without a poll before it is closed (default
+    /// 15 s, as ASP.NET's `DisconnectTimeout`; a hub uses its client timeout).
+    pub fn disconnect_timeout(mut self, timeout: Duration) -> Self {
+        self.disconnect_timeout = timeout;
+        self
+    }
+
+    /// The read buffer of each WebSocket (default 4 KiB, against tungstenite's 128 KiB): the
+    /// largest part of an idle connection's memory.
+    pub fn websocket_read_buffer_size(mut self, size: usize) -> Self {
+        self.websocket_read_buffer_size = size.max(256);
+        self
+    }
+
+    /// The largest WebSocket message (and frame) accepted, in bytes (default 64 KiB); a larger
+    /// one ends the connection.
+    pub fn websocket_max_message_size(mut self, size: usize) -> Self {
+        self.websocket_max_message_size = size.max(1);
+        self
+    }
+
+    /// How long a shutdown waits for the endpoint's connections to end (default 5 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Cross-origin access for browser clients (default: none, same origin only).
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.cors = Some(cors);
+        self
+    }
+}
+
+/// The transports an endpoint accepts. All are on by default; negotiate lists only the enabled
+/// ones, and the official clients fall back from WebSockets to Server-Sent Events to long
+/// polling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transports {
+    /// WebSockets (text and binary).
+    pub web_sockets: bool,
+    /// Server-Sent Events (text only: not with MessagePack).
+    pub server_sent_events: bool,
+    /// Long polling (text and binary).
+    pub long_polling: bool,
+}
+
+impl Default for Transports {
+    fn default() -> Self {
+        Transports {
+            web_sockets: true,
+            server_sent_events: true,
+            long_polling: true,
+        }
+    }
+}
+
+/// Cross-origin access for browser clients on other origins.
+///
+/// The SignalR browser client sends credentials (cookies) by default, so allowed origins are
+/// echoed back with `Access-Control-Allow-Credentials: true`; a wildcard is never sent.
+#[derive(Clone, Debug, Default)]
+pub struct Cors {
+    pub(crate) origins: Option<Vec<String>>,
+}
+
+impl Cors {
+    /// Allows these origins (e.g. `https://app.example.com`), compared exactly.
+    pub fn allow_origins<I: IntoIterator<Item = S>, S: Into<String>>(origins: I) -> Self {
+        Cors {
+            origins: Some(origins.into_iter().map(Into::into).collect()),
+        }
+    }
+
+    /// Allows every origin (each request's own origin is echoed, with credentials). For
+    /// development; prefer a list in production.
+    pub fn allow_any_origin() -> Self {
+        Cors { origins: None }
+    }
+
+    pub(crate) fn allows(&self, origin: &str) -> bool {
+        match &self.origins {
+            None => true,
+            Some(origins) => origins.iter().any(|allowed| allowed == origin),
+        }
+    }
+}

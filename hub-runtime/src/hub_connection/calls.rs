@@ -1,0 +1,179 @@
+//! Invocations on a hub connection: binding them, starting them in order within the parallel
+//! limit, and their Completions.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::mpsc;
+
+use super::state::HubConnection;
+use crate::connection::Frame;
+use crate::dispatch::{self, BindContext, Binding, BoundCall, Finished};
+use crate::lifetime::frame;
+use crate::protocol::Invocation;
+
+impl HubConnection {
+    /// Binds an Invocation or StreamInvocation and runs or queues it; a refused one gets its
+    /// error Completion.
+    pub(super) fn invoke(&mut self, invocation: &Invocation<'_>, streaming: bool) {
+        let options = &self.runtime.options;
+        let capacity = options.stream_buffer_capacity;
+        let may_run_now = self.connecting.is_none()
+            && self.queued.is_empty()
+            && self.limited_running < options.maximum_parallel_invocations_per_client;
+        let HubConnection {
+            runtime,
+            call,
+            uploads,
+            running,
+            queued,
+            streams,
+            ..
+        } = self;
+        let id_in_use = |id: &str| {
+            running
+                .iter()
+                .flatten()
+                .any(|call| call.invocation_id() == Some(id))
+                || queued.iter().any(|bound| match bound {
+                    BoundCall::Call(call) => call.invocation_id() == Some(id),
+                    BoundCall::Stream(stream) => &*stream.invocation_id == id,
+                })
+                || streams.as_ref().is_some_and(|streams| streams.has_open(id))
+        };
+        let bound = {
+            let uploads = std::cell::RefCell::new(&mut *uploads);
+            let mut open = |ids: &[Cow<'_, str>]| {
+                let mut uploads = uploads.borrow_mut();
+                ids.iter()
+                    .map(|id| {
+                        let (sender, receiver) = mpsc::channel(capacity);
+                        uploads.insert(id.as_ref().into(), sender);
+                        receiver
+                    })
+                    .collect::<VecDeque<_>>()
+            };
+            let mut close = |ids: &[Cow<'_, str>]| {
+                let mut uploads = uploads.borrow_mut();
+                for id in ids {
+                    uploads.remove(id.as_ref());
+                }
+            };
+            dispatch::bind(
+                BindContext {
+                    dispatcher: &*runtime.dispatcher,
+                    call,
+                    protocol: self.protocol,
+                    detailed: runtime.options.detailed_errors,
+                    filters: &runtime.options.filters,
+                    stream_capacity: capacity,
+                    may_run_now,
+                    id_in_use: &id_in_use,
+                    open_uploads: &mut open,
+                    close_uploads: &mut close,
+                },
+                invocation,
+                streaming,
+            )
+        };
+        match bound {
+            Ok(Binding::Ran(completion)) => {
+                if let Some(bytes) = completion {
+                    self.handle().push_own(frame(self.protocol, bytes));
+                }
+            }
+            Ok(Binding::Bound(call)) => {
+                self.queued.push_back(call);
+                self.start_queued();
+            }
+            Err(refusal) => match refusal.invocation_id {
+                Some(id) => {
+                    let bytes = self.protocol.completion_error(&id, &refusal.error);
+                    self.handle().push_own(frame(self.protocol, bytes));
+                }
+                None => {
+                    tracing::debug!(connection_id = %self.handle().id(), error = %refusal.error, "refused a fire-and-forget invocation");
+                }
+            },
+        }
+    }
+
+    /// Starts queued calls while a slot is free (streams don't take one), once `on_connected`
+    /// finished.
+    pub(super) fn start_queued(&mut self) {
+        if self.connecting.is_some() {
+            return;
+        }
+        let limit = self.runtime.options.maximum_parallel_invocations_per_client;
+        // Streams and calls with upload streams start at once; plain calls in order, while a
+        // slot is free.
+        let mut index = 0;
+        let mut plain_waiting = false;
+        while index < self.queued.len() {
+            let startable = match &self.queued[index] {
+                BoundCall::Stream(_) => true,
+                BoundCall::Call(call) if !call.limited => true,
+                BoundCall::Call(_) => !plain_waiting && self.limited_running < limit,
+            };
+            if !startable {
+                plain_waiting = true;
+                index += 1;
+                continue;
+            }
+            if let Some(bound) = self.queued.remove(index) {
+                self.start(bound);
+            }
+        }
+    }
+
+    fn start(&mut self, bound: BoundCall) {
+        let mut call = match bound {
+            BoundCall::Stream(stream) => {
+                self.streams.get_or_insert_default().push(stream);
+                return;
+            }
+            BoundCall::Call(call) => call,
+        };
+        // Most hub methods finish on their first poll: finish those here, without a task in
+        // the running set. The Completion joins this connection's queue, after whatever the
+        // call sent to its caller. A call still pending is polled again, with the connection
+        // task's waker, from the running set.
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        if let Poll::Ready(finished) = Pin::new(&mut call).poll(&mut cx) {
+            if let Some(frame) = self.completion(finished) {
+                self.handle().push_own(frame);
+            }
+            return;
+        }
+        if call.limited {
+            self.limited_running += 1;
+        }
+        self.running
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(call);
+    }
+
+    /// The Completion of a finished call, if its client waits for one.
+    pub(super) fn completion(&self, finished: Finished) -> Option<Frame> {
+        let value;
+        let outcome = match finished.outcome {
+            Ok(returned) => {
+                value = returned;
+                Ok(value.as_deref())
+            }
+            Err(error) => Err(error),
+        };
+        let bytes = dispatch::completion(
+            self.protocol,
+            finished.invocation_id.as_deref(),
+            finished.method,
+            outcome,
+            self.runtime.options.detailed_errors,
+        )?;
+        Some(frame(self.protocol, bytes))
+    }
+}

@@ -1,0 +1,59 @@
+//! The state of one hub connection while it runs: what its loop owns.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::mpsc;
+
+use super::runtime::HubRuntime;
+use crate::connection::Connection;
+use crate::dispatch::{BoundCall, BoxFuture, PendingCall};
+use crate::lifetime::{CallContext, ConnectionHandle};
+use crate::model::HubError;
+use crate::protocol::Protocol;
+use crate::stream::{ServerStreams, StreamInput};
+
+/// Invocations waiting for a free slot beyond which the connection stops reading (backpressure).
+pub(super) const MAX_QUEUED_CALLS: usize = 64;
+/// Frames written per flush at most, so one busy connection cannot starve its own reads.
+pub(super) const MAX_BATCH: usize = 256;
+/// Bytes of stream items taken in one turn at most (see `poll_streams`).
+pub(super) const STREAM_BYTES_PER_TURN: usize = 16 * 1024;
+/// The largest handshake request accepted.
+pub(super) const MAX_HANDSHAKE_SIZE: usize = 4096;
+
+/// One connected hub connection: the loop's state. An idle connection keeps this struct (in its
+/// task's future), so what only load needs is created on first use.
+pub(super) struct HubConnection {
+    pub(super) runtime: Arc<HubRuntime>,
+    pub(super) io: Connection,
+    pub(super) protocol: Protocol,
+    /// The connection and its hub's lifetime, as hub code reaches them.
+    pub(super) call: CallContext,
+    /// Bytes not handled yet: an unfinished message, or what follows a message that blocked.
+    pub(super) input: Vec<u8>,
+    /// Calls running; created with the first call (an idle connection allocates none).
+    pub(super) running: Option<FuturesUnordered<PendingCall>>,
+    /// How many of `running` count toward the parallel invocation limit.
+    pub(super) limited_running: usize,
+    /// Bound calls and streams waiting for their turn.
+    pub(super) queued: VecDeque<BoundCall>,
+    /// Server-to-client streams being produced; boxed with the first one (most connections have
+    /// none, and an idle connection keeps this struct).
+    pub(super) streams: Option<Box<ServerStreams>>,
+    /// Client-to-server streams by stream id.
+    pub(super) uploads: HashMap<Box<str>, mpsc::Sender<StreamInput>>,
+    /// An upload item waiting for room in its stream's buffer: nothing else is read meanwhile.
+    pub(super) blocked: Option<BoxFuture<()>>,
+    /// `on_connected`, while it runs: calls wait until it finished.
+    pub(super) connecting: Option<BoxFuture<Result<(), HubError>>>,
+    /// Frames were sent to the transport and its flush has not completed yet.
+    pub(super) flushing: bool,
+}
+
+impl HubConnection {
+    pub(super) fn handle(&self) -> &Arc<ConnectionHandle> {
+        &self.call.connection
+    }
+}

@@ -1,0 +1,181 @@
+//! The loop of a hub connection: every source in priority order, one turn after another.
+
+use std::task::{Context, Poll};
+
+use futures_util::StreamExt;
+
+use super::ending::{CLOSE_WRITE_TIMEOUT, End};
+use super::output::Writing;
+use super::state::{HubConnection, MAX_BATCH, MAX_QUEUED_CALLS, STREAM_BYTES_PER_TURN};
+use crate::connection::{Closed, ConnectionError};
+use crate::lifetime::CloseReason;
+use crate::protocol::ProtocolError;
+
+/// What one step of the connection loop did.
+enum Step {
+    /// Something happened: look at every source again.
+    Progress,
+    /// Nothing to do here until this source wakes the task.
+    Idle,
+}
+
+/// Turns of the loop within one poll of the task before it yields to the others.
+const TURNS_PER_POLL: usize = 32;
+
+impl HubConnection {
+    /// Runs the connection until it ends.
+    ///
+    /// A hand-written poll loop rather than `select!` over futures: its state is this struct
+    /// alone, with no read, write or signal futures kept for an idle connection.
+    pub(super) async fn run(&mut self) -> End {
+        // Messages that came in the same frame as the handshake.
+        if let Err(end) = self.receive(&[]) {
+            return end;
+        }
+        let end = std::future::poll_fn(|cx| self.poll_turns(cx)).await;
+        if let End::Server(reason) = end {
+            // Whatever was queued before the close still goes out first, if the client reads it
+            // in time: not to a slow client, nor while a write is already stuck (the Close
+            // message gets its own time after this). Boxed: rare, and it would make every idle
+            // connection's state larger.
+            if reason != CloseReason::SlowClient && !self.flushing {
+                let last_writes = tokio::time::timeout(
+                    CLOSE_WRITE_TIMEOUT,
+                    std::future::poll_fn(|cx| self.poll_write_all(cx)),
+                );
+                let _ = Box::pin(last_writes).await;
+            }
+        }
+        end
+    }
+
+    /// Turns of the loop until the connection ends, nothing is ready, or the turns of this poll
+    /// are used up.
+    fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<End> {
+        for _ in 0..TURNS_PER_POLL {
+            match self.turn(cx) {
+                Ok(Step::Progress) => {}
+                Ok(Step::Idle) => return Poll::Pending,
+                Err(end) => return Poll::Ready(end),
+            }
+        }
+        // Busy: let the other connections run, then go on.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// One turn: every source in priority order. Each source that has nothing for now has
+    /// registered the task's waker; one that was not polled (reads while a write is blocked,
+    /// say) is polled again after the progress that unblocks it.
+    fn turn(&mut self, cx: &mut Context<'_>) -> Result<Step, End> {
+        if let Poll::Ready(reason) = self.handle().poll_closed(cx) {
+            return Err(End::Server(reason));
+        }
+        let mut step = Step::Idle;
+        if let Some(connecting) = &mut self.connecting {
+            if let Poll::Ready(result) = connecting.as_mut().poll(cx) {
+                self.connecting = None;
+                if let Err(error) = result {
+                    return Err(End::ConnectFailed(error));
+                }
+                self.start_queued();
+                step = Step::Progress;
+            }
+        }
+        if let Some(blocked) = &mut self.blocked {
+            if blocked.as_mut().poll(cx).is_ready() {
+                self.blocked = None;
+                self.receive(&[])?;
+                step = Step::Progress;
+            }
+        }
+        if let Some(running) = &mut self.running {
+            if let Poll::Ready(Some(finished)) = running.poll_next_unpin(cx) {
+                if finished.limited {
+                    self.limited_running -= 1;
+                }
+                // After whatever the call sent to its caller before it finished.
+                if let Some(frame) = self.completion(finished) {
+                    self.handle().push_own(frame);
+                }
+                self.start_queued();
+                step = Step::Progress;
+            }
+        }
+        // While a write is blocked nothing new is read or produced: the client that does not
+        // read is held back rather than its queue filled.
+        let write_blocked = self.flushing;
+        if !write_blocked {
+            let reading = self.blocked.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
+            if reading {
+                if let Poll::Ready(received) = self.io.poll_recv(cx) {
+                    self.handle().mark_read();
+                    match received {
+                        Ok(Some(frame)) => match frame.as_text() {
+                            Some(text) => self.receive_text(text)?,
+                            None => self.receive(frame.as_bytes())?,
+                        },
+                        Ok(None) => return Err(End::ClientClosed(None)),
+                        Err(ConnectionError::TooLarge) => return Err(self.too_large()),
+                        Err(ConnectionError::TimedOut) => {
+                            return Err(End::Server(CloseReason::ClientTimeout));
+                        }
+                    }
+                    step = Step::Progress;
+                }
+            }
+            if self.poll_streams(cx) {
+                step = Step::Progress;
+            }
+        }
+        // Last, so that what this turn read and ran goes out in this turn's flush.
+        match self.poll_write(cx) {
+            Poll::Ready(Ok(Writing::Wrote)) => step = Step::Progress,
+            // The flush that held reading back completed: read now.
+            Poll::Ready(Ok(Writing::Done)) if write_blocked => step = Step::Progress,
+            Poll::Ready(Ok(Writing::Done | Writing::Blocked)) | Poll::Pending => {}
+            Poll::Ready(Err(Closed)) => return Err(End::ClientClosed(None)),
+        }
+        Ok(step)
+    }
+
+    /// Up to a write batch of stream events (at most [`MAX_BATCH`] frames, or
+    /// [`STREAM_BYTES_PER_TURN`] bytes), so that they share one flush (see
+    /// [`ServerStreams`](crate::stream::ServerStreams)). The bytes bound keeps producers at most
+    /// one such batch ahead of a socket that stopped taking data.
+    fn poll_streams(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(streams) = &mut self.streams else {
+            return false;
+        };
+        let mut turn = streams.begin_turn(cx);
+        let mut bytes = 0;
+        let mut progress = false;
+        for _ in 0..MAX_BATCH {
+            let Some(streams) = &mut self.streams else {
+                break;
+            };
+            let Some((id, method, event)) = streams.next(&mut turn) else {
+                break;
+            };
+            let frame = self.stream_frame(&id, method, event);
+            bytes += frame.as_bytes().len();
+            self.handle().push_own(frame);
+            progress = true;
+            if bytes >= STREAM_BYTES_PER_TURN {
+                break;
+            }
+        }
+        if let Some(streams) = &mut self.streams {
+            streams.end_turn(turn);
+        }
+        progress
+    }
+
+    /// A WebSocket message beyond the transport's limit.
+    fn too_large(&self) -> End {
+        match self.runtime.options.maximum_receive_message_size {
+            Some(max) => End::Protocol(ProtocolError::MessageTooLarge { max }),
+            None => End::ClientClosed(None),
+        }
+    }
+}

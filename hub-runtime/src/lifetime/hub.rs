@@ -1,0 +1,175 @@
+//! One hub's view of its connections: the local ones, the lifetime manager that reaches every
+//! one (on this node or others), the heartbeat, and shutdown.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+use super::handle::{CloseReason, ConnectionHandle};
+use super::local::LocalConnections;
+use super::manager::HubLifetimeManager;
+use super::memory::InMemoryLifetimeManager;
+use super::message::{SerializedMessage, frame};
+use crate::connection::{ConnectionTracker, tick};
+use crate::protocol::Protocol;
+
+/// Builds the lifetime manager of a hub from its local connections.
+pub(crate) type ManagerFactory =
+    Box<dyn FnOnce(Arc<LocalConnections>) -> Arc<dyn HubLifetimeManager> + Send>;
+
+/// What every connection, proxy and [`HubContext`](crate::HubContext) of one hub shares.
+pub(crate) struct HubLifetime {
+    local: Arc<LocalConnections>,
+    manager: OnceLock<Arc<dyn HubLifetimeManager>>,
+    /// The connection tasks of the hub's endpoint, and its shutdown.
+    tracker: Arc<ConnectionTracker>,
+    heartbeat_started: AtomicBool,
+    /// How long `shutdown` waits for connection tasks, in milliseconds.
+    shutdown_timeout_ms: AtomicU64,
+    /// How long a client result is awaited, in milliseconds.
+    client_result_timeout_ms: AtomicU64,
+    /// Ids of the invocations the server sends for client results.
+    next_invocation_id: AtomicU64,
+}
+
+impl Default for HubLifetime {
+    fn default() -> Self {
+        HubLifetime {
+            local: Arc::default(),
+            manager: OnceLock::new(),
+            tracker: Arc::default(),
+            heartbeat_started: AtomicBool::new(false),
+            shutdown_timeout_ms: AtomicU64::new(5_000),
+            client_result_timeout_ms: AtomicU64::new(30_000),
+            next_invocation_id: AtomicU64::new(1),
+        }
+    }
+}
+
+impl HubLifetime {
+    /// The lifetime manager: the one installed with [`install_manager`](Self::install_manager),
+    /// or the in-memory one.
+    pub(crate) fn manager(&self) -> &dyn HubLifetimeManager {
+        &**self
+            .manager
+            .get_or_init(|| Arc::new(InMemoryLifetimeManager::new(self.local.clone())))
+    }
+
+    /// Installs the lifetime manager `make` builds; false if one is in use already.
+    pub(crate) fn install_manager(&self, make: ManagerFactory) -> bool {
+        let mut installed = false;
+        self.manager.get_or_init(|| {
+            installed = true;
+            make(self.local.clone())
+        });
+        installed
+    }
+
+    pub(crate) fn tracker(&self) -> &Arc<ConnectionTracker> {
+        &self.tracker
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.tracker.is_shutting_down()
+    }
+
+    /// Adds a connection that completed its handshake.
+    pub(crate) async fn add(&self, handle: &Arc<ConnectionHandle>) {
+        self.local.add(handle);
+        self.manager().on_connected(handle).await;
+        // A shutdown that began while this connection was handshaking did not see it.
+        if self.is_shutting_down() {
+            handle.close(CloseReason::Shutdown);
+        }
+    }
+
+    /// Removes a connection from everything: the local connections, its groups and its user.
+    pub(crate) async fn remove(&self, handle: &Arc<ConnectionHandle>) {
+        handle.outbound.close();
+        self.local.remove(handle);
+        handle.fail_results();
+        self.manager().on_disconnected(handle).await;
+    }
+
+    pub(crate) fn connection_count(&self) -> usize {
+        self.local.len()
+    }
+
+    /// Takes the settings the lifetime needs from the hub's options.
+    pub(crate) fn configure(&self, shutdown_timeout: Duration, client_result_timeout: Duration) {
+        self.shutdown_timeout_ms
+            .store(shutdown_timeout.as_millis() as u64, Ordering::Relaxed);
+        self.client_result_timeout_ms
+            .store(client_result_timeout.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn client_result_timeout(&self) -> Duration {
+        Duration::from_millis(self.client_result_timeout_ms.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn next_invocation_id(&self) -> String {
+        self.next_invocation_id
+            .fetch_add(1, Ordering::Relaxed)
+            .to_string()
+    }
+
+    /// Starts the once-per-hub task that sends keep-alive pings and ends silent connections.
+    pub(crate) fn ensure_heartbeat(
+        self: &Arc<Self>,
+        keep_alive: Duration,
+        client_timeout: Duration,
+    ) {
+        if self.heartbeat_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let tick = (keep_alive.min(client_timeout) / 4)
+            .clamp(Duration::from_millis(10), Duration::from_secs(1));
+        tokio::spawn(heartbeat(
+            Arc::downgrade(self),
+            tick,
+            keep_alive.as_millis() as u64,
+            client_timeout.as_millis() as u64,
+        ));
+    }
+
+    /// Sends Close (with `allowReconnect`) to every connection, refuses new ones, and waits until
+    /// every connection task has ended, or the shutdown timeout passed.
+    pub(crate) async fn shutdown(&self) {
+        self.tracker.begin_shutdown();
+        self.local
+            .for_each(|handle| handle.close(CloseReason::Shutdown));
+        let timeout = Duration::from_millis(self.shutdown_timeout_ms.load(Ordering::Relaxed));
+        if !self.tracker.drained(timeout).await {
+            tracing::warn!(
+                tasks = self.tracker.live_tasks(),
+                "shutdown timeout: connections still running are left behind"
+            );
+        }
+    }
+}
+
+async fn heartbeat(
+    lifetime: Weak<HubLifetime>,
+    period: Duration,
+    keep_alive_ms: u64,
+    timeout_ms: u64,
+) {
+    let mut pings = SerializedMessage::default();
+    for &protocol in Protocol::ALL {
+        pings.set(protocol, frame(protocol, protocol.ping()));
+    }
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(lifetime) = lifetime.upgrade() else {
+            return;
+        };
+        let now = tick();
+        lifetime.local.for_each(|handle| {
+            if let Some(ping) = pings.get(handle.protocol()) {
+                handle.heartbeat(now, keep_alive_ms, timeout_ms, ping);
+            }
+        });
+    }
+}

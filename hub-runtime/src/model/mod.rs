@@ -1,0 +1,10 @@
+//! The hub model: what a hub is made of before anything runs. Errors and how they reach the
+//! client, and the static description of hub methods that `#[hub]` generates.
+
+mod error;
+mod method;
+
+pub use error::{ClientResultError, HubError};
+pub use method::MethodInfo;
+
+pub(crate) use method::{find_method, panic_message};

@@ -1,0 +1,14 @@
+//! Mapping endpoints on axum: a hub ([`HubRouter`]) or a plain connection handler
+//! ([`ConnectionRouter`]), as routes to merge, or as a tower layer or service; and
+//! case-insensitive endpoint paths.
+
+mod connection;
+mod endpoint;
+mod hub;
+mod paths;
+mod service;
+
+pub use connection::{ConnectionRouter, EndpointShutdown};
+pub use hub::HubRouter;
+pub use paths::{CaseInsensitive, CaseInsensitivePaths};
+pub use service::{HubLayer, HubService};

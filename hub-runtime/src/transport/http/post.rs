@@ -1,0 +1,82 @@
+//! The client-to-server half of Server-Sent Events and long polling: `POST {path}?id=`, and
+//! `DELETE {path}?id=` that ends a long-polling connection.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::connection::TransportType;
+use crate::transport::endpoint::{Endpoint, TokenState};
+use crate::transport::response::plain;
+
+/// How many bytes a client may POST before its transport connected.
+const MAX_EARLY_BYTES: usize = 1 << 20;
+
+/// `POST {path}?id=`: messages from an SSE or long-polling client.
+pub(crate) async fn send(
+    State(endpoint): State<Arc<Endpoint>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let Some(token) = query.get("id") else {
+        return plain(StatusCode::BAD_REQUEST, "Connection ID required");
+    };
+    let http = match endpoint.tokens.get_mut(token.as_str()).as_deref_mut() {
+        None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
+        Some(TokenState::Pending(pending)) => {
+            // Sent before the transport connected: kept for the connection, as ASP.NET Core
+            // buffers it in the connection's pipe.
+            if pending.early.len() + body.len() > MAX_EARLY_BYTES {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            }
+            pending.early.extend_from_slice(&body);
+            return StatusCode::OK.into_response();
+        }
+        Some(TokenState::Connected(None)) => {
+            return plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "POST requests are not allowed for WebSocket connections.",
+            );
+        }
+        Some(TokenState::Connected(Some(http))) => http.clone(),
+    };
+    if http.post_busy.swap(true, Ordering::AcqRel) {
+        return StatusCode::CONFLICT.into_response();
+    }
+    let delivered = http.post.send(body).await;
+    http.post_busy.store(false, Ordering::Release);
+    match delivered {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(_) => plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
+    }
+}
+
+/// `DELETE {path}?id=`: a long-polling client ends its connection.
+pub(crate) async fn delete(
+    State(endpoint): State<Arc<Endpoint>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(token) = query.get("id") else {
+        return plain(StatusCode::BAD_REQUEST, "Connection ID required");
+    };
+    let http = match endpoint.tokens.get(token.as_str()).as_deref() {
+        None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
+        Some(TokenState::Connected(Some(http))) if http.kind == TransportType::LongPolling => {
+            http.clone()
+        }
+        Some(_) => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "Cannot terminate this connection using the DELETE endpoint.",
+            );
+        }
+    };
+    // The poll waiting now returns 204.
+    http.delete();
+    plain(StatusCode::ACCEPTED, "")
+}
