@@ -3,9 +3,13 @@
 //! variant class, since System.Text.Json looks converters up on the exact runtime type and
 //! SignalR serializes arguments by theirs) and tuples.
 
+use super::classes::{Case, CaseData, Class, Prop};
 use super::code::{Code, Doc, literal};
+use super::context::Ctx;
 use super::dtos::variant_converter_name;
-use super::{Case, CaseData, Class, Ctx, HELPER, Prop, Scope, Tuple, converter_name};
+use super::names::{HELPER, converter_name};
+use super::scope::Scope;
+use super::tuples::Tuple;
 use crate::model::{Ty, TypeDef, TypeKind};
 
 pub(super) fn generate(ctx: &Ctx<'_>) -> String {

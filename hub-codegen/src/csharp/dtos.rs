@@ -1,8 +1,12 @@
 //! `Dtos.cs`: classes for structs, enums for unit-only enums, abstract classes with nested
 //! variant classes for enums with data, classes for tuples.
 
+use super::classes::{Case, CaseData, Class, Prop};
 use super::code::{Code, Doc, escape, literal};
-use super::{Case, CaseData, Class, Ctx, Prop, Scope, Tuple, converter_name};
+use super::context::Ctx;
+use super::names::converter_name;
+use super::scope::Scope;
+use super::tuples::Tuple;
 use crate::model::{Ty, TypeDef, TypeKind, VariantData};
 
 pub(super) fn generate(ctx: &Ctx<'_>) -> String {

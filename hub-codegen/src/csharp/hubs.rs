@@ -5,8 +5,10 @@
 use hub_schema::MethodKind;
 
 use super::code::{Code, Doc, escape, literal};
+use super::context::Ctx;
+use super::hub_names::HubNames;
 use super::names::parameters;
-use super::{Ctx, HubNames, Scope};
+use super::scope::Scope;
 use crate::model::{Method, Ty};
 
 pub(super) fn generate(ctx: &Ctx<'_>, hub: &HubNames<'_>) -> String {
