@@ -325,12 +325,7 @@ fn property(ctx: &Ctx<'_>, code: &mut Code, name: &str, ty: &Ty, scope: &Scope) 
 }
 
 fn tuple_class(ctx: &Ctx<'_>, code: &mut Code, tuple: &Tuple) {
-    let items: Vec<(String, &Ty)> = tuple
-        .items
-        .iter()
-        .enumerate()
-        .map(|(index, ty)| (format!("Item{}", index + 1), ty))
-        .collect();
+    let items = tuple.properties();
     let scope = ctx
         .top_scope()
         .members(items.iter().map(|(name, _)| name.clone()));

@@ -12,6 +12,17 @@ pub(super) struct Tuple {
     pub(super) items: Vec<Ty>,
 }
 
+impl Tuple {
+    /// The class's properties (`Item1`..) and their types.
+    pub(super) fn properties(&self) -> Vec<(String, &Ty)> {
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(index, ty)| (format!("Item{}", index + 1), ty))
+            .collect()
+    }
+}
+
 /// A class for every tuple shape, in order of first use (inside types, then hubs). Shapes are
 /// told apart with newtypes replaced by what they wrap.
 pub(super) fn tuples(model: &Model, defs: &HashMap<&str, &TypeDef>) -> Vec<Tuple> {
