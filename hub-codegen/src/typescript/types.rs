@@ -1,7 +1,10 @@
 //! `types.ts`, and the spelling of types everywhere.
 
+use super::files::HEADER;
+use super::generator::{Generator, Scope};
 use super::names::{property_key, string_literal};
-use super::{Generator, HEADER, Notes, Scope, jsdoc, line};
+use super::notes::Notes;
+use super::text::{jsdoc, line};
 use crate::Error;
 use crate::model::{Field, Ty, TypeDef, TypeKind, Variant, VariantData};
 
