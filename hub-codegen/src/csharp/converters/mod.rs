@@ -4,7 +4,7 @@
 //! SignalR serializes arguments by theirs) and tuples.
 
 mod data;
-mod helper;
+mod hub_codegen_json;
 mod members;
 mod tuple;
 mod union;
@@ -13,7 +13,7 @@ mod unit_enum;
 use super::classes::Class;
 use super::code::Code;
 use super::context::Ctx;
-use helper::helper;
+use hub_codegen_json::helper;
 use tuple::tuple_converter;
 use union::union_converter;
 use unit_enum::enum_converter;

@@ -7,7 +7,7 @@ use crate::typescript::names::string_literal;
 use crate::typescript::notes::Notes;
 
 impl Generator<'_> {
-    /// A parameter's type: the item type in a [`HubStreamSource`] for a client stream.
+    /// A parameter's type: the item type in a `HubStreamSource` for a client stream.
     fn param_ty(&self, scope: &Scope, param: &Param) -> String {
         let ty = self.ty(scope, &param.ty);
         if param.stream {
