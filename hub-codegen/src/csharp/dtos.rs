@@ -1,8 +1,12 @@
 //! `Dtos.cs`: classes for structs, enums for unit-only enums, abstract classes with nested
 //! variant classes for enums with data, classes for tuples.
 
+use super::classes::{Case, CaseData, Class, Prop};
 use super::code::{Code, Doc, escape, literal};
-use super::{Case, CaseData, Class, Ctx, Prop, Scope, Tuple, converter_name};
+use super::context::Ctx;
+use super::names::converter_name;
+use super::scope::Scope;
+use super::tuples::Tuple;
 use crate::model::{Ty, TypeDef, TypeKind, VariantData};
 
 pub(super) fn generate(ctx: &Ctx<'_>) -> String {
@@ -148,9 +152,30 @@ fn enum_type(ctx: &Ctx<'_>, code: &mut Code, def: &TypeDef, members: &[String]) 
     code.close();
 }
 
+/// An enum with data: an abstract class with a nested sealed class per variant.
 fn union(ctx: &Ctx<'_>, code: &mut Code, def: &TypeDef, cases: &[Case<'_>]) {
     let top = ctx.top_scope();
     let scope = top.and(cases.iter().map(|case| case.name.clone()));
+    code.doc(&union_doc(def, cases));
+    code.line(format!(
+        "[{}(typeof({}))]",
+        ctx.fw("JsonConverter", &top),
+        ctx.gen_name(&converter_name(&def.name), &top)
+    ));
+    code.line(format!("public abstract class {}", def.name));
+    code.open();
+    code.line(format!("private {}()", def.name));
+    code.open();
+    code.close();
+    for case in cases {
+        code.blank();
+        variant_class(ctx, code, def, case, &scope);
+    }
+    code.close();
+}
+
+/// An enum with data's documentation: its description, its variant classes and its wire form.
+fn union_doc(def: &TypeDef, cases: &[Case<'_>]) -> Doc {
     let form = match &def.kind {
         TypeKind::External(_) => String::from(
             "On the wire (serde's externally tagged form): a variant without data is its name as a string, any other an object whose only property is the variant's name.",
@@ -169,101 +194,93 @@ fn union(ctx: &Ctx<'_>, code: &mut Code, def: &TypeDef, cases: &[Case<'_>]) {
         ),
         _ => unreachable!("a union is an enum with data"),
     };
+    Doc::new(
+        def.description.as_deref(),
+        &format!("The <c>{}</c> variants.", def.name),
+    )
+    .remark(format!(
+        "One of the nested classes ({}). {form}",
+        cases
+            .iter()
+            .map(|case| format!("<c>{}.{}</c>", def.name, case.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// The nested class of a variant of `def`, with its converter.
+fn variant_class(ctx: &Ctx<'_>, code: &mut Code, def: &TypeDef, case: &Case<'_>, scope: &Scope) {
+    let wire = match (&def.kind, &case.variant.data) {
+        (TypeKind::Untagged(_), VariantData::Newtype(_)) => {
+            String::from("On the wire: the value alone.")
+        }
+        (kind, _) => format!("On the wire: <c>{}</c>.", escape(&wire_example(kind, case))),
+    };
     code.doc(
         &Doc::new(
-            def.description.as_deref(),
-            &format!("The <c>{}</c> variants.", def.name),
+            case.variant.description.as_deref(),
+            &format!("The <c>{}</c> variant.", escape(&case.variant.name)),
         )
-        .remark(format!(
-            "One of the nested classes ({}). {form}",
-            cases
-                .iter()
-                .map(|case| format!("<c>{}.{}</c>", def.name, case.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        .remark(wire),
     );
-    let converter = converter_name(&def.name);
+    // System.Text.Json looks up [JsonConverter] on the exact runtime type (not inherited), and
+    // SignalR serializes each argument and client result by its runtime type.
     code.line(format!(
-        "[{}(typeof({}))]",
-        ctx.fw("JsonConverter", &top),
-        ctx.gen_name(&converter, &top)
+        "[{}(typeof({}.{}))]",
+        ctx.fw("JsonConverter", scope),
+        ctx.gen_name(&converter_name(&def.name), scope),
+        variant_converter_name(case)
     ));
-    code.line(format!("public abstract class {}", def.name));
+    code.line(format!("public sealed class {} : {}", case.name, def.name));
     code.open();
-    code.line(format!("private {}()", def.name));
-    code.open();
+    variant_properties(ctx, code, case, scope);
     code.close();
-    for case in cases {
-        code.blank();
-        let wire = match (&def.kind, &case.variant.data) {
-            (TypeKind::Untagged(_), VariantData::Newtype(_)) => {
-                String::from("On the wire: the value alone.")
-            }
-            (kind, _) => format!("On the wire: <c>{}</c>.", escape(&wire_example(kind, case))),
-        };
-        code.doc(
-            &Doc::new(
-                case.variant.description.as_deref(),
-                &format!("The <c>{}</c> variant.", escape(&case.variant.name)),
-            )
-            .remark(wire),
-        );
-        // System.Text.Json looks up [JsonConverter] on the exact runtime type (not inherited), and
-        // SignalR serializes each argument and client result by its runtime type.
-        code.line(format!(
-            "[{}(typeof({}.{}))]",
-            ctx.fw("JsonConverter", &scope),
-            ctx.gen_name(&converter, &scope),
-            variant_converter_name(case)
-        ));
-        code.line(format!("public sealed class {} : {}", case.name, def.name));
-        code.open();
-        match &case.data {
-            CaseData::Unit => {}
-            CaseData::Struct(props) => {
-                let inner = scope.members(props.iter().map(|prop| prop.name.clone()));
-                for (index, prop) in props.iter().enumerate() {
-                    if index > 0 {
-                        code.blank();
-                    }
-                    code.doc(&field_doc(ctx, prop));
-                    let init = if ctx.needs_null_forgiving(prop.field) {
-                        " = null!;"
-                    } else {
-                        ""
-                    };
-                    code.line(format!(
-                        "public {} {} {{ get; set; }}{init}",
-                        ctx.field_ty(prop.field, &inner),
-                        prop.name
-                    ));
-                }
-            }
-            CaseData::Newtype(prop, ty) => {
-                let items = [(prop.clone(), *ty)];
-                let inner = scope.members([prop.clone()]);
-                constructors(ctx, code, &case.name, &items, &inner);
-                code.blank();
-                code.doc(&Doc::new(None, "The variant's data."));
-                property(ctx, code, prop, ty, &inner);
-            }
-            CaseData::Tuple(items) => {
-                let inner = scope.members(items.iter().map(|(name, _)| name.clone()));
-                constructors(ctx, code, &case.name, items, &inner);
-                for (index, (name, ty)) in items.iter().enumerate() {
+}
+
+/// A variant class's properties, and constructors for a newtype or tuple variant.
+fn variant_properties(ctx: &Ctx<'_>, code: &mut Code, case: &Case<'_>, scope: &Scope) {
+    match &case.data {
+        CaseData::Unit => {}
+        CaseData::Struct(props) => {
+            let inner = scope.members(props.iter().map(|prop| prop.name.clone()));
+            for (index, prop) in props.iter().enumerate() {
+                if index > 0 {
                     code.blank();
-                    code.doc(&Doc::new(
-                        None,
-                        &format!("Item {} of the variant's data (a JSON array).", index + 1),
-                    ));
-                    property(ctx, code, name, ty, &inner);
                 }
+                code.doc(&field_doc(ctx, prop));
+                let init = if ctx.needs_null_forgiving(prop.field) {
+                    " = null!;"
+                } else {
+                    ""
+                };
+                code.line(format!(
+                    "public {} {} {{ get; set; }}{init}",
+                    ctx.field_ty(prop.field, &inner),
+                    prop.name
+                ));
             }
         }
-        code.close();
+        CaseData::Newtype(prop, ty) => {
+            let items = [(prop.clone(), *ty)];
+            let inner = scope.members([prop.clone()]);
+            constructors(ctx, code, &case.name, &items, &inner);
+            code.blank();
+            code.doc(&Doc::new(None, "The variant's data."));
+            property(ctx, code, prop, ty, &inner);
+        }
+        CaseData::Tuple(items) => {
+            let inner = scope.members(items.iter().map(|(name, _)| name.clone()));
+            constructors(ctx, code, &case.name, items, &inner);
+            for (index, (name, ty)) in items.iter().enumerate() {
+                code.blank();
+                code.doc(&Doc::new(
+                    None,
+                    &format!("Item {} of the variant's data (a JSON array).", index + 1),
+                ));
+                property(ctx, code, name, ty, &inner);
+            }
+        }
     }
-    code.close();
 }
 
 /// The nested converter of a variant (inside the enum's converter).
@@ -321,12 +338,7 @@ fn property(ctx: &Ctx<'_>, code: &mut Code, name: &str, ty: &Ty, scope: &Scope) 
 }
 
 fn tuple_class(ctx: &Ctx<'_>, code: &mut Code, tuple: &Tuple) {
-    let items: Vec<(String, &Ty)> = tuple
-        .items
-        .iter()
-        .enumerate()
-        .map(|(index, ty)| (format!("Item{}", index + 1), ty))
-        .collect();
+    let items = tuple.properties();
     let scope = ctx
         .top_scope()
         .members(items.iter().map(|(name, _)| name.clone()));

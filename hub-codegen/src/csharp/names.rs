@@ -1,11 +1,38 @@
-//! C# names: identifiers from wire and Rust names, and the checks that keep them valid.
+//! C# names: identifiers from wire and Rust names, the checks that keep them valid, and the
+//! names of generated files and classes.
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::Error;
-use crate::model::Field;
+use crate::model::{Field, Int};
 
 pub(super) use crate::model::identifier;
+
+/// The file of the data types.
+pub(super) const DTOS_FILE: &str = "Dtos.cs";
+/// The file of the converters.
+pub(super) const CONVERTERS_FILE: &str = "JsonConverters.cs";
+/// The internal class of helpers the converters share.
+pub(super) const HELPER: &str = "HubCodegenJson";
+
+/// The converter class of a generated type.
+pub(super) fn converter_name(ty: &str) -> String {
+    format!("{ty}JsonConverter")
+}
+
+/// The C# keyword and .NET name of an integer type.
+pub(super) fn int_name(int: Int) -> (&'static str, &'static str) {
+    match (int.bits, int.unsigned) {
+        (8, false) => ("sbyte", "SByte"),
+        (8, true) => ("byte", "Byte"),
+        (16, false) => ("short", "Int16"),
+        (16, true) => ("ushort", "UInt16"),
+        (32, false) => ("int", "Int32"),
+        (32, true) => ("uint", "UInt32"),
+        (_, false) => ("long", "Int64"),
+        (_, true) => ("ulong", "UInt64"),
+    }
+}
 
 /// C# keywords: a parameter with one of these names is written `@name`.
 const KEYWORDS: &[&str] = &[
@@ -127,13 +154,7 @@ pub(super) fn parameters<'n>(
         if camel.is_empty() || camel.starts_with(|ch: char| ch.is_ascii_digit()) {
             camel = format!("arg{}", index + 1);
         }
-        let mut unique = camel.clone();
-        let mut n = 2;
-        while used.contains(&unique) {
-            unique = format!("{camel}{n}");
-            n += 1;
-        }
-        used.insert(unique.clone());
+        let unique = unique(&camel, &mut used);
         out.push(escape_keyword(&unique));
     }
     out
@@ -147,13 +168,26 @@ pub(super) fn unique_member(base: &str, class: &str, used: &mut BTreeSet<String>
     } else {
         base.to_owned()
     };
-    let mut name = base.clone();
+    let name = numbered(&base, |name| used.contains(name) || name == class);
+    used.insert(name.clone());
+    name
+}
+
+/// `base`, or `base` with a number appended (from 2) when `used` has it; added to `used`.
+pub(super) fn unique(base: &str, used: &mut BTreeSet<String>) -> String {
+    let name = numbered(base, |name| used.contains(name));
+    used.insert(name.clone());
+    name
+}
+
+/// `base`, or `base` with the first number from 2 appended that is not `taken`.
+fn numbered(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut name = base.to_owned();
     let mut n = 2;
-    while used.contains(&name) || name == class {
+    while taken(&name) {
         name = format!("{base}{n}");
         n += 1;
     }
-    used.insert(name.clone());
     name
 }
 

@@ -1,9 +1,12 @@
 //! `types.ts`, and the spelling of types everywhere.
 
+use super::files::HEADER;
+use super::generator::{Generator, Scope};
 use super::names::{property_key, string_literal};
-use super::{Generator, HEADER, Notes, Scope, jsdoc, line};
+use super::notes::Notes;
+use super::text::{jsdoc, line};
 use crate::Error;
-use crate::model::{Field, Ty, TypeDef, TypeKind, Variant, VariantData};
+use crate::model::{EnumValue, Field, Ty, TypeDef, TypeKind, Variant, VariantData};
 
 /// An object type's property.
 pub(super) struct Prop {
@@ -130,6 +133,7 @@ impl Generator<'_> {
         Ok(out)
     }
 
+    /// The declaration of a named type.
     fn type_def(&self, scope: &Scope, def: &TypeDef, out: &mut String) -> Result<(), Error> {
         let name = &def.name;
         let description = def.description.as_deref();
@@ -152,79 +156,55 @@ impl Generator<'_> {
                     &format!("export type {name} = {};", self.ty(scope, ty)),
                 );
             }
-            TypeKind::StringEnum(values) => {
-                let members: Vec<(Vec<String>, Shape)> = values
-                    .iter()
-                    .map(|value| {
-                        (
-                            doc(value.description.as_deref(), Notes::default()),
-                            Shape::Text(string_literal(&value.value)),
-                        )
-                    })
-                    .collect();
-                union(out, name, doc(description, Notes::default()), members);
-                let literals: Vec<String> = values
-                    .iter()
-                    .map(|value| string_literal(&value.value))
-                    .collect();
-                out.push('\n');
-                jsdoc(
-                    out,
-                    0,
-                    &[format!(
-                        "Every value of {{@link {name}}}, in declaration order."
-                    )],
-                );
-                line(
-                    out,
-                    0,
-                    &format!("export const {name} = [{}] as const;", literals.join(", ")),
-                );
-            }
-            TypeKind::External(variants) => {
-                let members = variants
-                    .iter()
-                    .map(|variant| (variant_doc(variant), self.external(scope, variant)))
-                    .collect();
-                union(out, name, doc(description, Notes::default()), members);
-            }
-            TypeKind::Internal { tag, variants } => {
-                let members = variants
-                    .iter()
-                    .map(|variant| {
-                        Ok((
-                            variant_doc(variant),
-                            self.internal(scope, name, tag, variant)?,
-                        ))
-                    })
-                    .collect::<Result<_, Error>>()?;
-                union(out, name, doc(description, Notes::default()), members);
-            }
-            TypeKind::Adjacent {
-                tag,
-                content,
-                variants,
-            } => {
-                let members = variants
-                    .iter()
-                    .map(|variant| {
-                        (
-                            variant_doc(variant),
-                            self.adjacent(scope, tag, content, variant),
-                        )
-                    })
-                    .collect();
-                union(out, name, doc(description, Notes::default()), members);
-            }
-            TypeKind::Untagged(variants) => {
-                let members = variants
-                    .iter()
-                    .map(|variant| (variant_doc(variant), self.untagged(scope, variant)))
-                    .collect();
+            TypeKind::StringEnum(values) => string_enum(out, name, description, values),
+            TypeKind::External(_)
+            | TypeKind::Internal { .. }
+            | TypeKind::Adjacent { .. }
+            | TypeKind::Untagged(_) => {
+                let members = self.variants(scope, def)?;
                 union(out, name, doc(description, Notes::default()), members);
             }
         }
         Ok(())
+    }
+
+    /// The documentation and type of each variant of an enum with data.
+    fn variants(&self, scope: &Scope, def: &TypeDef) -> Result<Vec<(Vec<String>, Shape)>, Error> {
+        Ok(match &def.kind {
+            TypeKind::External(variants) => variants
+                .iter()
+                .map(|variant| (variant_doc(variant), self.external(scope, variant)))
+                .collect(),
+            TypeKind::Internal { tag, variants } => variants
+                .iter()
+                .map(|variant| {
+                    Ok((
+                        variant_doc(variant),
+                        self.internal(scope, &def.name, tag, variant)?,
+                    ))
+                })
+                .collect::<Result<_, Error>>()?,
+            TypeKind::Adjacent {
+                tag,
+                content,
+                variants,
+            } => variants
+                .iter()
+                .map(|variant| {
+                    (
+                        variant_doc(variant),
+                        self.adjacent(scope, tag, content, variant),
+                    )
+                })
+                .collect(),
+            TypeKind::Untagged(variants) => variants
+                .iter()
+                .map(|variant| (variant_doc(variant), self.untagged(scope, variant)))
+                .collect(),
+            TypeKind::Struct(_) | TypeKind::Alias(_) | TypeKind::StringEnum(_) => {
+                unreachable!("an enum with data")
+            }
+        })
     }
 
     /// `"Unit"` or `{ Variant: data }`.
@@ -340,4 +320,35 @@ fn union(out: &mut String, name: &str, type_doc: Vec<String>, members: Vec<(Vec<
         let end = if index + 1 == count { ";" } else { "" };
         line(out, 2, &format!("| {}{end}", member.render(4)));
     }
+}
+
+/// A unit-only enum: a union of string literals, and the array of every value.
+fn string_enum(out: &mut String, name: &str, description: Option<&str>, values: &[EnumValue]) {
+    let members: Vec<(Vec<String>, Shape)> = values
+        .iter()
+        .map(|value| {
+            (
+                doc(value.description.as_deref(), Notes::default()),
+                Shape::Text(string_literal(&value.value)),
+            )
+        })
+        .collect();
+    union(out, name, doc(description, Notes::default()), members);
+    let literals: Vec<String> = values
+        .iter()
+        .map(|value| string_literal(&value.value))
+        .collect();
+    out.push('\n');
+    jsdoc(
+        out,
+        0,
+        &[format!(
+            "Every value of {{@link {name}}}, in declaration order."
+        )],
+    );
+    line(
+        out,
+        0,
+        &format!("export const {name} = [{}] as const;", literals.join(", ")),
+    );
 }
