@@ -216,11 +216,13 @@ impl futures_util::Stream for ServerStream {
                     // Items first: the driver only runs ahead by the buffer's capacity.
                     match items.poll_recv(cx) {
                         Poll::Ready(Some(item)) => break StreamEvent::Item(item),
-                        Poll::Ready(None) => {
-                            // The driver finished and every item was read.
+                        // Every item was read and the driver finished: its result ends the
+                        // stream. (The sender can be gone before the driver finished: a filter
+                        // that refused the call dropped the method's part.)
+                        Poll::Ready(None) if driver.is_none() => {
                             break StreamEvent::End(result.take().unwrap_or(Ok(())));
                         }
-                        Poll::Pending => {}
+                        Poll::Ready(None) | Poll::Pending => {}
                     }
                     let Some(running) = driver.as_mut() else {
                         return Poll::Pending;
