@@ -182,6 +182,14 @@ impl HubOptions {
         self
     }
 
+    /// The lowest negotiate protocol version accepted (default 0); see
+    /// [`ConnectionOptions::minimum_negotiate_version`]. Set 1 so that a connection's public id
+    /// can never be used as its token.
+    pub fn minimum_negotiate_version(mut self, version: u32) -> Self {
+        self.connection = self.connection.minimum_negotiate_version(version);
+        self
+    }
+
     /// Cross-origin access for browser clients (default: none, same origin only).
     pub fn cors(mut self, cors: Cors) -> Self {
         self.connection = self.connection.cors(cors);

@@ -16,6 +16,7 @@ pub struct ConnectionOptions {
     pub(crate) websocket_max_message_size: usize,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) cors: Option<Cors>,
+    pub(crate) minimum_negotiate_version: u32,
 }
 
 impl Default for ConnectionOptions {
@@ -29,6 +30,7 @@ impl Default for ConnectionOptions {
             websocket_max_message_size: 64 * 1024,
             shutdown_timeout: Duration::from_secs(5),
             cors: None,
+            minimum_negotiate_version: 0,
         }
     }
 }
@@ -78,6 +80,16 @@ impl ConnectionOptions {
     /// How long a shutdown waits for the endpoint's connections to end (default 5 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The lowest negotiate protocol version accepted (default 0, ASP.NET's
+    /// `MinimumProtocolVersion`). Version 0 has no secret connection token: the client sends
+    /// the public connection id back as `id`, so anyone who learns a connection's id can post,
+    /// poll and close as that connection. Set 1 to refuse version 0 clients (every official
+    /// client sends version 1).
+    pub fn minimum_negotiate_version(mut self, version: u32) -> Self {
+        self.minimum_negotiate_version = version;
         self
     }
 

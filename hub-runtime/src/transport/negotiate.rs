@@ -36,18 +36,23 @@ pub(crate) async fn negotiate(
     if endpoint.tracker.is_shutting_down() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    let version = match query.get("negotiateVersion") {
+    let minimum = i64::from(endpoint.options.minimum_negotiate_version);
+    let requested = match query.get("negotiateVersion") {
         None => 0,
         Some(text) => match text.parse::<i64>() {
-            Ok(version) => version.clamp(0, 1) as u32,
+            Ok(version) => version,
             Err(_) => {
-                return Json(serde_json::json!({
-                    "error": "The client requested a non-integer protocol version."
-                }))
-                .into_response();
+                return negotiate_error("The client requested a non-integer protocol version.");
             }
         },
     };
+    // As ASP.NET: below the minimum (a negative one too) is refused, above 1 is answered as 1.
+    if requested < minimum {
+        return negotiate_error(&format!(
+            "The client requested version '{requested}', but the server does not support this version."
+        ));
+    }
+    let version = requested.min(1) as u32;
     let id = ConnectionId::random();
     // Version 0 clients send the connection id back as `id`; later ones the secret token.
     let token = if version == 0 {
@@ -67,6 +72,11 @@ pub(crate) async fn negotiate(
         available_transports: available_transports(&endpoint.options.transports),
     })
     .into_response()
+}
+
+/// A negotiate answer the clients show as the reason their start failed.
+fn negotiate_error(text: &str) -> Response {
+    Json(serde_json::json!({ "error": text })).into_response()
 }
 
 /// The enabled transports, in the order the clients try them.
