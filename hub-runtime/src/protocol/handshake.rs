@@ -2,7 +2,9 @@
 
 use serde::Deserialize;
 
-use super::{Protocol, ProtocolError, RECORD_SEPARATOR};
+use super::error::ProtocolError;
+use super::format::Protocol;
+use super::json::RECORD_SEPARATOR;
 
 /// The client's handshake request, `{"protocol":"json","version":1}`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,12 +5,16 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
+use super::error::ProtocolError;
+use super::framing::SplitMessages;
 use super::message::{
     ArgumentValue, ArgumentValues, Arguments, Close, Completion, CompletionBody, HubMessage,
     Invocation, StreamItem,
 };
 use super::value::EncodedValue;
-use super::{ProtocolError, RECORD_SEPARATOR};
+
+/// The record separator that ends every JSON hub message and handshake message.
+pub const RECORD_SEPARATOR: u8 = 0x1e;
 
 /// Splits `input` at record separators: the complete messages (without separator) and the bytes
 /// of an unfinished message at the end.
@@ -22,7 +26,7 @@ pub fn split_json_messages(
     input: &[u8],
     max_message_size: Option<usize>,
 ) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
-    super::Messages::Json(JsonMessages::new(input, max_message_size)).collect_all()
+    JsonMessages::new(input, max_message_size).collect_all()
 }
 
 /// The messages of `input` one by one, as [`split_json_messages`] splits them, without
@@ -42,9 +46,10 @@ impl<'a> JsonMessages<'a> {
             done: false,
         }
     }
+}
 
-    /// What follows the messages taken so far: an unfinished message, or the one that failed.
-    pub(crate) fn rest(&self) -> &'a [u8] {
+impl<'a> SplitMessages<'a> for JsonMessages<'a> {
+    fn rest(&self) -> &'a [u8] {
         self.rest
     }
 }

@@ -4,7 +4,10 @@ use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 
-use super::value::EncodedValue;
+use super::error::ProtocolError;
+#[cfg(feature = "messagepack")]
+use super::value::decode_messagepack;
+use super::value::{EncodedValue, decode_json};
 
 /// One hub protocol message, borrowing from the bytes it was read from where it can.
 #[derive(Debug)]
@@ -54,15 +57,12 @@ pub struct Invocation<'a> {
 
 impl<'a> Invocation<'a> {
     /// The Invocation (type 1) or StreamInvocation (type 4) message; a StreamInvocation needs an id.
-    pub(crate) fn into_message(
-        self,
-        streaming: bool,
-    ) -> Result<HubMessage<'a>, super::ProtocolError> {
+    pub(crate) fn into_message(self, streaming: bool) -> Result<HubMessage<'a>, ProtocolError> {
         if !streaming {
             return Ok(HubMessage::Invocation(self));
         }
         if self.invocation_id.is_none() {
-            return Err(super::ProtocolError::MissingProperty("invocationId"));
+            return Err(ProtocolError::MissingProperty("invocationId"));
         }
         Ok(HubMessage::StreamInvocation(self))
     }
@@ -129,9 +129,9 @@ pub(crate) enum ArgumentValue<'a> {
 impl ArgumentValue<'_> {
     fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
         match self {
-            ArgumentValue::Json(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+            ArgumentValue::Json(text) => decode_json(text),
             #[cfg(feature = "messagepack")]
-            ArgumentValue::MessagePack(bytes) => super::msgpack::decode_value(bytes),
+            ArgumentValue::MessagePack(bytes) => decode_messagepack(bytes),
         }
     }
 }

@@ -4,6 +4,9 @@
 //! it can be unit-tested and fuzzed on its own. Parsing never panics: every malformed input is a
 //! [`ProtocolError`].
 
+mod error;
+mod format;
+mod framing;
 mod handshake;
 mod json;
 mod message;
@@ -11,9 +14,11 @@ mod message;
 mod msgpack;
 mod value;
 
+pub use error::ProtocolError;
+pub use format::{Protocol, TransferFormat};
 pub use handshake::{HandshakeRequest, HandshakeResponse, parse_handshake};
 pub(crate) use json::parse_json_text;
-pub use json::{JsonEncoder, parse_json_message, split_json_messages};
+pub use json::{JsonEncoder, RECORD_SEPARATOR, parse_json_message, split_json_messages};
 pub use message::{
     ArgumentError, Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,
 };
@@ -23,78 +28,9 @@ pub use value::{EncodedValue, OwnedValue};
 
 use serde::Serialize;
 
-use std::fmt;
-
-/// The record separator that ends every JSON hub message and handshake message.
-pub const RECORD_SEPARATOR: u8 = 0x1e;
-
-/// A hub protocol the server speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Protocol {
-    /// The JSON hub protocol (`"json"`), text frames, messages ended by `0x1E`.
-    Json,
-    /// The MessagePack hub protocol (`"messagepack"`), binary frames, length-prefixed messages.
-    #[cfg(feature = "messagepack")]
-    MessagePack,
-}
-
-/// How a transport carries bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TransferFormat {
-    /// Text only (Server-Sent Events).
-    Text,
-    /// Any bytes.
-    Binary,
-}
-
-impl TransferFormat {
-    /// The name negotiate and the handshake errors use.
-    pub fn name(self) -> &'static str {
-        match self {
-            TransferFormat::Text => "Text",
-            TransferFormat::Binary => "Binary",
-        }
-    }
-}
+use framing::SplitMessages;
 
 impl Protocol {
-    /// Every protocol this build speaks.
-    pub const ALL: &'static [Protocol] = &[
-        Protocol::Json,
-        #[cfg(feature = "messagepack")]
-        Protocol::MessagePack,
-    ];
-
-    /// The name the handshake uses for this protocol.
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Json => "json",
-            #[cfg(feature = "messagepack")]
-            Protocol::MessagePack => "messagepack",
-        }
-    }
-
-    /// The highest protocol version the server accepts for this protocol.
-    pub fn max_version(self) -> u32 {
-        // Clients send 1; 2 is sent when stateful reconnect was negotiated.
-        2
-    }
-
-    /// The transfer format the protocol needs.
-    pub fn transfer_format(self) -> TransferFormat {
-        match self {
-            Protocol::Json => TransferFormat::Text,
-            #[cfg(feature = "messagepack")]
-            Protocol::MessagePack => TransferFormat::Binary,
-        }
-    }
-
-    /// Looks a protocol up by its handshake name (case-sensitive, as in ASP.NET Core).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Protocol::ALL.iter().copied().find(|p| p.name() == name)
-    }
-
     /// Splits input bytes into complete messages and an unfinished rest; see
     /// [`split_json_messages`].
     pub fn split(
@@ -233,18 +169,6 @@ impl<'a> Messages<'a> {
             Messages::MessagePack(messages) => messages.rest(),
         }
     }
-
-    /// The complete messages, the unfinished rest, and the error that stopped the split.
-    fn collect_all(mut self) -> (Vec<&'a [u8]>, &'a [u8], Option<ProtocolError>) {
-        let mut messages = Vec::new();
-        for message in self.by_ref() {
-            match message {
-                Ok(message) => messages.push(message),
-                Err(error) => return (messages, self.rest(), Some(error)),
-            }
-        }
-        (messages, self.rest(), None)
-    }
 }
 
 impl<'a> Iterator for Messages<'a> {
@@ -258,51 +182,3 @@ impl<'a> Iterator for Messages<'a> {
         }
     }
 }
-
-/// Why bytes from a client could not be read as a hub message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ProtocolError {
-    /// The bytes are not valid JSON, or a property has the wrong JSON type. The text is the
-    /// parser's detail, for logs; clients see ASP.NET Core's `Error reading JSON.`.
-    InvalidJson(String),
-    /// `type` is not a non-negative integer.
-    InvalidType,
-    /// A property the message type requires is absent.
-    MissingProperty(&'static str),
-    /// A message carries both `result` and `error`.
-    ResultAndError,
-    /// A message is larger than the configured maximum.
-    MessageTooLarge {
-        /// The configured maximum, in bytes.
-        max: usize,
-    },
-    /// The handshake is malformed.
-    InvalidHandshake(String),
-    /// The bytes are not a valid MessagePack hub message.
-    InvalidMessagePack(String),
-}
-
-impl fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProtocolError::InvalidJson(_) => f.write_str("Error reading JSON."),
-            ProtocolError::InvalidType => f.write_str("Expected 'type' to be of type Number."),
-            ProtocolError::MissingProperty(name) => {
-                write!(f, "Missing required property '{name}'.")
-            }
-            ProtocolError::ResultAndError => {
-                f.write_str("The 'error' and 'result' properties are mutually exclusive.")
-            }
-            ProtocolError::MessageTooLarge { max } => write!(
-                f,
-                "The maximum message size of {max}B was exceeded. The message size can be configured in AddHubOptions."
-            ),
-            ProtocolError::InvalidHandshake(detail) | ProtocolError::InvalidMessagePack(detail) => {
-                f.write_str(detail)
-            }
-        }
-    }
-}
-
-impl std::error::Error for ProtocolError {}

@@ -9,9 +9,9 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use super::ProtocolError;
+use super::error::ProtocolError;
+use super::framing::SplitMessages;
 use super::message::{
     Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,
 };
@@ -25,7 +25,7 @@ pub fn split_messagepack_messages(
     input: &[u8],
     max_message_size: Option<usize>,
 ) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
-    super::Messages::MessagePack(MessagePackMessages::new(input, max_message_size)).collect_all()
+    MessagePackMessages::new(input, max_message_size).collect_all()
 }
 
 /// The messages of `input` one by one, as [`split_messagepack_messages`] splits them, without
@@ -45,9 +45,10 @@ impl<'a> MessagePackMessages<'a> {
             done: false,
         }
     }
+}
 
-    /// What follows the messages taken so far: an unfinished message, or the one that failed.
-    pub(crate) fn rest(&self) -> &'a [u8] {
+impl<'a> SplitMessages<'a> for MessagePackMessages<'a> {
+    fn rest(&self) -> &'a [u8] {
         self.rest
     }
 }
@@ -405,12 +406,6 @@ pub fn parse_messagepack_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>,
         _ => return Ok(None),
     };
     Ok(Some(message))
-}
-
-/// Decodes a MessagePack value into `T`.
-pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let mut de = rmp_serde::Deserializer::new(bytes).with_human_readable();
-    T::deserialize(&mut de).map_err(|e| e.to_string())
 }
 
 fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), String> {

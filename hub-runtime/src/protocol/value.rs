@@ -30,9 +30,9 @@ impl EncodedValue<'_> {
     /// Decodes the value into `T`.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
         match self {
-            EncodedValue::Json(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string()),
+            EncodedValue::Json(raw) => decode_json(raw.get()),
             #[cfg(feature = "messagepack")]
-            EncodedValue::MessagePack(bytes) => super::msgpack::decode_value(bytes),
+            EncodedValue::MessagePack(bytes) => decode_messagepack(bytes),
         }
     }
 
@@ -65,4 +65,17 @@ impl OwnedValue {
     pub fn null() -> Self {
         OwnedValue::Json(serde_json::value::to_raw_value(&()).expect("null serializes"))
     }
+}
+
+/// Decodes a JSON value's text into `T`.
+pub(crate) fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+/// Decodes a MessagePack value into `T`: the forms the encoders write (structs as maps, unit
+/// variants as strings, human-readable forms).
+#[cfg(feature = "messagepack")]
+pub(crate) fn decode_messagepack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut de = rmp_serde::Deserializer::new(bytes).with_human_readable();
+    T::deserialize(&mut de).map_err(|e| e.to_string())
 }
