@@ -12,7 +12,7 @@ use super::value::{EncodedValue, decode_json};
 /// One hub protocol message, borrowing from the bytes it was read from where it can.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum HubMessage<'a> {
+pub(crate) enum HubMessage<'a> {
     /// Type 1: call a method and, with an invocation id, expect a Completion.
     Invocation(Invocation<'a>),
     /// Type 2: one item of a stream.
@@ -33,26 +33,34 @@ pub enum HubMessage<'a> {
     /// Type 8: acknowledges messages up to a sequence id (stateful reconnect).
     Ack {
         /// The highest sequence id received.
+        #[allow(
+            dead_code,
+            reason = "stateful reconnect is not implemented: the connection ignores Ack"
+        )]
         sequence_id: u64,
     },
     /// Type 9: the sequence id of the next message (stateful reconnect).
     Sequence {
         /// The sequence id of the next message.
+        #[allow(
+            dead_code,
+            reason = "stateful reconnect is not implemented: the connection ignores Sequence"
+        )]
         sequence_id: u64,
     },
 }
 
 /// An Invocation or StreamInvocation.
 #[derive(Debug)]
-pub struct Invocation<'a> {
+pub(crate) struct Invocation<'a> {
     /// Absent for a fire-and-forget call.
-    pub invocation_id: Option<Cow<'a, str>>,
+    pub(crate) invocation_id: Option<Cow<'a, str>>,
     /// The method's wire name, as the client spelt it.
-    pub target: Cow<'a, str>,
+    pub(crate) target: Cow<'a, str>,
     /// The arguments, still encoded.
-    pub arguments: Arguments<'a>,
+    pub(crate) arguments: Arguments<'a>,
     /// Ids of the streams the client uploads as arguments.
-    pub stream_ids: Vec<Cow<'a, str>>,
+    pub(crate) stream_ids: Vec<Cow<'a, str>>,
 }
 
 impl<'a> Invocation<'a> {
@@ -70,25 +78,25 @@ impl<'a> Invocation<'a> {
 
 /// A StreamItem.
 #[derive(Debug)]
-pub struct StreamItem<'a> {
+pub(crate) struct StreamItem<'a> {
     /// The stream this item belongs to.
-    pub invocation_id: Cow<'a, str>,
+    pub(crate) invocation_id: Cow<'a, str>,
     /// The item, still encoded.
-    pub item: EncodedValue<'a>,
+    pub(crate) item: EncodedValue<'a>,
 }
 
 /// A Completion.
 #[derive(Debug)]
-pub struct Completion<'a> {
+pub(crate) struct Completion<'a> {
     /// The invocation or stream it completes.
-    pub invocation_id: Cow<'a, str>,
+    pub(crate) invocation_id: Cow<'a, str>,
     /// What it completes with.
-    pub body: CompletionBody<'a>,
+    pub(crate) body: CompletionBody<'a>,
 }
 
 /// What a Completion carries.
 #[derive(Debug)]
-pub enum CompletionBody<'a> {
+pub(crate) enum CompletionBody<'a> {
     /// Neither result nor error: a void method returned or a stream ended.
     Void,
     /// A result, still encoded (may be `null`).
@@ -99,11 +107,11 @@ pub enum CompletionBody<'a> {
 
 /// A Close message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Close {
+pub(crate) struct Close {
     /// Why the sender closes, if it failed.
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// Whether a client with automatic reconnect may reconnect.
-    pub allow_reconnect: bool,
+    pub(crate) allow_reconnect: bool,
 }
 
 /// The still-encoded arguments of an invocation; each is decoded into the hub method's parameter

@@ -16,48 +16,57 @@ mod value;
 
 pub use error::ProtocolError;
 pub use format::{Protocol, TransferFormat};
-pub use handshake::{HandshakeRequest, HandshakeResponse, parse_handshake};
+pub use value::OwnedValue;
+
+// Generated code names these through `crate::__private`; hidden here, they are not this module's
+// API.
+#[doc(hidden)]
+pub use message::{ArgumentError, Arguments};
+
+pub(crate) use handshake::{HandshakeResponse, parse_handshake};
 pub(crate) use json::parse_json_text;
-pub use json::{JsonEncoder, RECORD_SEPARATOR, parse_json_message, split_json_messages};
-pub use message::{
-    ArgumentError, Arguments, Close, Completion, CompletionBody, HubMessage, Invocation, StreamItem,
-};
-#[cfg(feature = "messagepack")]
-pub use msgpack::{MessagePackEncoder, parse_messagepack_message, split_messagepack_messages};
-pub use value::{EncodedValue, OwnedValue};
+pub(crate) use message::{Close, Completion, CompletionBody, HubMessage, Invocation};
+pub(crate) use value::EncodedValue;
 
 use serde::Serialize;
 
 use framing::SplitMessages;
+use json::{JsonEncoder, JsonMessages, parse_json_message};
+#[cfg(feature = "messagepack")]
+use msgpack::{MessagePackEncoder, MessagePackMessages, parse_messagepack_message};
 
 impl Protocol {
-    /// Splits input bytes into complete messages and an unfinished rest; see
-    /// [`split_json_messages`].
-    pub fn split(
+    /// Splits input bytes into complete messages and an unfinished rest, with the error that
+    /// stopped the split: [`Protocol::messages`], collected.
+    #[allow(
+        dead_code,
+        reason = "crate API beside `messages`; the connection loop reads messages one at a time"
+    )]
+    pub(crate) fn split(
         self,
         input: &[u8],
         max_message_size: Option<usize>,
     ) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
-        match self {
-            Protocol::Json => split_json_messages(input, max_message_size),
+        match self.messages(input, max_message_size) {
+            Messages::Json(messages) => messages.collect_all(),
             #[cfg(feature = "messagepack")]
-            Protocol::MessagePack => split_messagepack_messages(input, max_message_size),
+            Messages::MessagePack(messages) => messages.collect_all(),
         }
     }
 
     /// The messages of `input` one by one, as [`Protocol::split`] splits them.
     pub(crate) fn messages(self, input: &[u8], max_message_size: Option<usize>) -> Messages<'_> {
         match self {
-            Protocol::Json => Messages::Json(json::JsonMessages::new(input, max_message_size)),
+            Protocol::Json => Messages::Json(JsonMessages::new(input, max_message_size)),
             #[cfg(feature = "messagepack")]
             Protocol::MessagePack => {
-                Messages::MessagePack(msgpack::MessagePackMessages::new(input, max_message_size))
+                Messages::MessagePack(MessagePackMessages::new(input, max_message_size))
             }
         }
     }
 
     /// Parses one message, as split by [`Protocol::split`].
-    pub fn parse(self, message: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+    pub(crate) fn parse(self, message: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
         match self {
             Protocol::Json => parse_json_message(message),
             #[cfg(feature = "messagepack")]
@@ -66,7 +75,7 @@ impl Protocol {
     }
 
     /// An Invocation from the server (with an id for a client result).
-    pub fn invocation<A: Serialize + ?Sized>(
+    pub(crate) fn invocation<A: Serialize + ?Sized>(
         self,
         invocation_id: Option<&str>,
         target: &str,
@@ -86,7 +95,7 @@ impl Protocol {
     }
 
     /// A StreamItem.
-    pub fn stream_item<T: Serialize + ?Sized>(
+    pub(crate) fn stream_item<T: Serialize + ?Sized>(
         self,
         invocation_id: &str,
         item: &T,
@@ -101,7 +110,7 @@ impl Protocol {
     }
 
     /// A Completion with a result.
-    pub fn completion_result<T: Serialize + ?Sized>(
+    pub(crate) fn completion_result<T: Serialize + ?Sized>(
         self,
         invocation_id: &str,
         result: &T,
@@ -116,7 +125,7 @@ impl Protocol {
     }
 
     /// A Completion without result.
-    pub fn completion_void(self, invocation_id: &str) -> Vec<u8> {
+    pub(crate) fn completion_void(self, invocation_id: &str) -> Vec<u8> {
         match self {
             Protocol::Json => JsonEncoder::completion_void(invocation_id),
             #[cfg(feature = "messagepack")]
@@ -125,7 +134,7 @@ impl Protocol {
     }
 
     /// A Completion with an error.
-    pub fn completion_error(self, invocation_id: &str, error: &str) -> Vec<u8> {
+    pub(crate) fn completion_error(self, invocation_id: &str, error: &str) -> Vec<u8> {
         match self {
             Protocol::Json => JsonEncoder::completion_error(invocation_id, error),
             #[cfg(feature = "messagepack")]
@@ -134,7 +143,7 @@ impl Protocol {
     }
 
     /// A Ping.
-    pub fn ping(self) -> Vec<u8> {
+    pub(crate) fn ping(self) -> Vec<u8> {
         match self {
             Protocol::Json => JsonEncoder::PING.as_bytes().to_vec(),
             #[cfg(feature = "messagepack")]
@@ -143,7 +152,7 @@ impl Protocol {
     }
 
     /// A Close message.
-    pub fn close(self, close: &Close) -> Vec<u8> {
+    pub(crate) fn close(self, close: &Close) -> Vec<u8> {
         match self {
             Protocol::Json => JsonEncoder::close(close),
             #[cfg(feature = "messagepack")]
@@ -155,9 +164,9 @@ impl Protocol {
 /// The messages of some input, one by one; see [`Protocol::messages`].
 #[derive(Debug)]
 pub(crate) enum Messages<'a> {
-    Json(json::JsonMessages<'a>),
+    Json(JsonMessages<'a>),
     #[cfg(feature = "messagepack")]
-    MessagePack(msgpack::MessagePackMessages<'a>),
+    MessagePack(MessagePackMessages<'a>),
 }
 
 impl<'a> Messages<'a> {
@@ -179,6 +188,36 @@ impl<'a> Iterator for Messages<'a> {
             Messages::Json(messages) => messages.next(),
             #[cfg(feature = "messagepack")]
             Messages::MessagePack(messages) => messages.next(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_collects_the_messages_one_by_one_reads() {
+        for &protocol in Protocol::ALL {
+            let mut input = protocol.ping();
+            input.extend(protocol.completion_void("1"));
+            let unfinished = protocol.completion_error("2", "e");
+            input.extend(&unfinished[..unfinished.len() - 1]);
+            let (messages, rest, error) = protocol.split(&input, None);
+            let one_by_one: Vec<_> = protocol
+                .messages(&input, None)
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(messages, one_by_one, "{protocol:?}");
+            assert_eq!(messages.len(), 2, "{protocol:?}");
+            assert_eq!(rest, &unfinished[..unfinished.len() - 1], "{protocol:?}");
+            assert!(error.is_none(), "{protocol:?}");
+            let (_, _, error) = protocol.split(&input, Some(2));
+            assert_eq!(
+                error,
+                Some(ProtocolError::MessageTooLarge { max: 2 }),
+                "{protocol:?}"
+            );
         }
     }
 }

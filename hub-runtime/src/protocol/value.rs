@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 /// A value as it arrived, borrowed from the message bytes.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum EncodedValue<'a> {
+pub(crate) enum EncodedValue<'a> {
     /// A JSON value.
     Json(&'a RawValue),
     /// A MessagePack value.
@@ -28,7 +28,7 @@ pub enum OwnedValue {
 
 impl EncodedValue<'_> {
     /// Decodes the value into `T`.
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
+    pub(crate) fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
         match self {
             EncodedValue::Json(raw) => decode_json(raw.get()),
             #[cfg(feature = "messagepack")]
@@ -37,7 +37,7 @@ impl EncodedValue<'_> {
     }
 
     /// An owned copy.
-    pub fn to_owned_value(&self) -> OwnedValue {
+    pub(crate) fn to_owned_value(self) -> OwnedValue {
         match self {
             EncodedValue::Json(raw) => OwnedValue::Json((*raw).to_owned()),
             #[cfg(feature = "messagepack")]
@@ -53,7 +53,7 @@ impl OwnedValue {
     }
 
     /// The borrowed form.
-    pub fn borrow(&self) -> EncodedValue<'_> {
+    pub(crate) fn borrow(&self) -> EncodedValue<'_> {
         match self {
             OwnedValue::Json(raw) => EncodedValue::Json(raw),
             #[cfg(feature = "messagepack")]
@@ -62,7 +62,7 @@ impl OwnedValue {
     }
 
     /// JSON `null`: what a client's void Completion stands for.
-    pub fn null() -> Self {
+    pub(crate) fn null() -> Self {
         OwnedValue::Json(serde_json::value::to_raw_value(&()).expect("null serializes"))
     }
 }

@@ -11,7 +11,7 @@ use crate::protocol::message::Close;
 /// Values are written with serde; a value that cannot be serialized (a map with non-string keys,
 /// a failing `Serialize` impl) is an error and nothing half-written is returned.
 #[derive(Debug, Default)]
-pub struct JsonEncoder;
+pub(crate) struct JsonEncoder;
 
 thread_local! {
     /// Where messages are written before they are copied out at their exact size.
@@ -46,7 +46,7 @@ fn encode(
 impl JsonEncoder {
     /// A fire-and-forget Invocation from the server: no `invocationId` at all (the JS client
     /// drops the connection on `"invocationId": null`).
-    pub fn invocation<A: Serialize + ?Sized>(
+    pub(crate) fn invocation<A: Serialize + ?Sized>(
         target: &str,
         arguments: &A,
     ) -> Result<Vec<u8>, serde_json::Error> {
@@ -54,7 +54,7 @@ impl JsonEncoder {
     }
 
     /// An Invocation from the server that expects a Completion (a client result).
-    pub fn invocation_with_id<A: Serialize + ?Sized>(
+    pub(crate) fn invocation_with_id<A: Serialize + ?Sized>(
         invocation_id: &str,
         target: &str,
         arguments: &A,
@@ -83,7 +83,7 @@ impl JsonEncoder {
     }
 
     /// A StreamItem.
-    pub fn stream_item<T: Serialize + ?Sized>(
+    pub(crate) fn stream_item<T: Serialize + ?Sized>(
         invocation_id: &str,
         item: &T,
     ) -> Result<Vec<u8>, serde_json::Error> {
@@ -98,7 +98,7 @@ impl JsonEncoder {
     }
 
     /// A Completion with a result.
-    pub fn completion_result<T: Serialize + ?Sized>(
+    pub(crate) fn completion_result<T: Serialize + ?Sized>(
         invocation_id: &str,
         result: &T,
     ) -> Result<Vec<u8>, serde_json::Error> {
@@ -112,7 +112,7 @@ impl JsonEncoder {
     }
 
     /// A Completion without result: a void method returned, or a stream ended.
-    pub fn completion_void(invocation_id: &str) -> Vec<u8> {
+    pub(crate) fn completion_void(invocation_id: &str) -> Vec<u8> {
         encode(|out| {
             Self::completion_head(out, invocation_id)?;
             out.extend_from_slice(b"}\x1e");
@@ -122,7 +122,7 @@ impl JsonEncoder {
     }
 
     /// A Completion with an error text.
-    pub fn completion_error(invocation_id: &str, error: &str) -> Vec<u8> {
+    pub(crate) fn completion_error(invocation_id: &str, error: &str) -> Vec<u8> {
         encode(|out| {
             Self::completion_head(out, invocation_id)?;
             out.extend_from_slice(br#","error":"#);
@@ -140,10 +140,10 @@ impl JsonEncoder {
     }
 
     /// A Ping.
-    pub const PING: &'static str = "{\"type\":6}\u{1e}";
+    pub(crate) const PING: &'static str = "{\"type\":6}\u{1e}";
 
     /// A Close message.
-    pub fn close(close: &Close) -> Vec<u8> {
+    pub(crate) fn close(close: &Close) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         out.extend_from_slice(br#"{"type":7"#);
         if let Some(error) = &close.error {

@@ -4,23 +4,14 @@ use crate::protocol::error::ProtocolError;
 use crate::protocol::framing::SplitMessages;
 
 /// The record separator that ends every JSON hub message and handshake message.
-pub const RECORD_SEPARATOR: u8 = 0x1e;
+pub(crate) const RECORD_SEPARATOR: u8 = 0x1e;
 
-/// Splits `input` at record separators: the complete messages (without separator) and the bytes
-/// of an unfinished message at the end.
+/// The messages of `input` one by one, split at record separators: each complete message
+/// (without separator), then the bytes of an unfinished message at the end as the rest.
 ///
 /// A message that does not fit in `max_message_size` bytes with its separator is an error, as
 /// in ASP.NET Core; so is an unfinished tail longer than that, so an unterminated flood is
 /// refused before it is buffered.
-pub fn split_json_messages(
-    input: &[u8],
-    max_message_size: Option<usize>,
-) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
-    JsonMessages::new(input, max_message_size).collect_all()
-}
-
-/// The messages of `input` one by one, as [`split_json_messages`] splits them, without
-/// collecting them.
 #[derive(Debug)]
 pub(crate) struct JsonMessages<'a> {
     rest: &'a [u8],
@@ -69,6 +60,13 @@ impl<'a> Iterator for JsonMessages<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn split_json_messages(
+        input: &[u8],
+        max_message_size: Option<usize>,
+    ) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
+        JsonMessages::new(input, max_message_size).collect_all()
+    }
 
     #[test]
     fn split_keeps_partial_tail_and_limits_size() {

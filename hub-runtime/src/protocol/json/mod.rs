@@ -12,8 +12,6 @@ mod plain;
 mod scalar;
 mod string;
 
-pub use encode::JsonEncoder;
-pub(crate) use framing::JsonMessages;
-pub use framing::{RECORD_SEPARATOR, split_json_messages};
-pub use parse::parse_json_message;
-pub(crate) use parse::parse_json_text;
+pub(crate) use encode::JsonEncoder;
+pub(crate) use framing::{JsonMessages, RECORD_SEPARATOR};
+pub(crate) use parse::{parse_json_message, parse_json_text};

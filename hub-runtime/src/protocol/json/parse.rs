@@ -49,7 +49,7 @@ fn present<'de, D: Deserializer<'de>>(de: D) -> Result<Option<&'de RawValue>, D:
 ///
 /// Returns `Ok(None)` for a message type this server does not know: newer clients may send
 /// types an older server ignores.
-pub fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+pub(crate) fn parse_json_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
     // One UTF-8 check of the whole message, then a reader that trusts it: cheaper than
     // checking every string and raw value on its own.
     let text = std::str::from_utf8(bytes).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;

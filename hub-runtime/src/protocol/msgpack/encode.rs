@@ -27,11 +27,11 @@ fn write_empty_headers(out: &mut Vec<u8>) {
 
 /// Writes MessagePack hub messages, each with its length prefix.
 #[derive(Debug, Default)]
-pub struct MessagePackEncoder;
+pub(crate) struct MessagePackEncoder;
 
 impl MessagePackEncoder {
     /// An Invocation from the server; `invocation_id` only for a client result.
-    pub fn invocation<A: Serialize + ?Sized>(
+    pub(crate) fn invocation<A: Serialize + ?Sized>(
         invocation_id: Option<&str>,
         target: &str,
         arguments: &A,
@@ -50,7 +50,7 @@ impl MessagePackEncoder {
     }
 
     /// A StreamItem.
-    pub fn stream_item<T: Serialize + ?Sized>(
+    pub(crate) fn stream_item<T: Serialize + ?Sized>(
         invocation_id: &str,
         item: &T,
     ) -> Result<Vec<u8>, String> {
@@ -63,7 +63,7 @@ impl MessagePackEncoder {
     }
 
     /// A Completion with a result.
-    pub fn completion_result<T: Serialize + ?Sized>(
+    pub(crate) fn completion_result<T: Serialize + ?Sized>(
         invocation_id: &str,
         result: &T,
     ) -> Result<Vec<u8>, String> {
@@ -77,7 +77,7 @@ impl MessagePackEncoder {
     }
 
     /// A Completion without result.
-    pub fn completion_void(invocation_id: &str) -> Vec<u8> {
+    pub(crate) fn completion_void(invocation_id: &str) -> Vec<u8> {
         let mut out = Vec::with_capacity(32);
         write_head(&mut out, 4, 3);
         write_empty_headers(&mut out);
@@ -87,7 +87,7 @@ impl MessagePackEncoder {
     }
 
     /// A Completion with an error.
-    pub fn completion_error(invocation_id: &str, error: &str) -> Vec<u8> {
+    pub(crate) fn completion_error(invocation_id: &str, error: &str) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         write_head(&mut out, 5, 3);
         write_empty_headers(&mut out);
@@ -98,14 +98,14 @@ impl MessagePackEncoder {
     }
 
     /// A Ping.
-    pub fn ping() -> Vec<u8> {
+    pub(crate) fn ping() -> Vec<u8> {
         let mut out = Vec::with_capacity(2);
         write_head(&mut out, 1, 6);
         framed(out)
     }
 
     /// A Close message.
-    pub fn close(close: &Close) -> Vec<u8> {
+    pub(crate) fn close(close: &Close) -> Vec<u8> {
         let mut out = Vec::with_capacity(32);
         write_head(&mut out, 3, 7);
         match &close.error {

@@ -5,16 +5,8 @@ use super::reader::invalid;
 use crate::protocol::error::ProtocolError;
 use crate::protocol::framing::SplitMessages;
 
-/// Splits `input` into length-prefixed messages: the complete ones and the unfinished rest.
-pub fn split_messagepack_messages(
-    input: &[u8],
-    max_message_size: Option<usize>,
-) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
-    MessagePackMessages::new(input, max_message_size).collect_all()
-}
-
-/// The messages of `input` one by one, as [`split_messagepack_messages`] splits them, without
-/// collecting them.
+/// The messages of `input` one by one, split at their length prefixes: each complete message
+/// (without prefix), then the bytes of an unfinished message at the end as the rest.
 #[derive(Debug)]
 pub(crate) struct MessagePackMessages<'a> {
     rest: &'a [u8],

@@ -13,7 +13,6 @@ mod reader;
 #[cfg(test)]
 mod tests;
 
-pub use encode::MessagePackEncoder;
+pub(crate) use encode::MessagePackEncoder;
 pub(crate) use framing::MessagePackMessages;
-pub use framing::split_messagepack_messages;
-pub use parse::parse_messagepack_message;
+pub(crate) use parse::parse_messagepack_message;

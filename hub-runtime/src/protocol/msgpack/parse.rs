@@ -13,7 +13,9 @@ use crate::protocol::value::EncodedValue;
 
 /// Parses one MessagePack hub message (without its length prefix). `Ok(None)` for a message
 /// type this server does not know.
-pub fn parse_messagepack_message(bytes: &[u8]) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+pub(crate) fn parse_messagepack_message(
+    bytes: &[u8],
+) -> Result<Option<HubMessage<'_>>, ProtocolError> {
     let mut r = Reader::new(bytes);
     let len = r.array_len()?;
     if len == 0 {

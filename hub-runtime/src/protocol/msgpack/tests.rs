@@ -5,10 +5,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::encode::MessagePackEncoder;
-use super::framing::{framed, split_messagepack_messages};
+use super::framing::{MessagePackMessages, framed};
 use super::parse::parse_messagepack_message as parse;
 use crate::protocol::error::ProtocolError;
+use crate::protocol::framing::SplitMessages;
 use crate::protocol::message::{Close, Completion, CompletionBody, HubMessage};
+
+fn split_messagepack_messages(
+    input: &[u8],
+    max_message_size: Option<usize>,
+) -> (Vec<&[u8]>, &[u8], Option<ProtocolError>) {
+    MessagePackMessages::new(input, max_message_size).collect_all()
+}
 
 fn b64(text: &str) -> Vec<u8> {
     STANDARD.decode(text).unwrap()
