@@ -3,11 +3,12 @@
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use super::error::ProtocolError;
 #[cfg(feature = "messagepack")]
 use super::value::decode_messagepack;
-use super::value::{EncodedValue, decode_json};
+use super::value::{EncodedValue, OwnedValue, decode_json};
 
 /// One hub protocol message, borrowing from the bytes it was read from where it can.
 #[derive(Debug)]
@@ -142,6 +143,18 @@ impl ArgumentValue<'_> {
             ArgumentValue::MessagePack(bytes) => decode_messagepack(bytes),
         }
     }
+
+    fn to_owned_value(self) -> OwnedValue {
+        match self {
+            // `from_string` checks the text again; the parsers only keep well-formed values.
+            ArgumentValue::Json(text) => OwnedValue::Json(
+                RawValue::from_string(text.to_owned())
+                    .expect("an argument's text is a well-formed JSON value"),
+            ),
+            #[cfg(feature = "messagepack")]
+            ArgumentValue::MessagePack(bytes) => OwnedValue::MessagePack(bytes.to_vec()),
+        }
+    }
 }
 
 /// An argument that could not be decoded into the parameter's type.
@@ -177,5 +190,18 @@ impl<'a> Arguments<'a> {
         value
             .decode()
             .map_err(|detail| ArgumentError { index, detail })
+    }
+
+    /// Each argument as it arrived, owned: a JSON argument as its text, a MessagePack argument as
+    /// its bytes.
+    #[allow(
+        dead_code,
+        reason = "crate API: the connection does not yet keep arguments beyond their message"
+    )]
+    pub(crate) fn to_owned_values(&self) -> Vec<OwnedValue> {
+        self.values
+            .iter()
+            .map(|value| value.to_owned_value())
+            .collect()
     }
 }

@@ -136,6 +136,7 @@ fn parse_any_message(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::value::OwnedValue;
 
     fn parse(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError> {
         parse_json_message(text.as_bytes())
@@ -170,6 +171,42 @@ mod tests {
         assert_eq!(first, serde_json::json!({"a": [1, {"b": "]"}]}));
         assert!(inv.arguments.decode::<Vec<u8>>(1).unwrap().is_empty());
         assert_eq!(inv.arguments.decode::<Option<u8>>(2).unwrap(), None);
+    }
+
+    #[test]
+    fn arguments_become_owned_values_as_they_arrived() {
+        // Read by the plain reader, then by serde.
+        let cases: [(&str, &[&str]); 2] = [
+            (
+                r#"{"type":1,"target":"T","arguments":[1, "a" ,null]}"#,
+                &["1", r#""a""#, "null"],
+            ),
+            (
+                r#"{"type":1,"target":"T","arguments":[{"k": [1.5]},"\u00e9"],"streamIds":[]}"#,
+                &[r#"{"k": [1.5]}"#, r#""\u00e9""#],
+            ),
+        ];
+        for (message, texts) in cases {
+            let Some(HubMessage::Invocation(inv)) = parse(message).unwrap() else {
+                panic!("{message}")
+            };
+            let owned = inv.arguments.to_owned_values();
+            let owned_texts: Vec<&str> = owned
+                .iter()
+                .map(|value| match value {
+                    OwnedValue::Json(raw) => raw.get(),
+                    #[cfg(feature = "messagepack")]
+                    OwnedValue::MessagePack(_) => panic!("not JSON: {value:?}"),
+                })
+                .collect();
+            assert_eq!(owned_texts, texts);
+            for (index, value) in owned.iter().enumerate() {
+                assert_eq!(
+                    value.decode::<serde_json::Value>().unwrap(),
+                    inv.arguments.decode::<serde_json::Value>(index).unwrap()
+                );
+            }
+        }
     }
 
     #[test]

@@ -129,6 +129,32 @@ pub(crate) fn parse_messagepack_message(
 mod tests {
     use super::parse_messagepack_message as parse;
     use crate::protocol::message::HubMessage;
+    use crate::protocol::value::OwnedValue;
+
+    #[test]
+    fn arguments_become_owned_values_as_they_arrived() {
+        // [1, {}, nil, "m", [42, [1, "x"]]]
+        let bytes = [
+            0x95, 1, 0x80, 0xc0, 0xa1, b'm', 0x92, 42, 0x92, 1, 0xa1, b'x',
+        ];
+        let Some(HubMessage::Invocation(inv)) = parse(&bytes).unwrap() else {
+            panic!()
+        };
+        let owned = inv.arguments.to_owned_values();
+        let owned_bytes: Vec<&[u8]> = owned
+            .iter()
+            .map(|value| match value {
+                OwnedValue::MessagePack(owned) => owned.as_slice(),
+                OwnedValue::Json(_) => panic!("not MessagePack: {value:?}"),
+            })
+            .collect();
+        assert_eq!(owned_bytes, [&[42][..], &[0x92, 1, 0xa1, b'x'][..]]);
+        assert_eq!(owned[0].decode::<u8>().unwrap(), 42);
+        assert_eq!(
+            owned[1].decode::<(u8, String)>().unwrap(),
+            (1, "x".to_owned())
+        );
+    }
 
     #[test]
     fn accepts_extra_trailing_elements() {
