@@ -80,3 +80,34 @@ async fn negotiate_refuses_versions_below_the_minimum() {
     assert_ne!(current["connectionToken"], current["connectionId"]);
     strict.stop().await;
 }
+
+/// A message over the WebSocket limit (twice the hub's, at least 64 KiB) still gets the Close
+/// message with ASP.NET's size error before the socket ends: the server does not drop the
+/// socket with the rest of that message unread (a reset would destroy the Close).
+#[tokio::test]
+async fn a_frame_beyond_the_websocket_limit_gets_the_close_message() {
+    let server = serve(PlainHub, HubOptions::default()).await;
+    for size in [70_000, 200_000, 1_000_000] {
+        let mut client = Client::connect(server.addr, "").await;
+        let big = format!(
+            "{{\"type\":1,\"target\":\"Echo\",\"arguments\":[\"{}\"]}}\u{1e}",
+            "x".repeat(size)
+        );
+        // The whole message may not be taken: the server stops reading it.
+        let _ = tokio::time::timeout(WAIT, client.ws.send(Message::text(big))).await;
+        assert_eq!(
+            client.next().await,
+            json!({
+                "type": 7,
+                "error": "Connection closed with an error.",
+                "allowReconnect": true
+            }),
+            "{size} bytes"
+        );
+        client.expect_closed().await;
+    }
+    server.stop().await;
+}
+
+use futures_util::SinkExt;
+use tokio_tungstenite::tungstenite::Message;

@@ -2,20 +2,22 @@
 
 use serde::Deserialize;
 
-use super::{Protocol, ProtocolError, RECORD_SEPARATOR};
+use super::error::ProtocolError;
+use super::format::Protocol;
+use super::json::RECORD_SEPARATOR;
 
 /// The client's handshake request, `{"protocol":"json","version":1}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandshakeRequest {
+pub(crate) struct HandshakeRequest {
     /// The protocol name the client asked for.
-    pub protocol: String,
+    pub(crate) protocol: String,
     /// The protocol version the client asked for.
-    pub version: u32,
+    pub(crate) version: u32,
 }
 
 /// The server's answer to a handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HandshakeResponse {
+pub(crate) enum HandshakeResponse {
     /// `{}`: the client may send hub messages.
     Accepted,
     /// `{"error": "..."}`: the connection ends.
@@ -24,7 +26,7 @@ pub enum HandshakeResponse {
 
 impl HandshakeResponse {
     /// The response framed as the JSON text the clients read (always JSON, whatever the protocol).
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         match self {
             HandshakeResponse::Accepted => "{}\u{1e}".to_owned(),
             HandshakeResponse::Refused(error) => {
@@ -38,7 +40,7 @@ impl HandshakeResponse {
 impl HandshakeRequest {
     /// Checks the request against what the server speaks: the protocol, or the text of the
     /// ASP.NET Core refusal the clients show.
-    pub fn select_protocol(&self) -> Result<Protocol, String> {
+    pub(crate) fn select_protocol(&self) -> Result<Protocol, String> {
         let Some(protocol) = Protocol::from_name(&self.protocol) else {
             return Err(format!(
                 "The protocol '{}' is not supported.",
@@ -67,7 +69,9 @@ struct RawHandshake {
 ///
 /// Returns `Ok(None)` while the record separator has not arrived yet, or the request and how many
 /// bytes it used; what follows may already be hub messages.
-pub fn parse_handshake(input: &[u8]) -> Result<Option<(HandshakeRequest, usize)>, ProtocolError> {
+pub(crate) fn parse_handshake(
+    input: &[u8],
+) -> Result<Option<(HandshakeRequest, usize)>, ProtocolError> {
     let Some(end) = input.iter().position(|&b| b == RECORD_SEPARATOR) else {
         return Ok(None);
     };

@@ -3,13 +3,17 @@
 use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
-use super::value::EncodedValue;
+use super::error::ProtocolError;
+#[cfg(feature = "messagepack")]
+use super::value::decode_messagepack;
+use super::value::{EncodedValue, OwnedValue, decode_json};
 
 /// One hub protocol message, borrowing from the bytes it was read from where it can.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum HubMessage<'a> {
+pub(crate) enum HubMessage<'a> {
     /// Type 1: call a method and, with an invocation id, expect a Completion.
     Invocation(Invocation<'a>),
     /// Type 2: one item of a stream.
@@ -30,39 +34,44 @@ pub enum HubMessage<'a> {
     /// Type 8: acknowledges messages up to a sequence id (stateful reconnect).
     Ack {
         /// The highest sequence id received.
+        #[allow(
+            dead_code,
+            reason = "stateful reconnect is not implemented: the connection ignores Ack"
+        )]
         sequence_id: u64,
     },
     /// Type 9: the sequence id of the next message (stateful reconnect).
     Sequence {
         /// The sequence id of the next message.
+        #[allow(
+            dead_code,
+            reason = "stateful reconnect is not implemented: the connection ignores Sequence"
+        )]
         sequence_id: u64,
     },
 }
 
 /// An Invocation or StreamInvocation.
 #[derive(Debug)]
-pub struct Invocation<'a> {
+pub(crate) struct Invocation<'a> {
     /// Absent for a fire-and-forget call.
-    pub invocation_id: Option<Cow<'a, str>>,
+    pub(crate) invocation_id: Option<Cow<'a, str>>,
     /// The method's wire name, as the client spelt it.
-    pub target: Cow<'a, str>,
+    pub(crate) target: Cow<'a, str>,
     /// The arguments, still encoded.
-    pub arguments: Arguments<'a>,
+    pub(crate) arguments: Arguments<'a>,
     /// Ids of the streams the client uploads as arguments.
-    pub stream_ids: Vec<Cow<'a, str>>,
+    pub(crate) stream_ids: Vec<Cow<'a, str>>,
 }
 
 impl<'a> Invocation<'a> {
     /// The Invocation (type 1) or StreamInvocation (type 4) message; a StreamInvocation needs an id.
-    pub(crate) fn into_message(
-        self,
-        streaming: bool,
-    ) -> Result<HubMessage<'a>, super::ProtocolError> {
+    pub(crate) fn into_message(self, streaming: bool) -> Result<HubMessage<'a>, ProtocolError> {
         if !streaming {
             return Ok(HubMessage::Invocation(self));
         }
         if self.invocation_id.is_none() {
-            return Err(super::ProtocolError::MissingProperty("invocationId"));
+            return Err(ProtocolError::MissingProperty("invocationId"));
         }
         Ok(HubMessage::StreamInvocation(self))
     }
@@ -70,25 +79,25 @@ impl<'a> Invocation<'a> {
 
 /// A StreamItem.
 #[derive(Debug)]
-pub struct StreamItem<'a> {
+pub(crate) struct StreamItem<'a> {
     /// The stream this item belongs to.
-    pub invocation_id: Cow<'a, str>,
+    pub(crate) invocation_id: Cow<'a, str>,
     /// The item, still encoded.
-    pub item: EncodedValue<'a>,
+    pub(crate) item: EncodedValue<'a>,
 }
 
 /// A Completion.
 #[derive(Debug)]
-pub struct Completion<'a> {
+pub(crate) struct Completion<'a> {
     /// The invocation or stream it completes.
-    pub invocation_id: Cow<'a, str>,
+    pub(crate) invocation_id: Cow<'a, str>,
     /// What it completes with.
-    pub body: CompletionBody<'a>,
+    pub(crate) body: CompletionBody<'a>,
 }
 
 /// What a Completion carries.
 #[derive(Debug)]
-pub enum CompletionBody<'a> {
+pub(crate) enum CompletionBody<'a> {
     /// Neither result nor error: a void method returned or a stream ended.
     Void,
     /// A result, still encoded (may be `null`).
@@ -99,11 +108,11 @@ pub enum CompletionBody<'a> {
 
 /// A Close message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Close {
+pub(crate) struct Close {
     /// Why the sender closes, if it failed.
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// Whether a client with automatic reconnect may reconnect.
-    pub allow_reconnect: bool,
+    pub(crate) allow_reconnect: bool,
 }
 
 /// The still-encoded arguments of an invocation; each is decoded into the hub method's parameter
@@ -129,9 +138,21 @@ pub(crate) enum ArgumentValue<'a> {
 impl ArgumentValue<'_> {
     fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
         match self {
-            ArgumentValue::Json(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+            ArgumentValue::Json(text) => decode_json(text),
             #[cfg(feature = "messagepack")]
-            ArgumentValue::MessagePack(bytes) => super::msgpack::decode_value(bytes),
+            ArgumentValue::MessagePack(bytes) => decode_messagepack(bytes),
+        }
+    }
+
+    fn to_owned_value(self) -> OwnedValue {
+        match self {
+            // `from_string` checks the text again; the parsers only keep well-formed values.
+            ArgumentValue::Json(text) => OwnedValue::Json(
+                RawValue::from_string(text.to_owned())
+                    .expect("an argument's text is a well-formed JSON value"),
+            ),
+            #[cfg(feature = "messagepack")]
+            ArgumentValue::MessagePack(bytes) => OwnedValue::MessagePack(bytes.to_vec()),
         }
     }
 }
@@ -160,23 +181,6 @@ impl<'a> Arguments<'a> {
         self.values.is_empty()
     }
 
-    /// Each argument as it arrived, owned.
-    pub(crate) fn to_owned_values(&self) -> Vec<super::value::OwnedValue> {
-        self.values
-            .iter()
-            .map(|value| match value {
-                ArgumentValue::Json(text) => super::value::OwnedValue::Json(
-                    serde_json::value::RawValue::from_string((*text).to_owned())
-                        .unwrap_or_else(|_| super::value::OwnedValue::null_raw()),
-                ),
-                #[cfg(feature = "messagepack")]
-                ArgumentValue::MessagePack(bytes) => {
-                    super::value::OwnedValue::MessagePack(bytes.to_vec())
-                }
-            })
-            .collect()
-    }
-
     /// Decodes argument `index` into `T`.
     pub fn decode<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgumentError> {
         let value = self.values.get(index).ok_or_else(|| ArgumentError {
@@ -186,5 +190,14 @@ impl<'a> Arguments<'a> {
         value
             .decode()
             .map_err(|detail| ArgumentError { index, detail })
+    }
+
+    /// Each argument as it arrived, owned: a JSON argument as its text, a MessagePack argument as
+    /// its bytes.
+    pub(crate) fn to_owned_values(&self) -> Vec<OwnedValue> {
+        self.values
+            .iter()
+            .map(|value| value.to_owned_value())
+            .collect()
     }
 }

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 /// A value as it arrived, borrowed from the message bytes.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum EncodedValue<'a> {
+pub(crate) enum EncodedValue<'a> {
     /// A JSON value.
     Json(&'a RawValue),
     /// A MessagePack value.
@@ -28,16 +28,16 @@ pub enum OwnedValue {
 
 impl EncodedValue<'_> {
     /// Decodes the value into `T`.
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
+    pub(crate) fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
         match self {
-            EncodedValue::Json(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string()),
+            EncodedValue::Json(raw) => decode_json(raw.get()),
             #[cfg(feature = "messagepack")]
-            EncodedValue::MessagePack(bytes) => super::msgpack::decode_value(bytes),
+            EncodedValue::MessagePack(bytes) => decode_messagepack(bytes),
         }
     }
 
     /// An owned copy.
-    pub fn to_owned_value(&self) -> OwnedValue {
+    pub(crate) fn to_owned_value(self) -> OwnedValue {
         match self {
             EncodedValue::Json(raw) => OwnedValue::Json((*raw).to_owned()),
             #[cfg(feature = "messagepack")]
@@ -53,7 +53,7 @@ impl OwnedValue {
     }
 
     /// The borrowed form.
-    pub fn borrow(&self) -> EncodedValue<'_> {
+    pub(crate) fn borrow(&self) -> EncodedValue<'_> {
         match self {
             OwnedValue::Json(raw) => EncodedValue::Json(raw),
             #[cfg(feature = "messagepack")]
@@ -62,11 +62,20 @@ impl OwnedValue {
     }
 
     /// JSON `null`: what a client's void Completion stands for.
-    pub fn null() -> Self {
-        OwnedValue::Json(Self::null_raw())
+    pub(crate) fn null() -> Self {
+        OwnedValue::Json(serde_json::value::to_raw_value(&()).expect("null serializes"))
     }
+}
 
-    pub(crate) fn null_raw() -> Box<RawValue> {
-        serde_json::value::to_raw_value(&()).expect("null serializes")
-    }
+/// Decodes a JSON value's text into `T`.
+pub(crate) fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+/// Decodes a MessagePack value into `T`: the forms the encoders write (structs as maps, unit
+/// variants as strings, human-readable forms).
+#[cfg(feature = "messagepack")]
+pub(crate) fn decode_messagepack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut de = rmp_serde::Deserializer::new(bytes).with_human_readable();
+    T::deserialize(&mut de).map_err(|e| e.to_string())
 }
