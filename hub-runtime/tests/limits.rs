@@ -111,3 +111,105 @@ async fn a_frame_beyond_the_websocket_limit_gets_the_close_message() {
 
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
+
+/// The same while the client goes on writing the rest of its message after the server gave up
+/// on it: the Close message must not be destroyed by a reset.
+#[tokio::test]
+async fn a_frame_beyond_the_limit_written_slowly_gets_the_close_message() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = serve(PlainHub, HubOptions::default()).await;
+    for _ in 0..3 {
+        let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let request = format!(
+            "GET /hub HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            server.addr
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            tcp.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        let masked = |payload: &[u8], opcode: u8| {
+            let mut frame = vec![0x80 | opcode];
+            let len = payload.len();
+            if len < 126 {
+                frame.push(0x80 | len as u8);
+            } else if len < 65536 {
+                frame.push(0x80 | 126);
+                frame.extend((len as u16).to_be_bytes());
+            } else {
+                frame.push(0x80 | 127);
+                frame.extend((len as u64).to_be_bytes());
+            }
+            frame.extend([0, 0, 0, 0]);
+            frame.extend(payload);
+            frame
+        };
+        tcp.write_all(&masked(HANDSHAKE.as_bytes(), 1))
+            .await
+            .unwrap();
+        // A 1 MB text frame, written in 64 KiB pieces while the server's answer is read.
+        let frame = masked(&vec![b'x'; 1 << 20], 1);
+        let (mut read, mut write) = tcp.into_split();
+        let writer = tokio::spawn(async move {
+            for piece in frame.chunks(64 << 10) {
+                if write.write_all(piece).await.is_err() {
+                    return;
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+        let mut received = Vec::new();
+        let mut buffer = vec![0u8; 4096];
+        let outcome = tokio::time::timeout(WAIT, async {
+            loop {
+                match read.read(&mut buffer).await {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => received.extend_from_slice(&buffer[..n]),
+                    Err(error) => return Err(error),
+                }
+            }
+        })
+        .await
+        .expect("the server neither closed nor reset");
+        writer.abort();
+        let text = String::from_utf8_lossy(&received);
+        assert!(
+            text.contains("\"type\":7"),
+            "no Close message before the end ({outcome:?}): {text:?}"
+        );
+    }
+    server.stop().await;
+}
+
+/// The handshake's 4 KiB limit holds whether or not its separator has arrived: a long
+/// handshake that does end in one is refused too.
+#[tokio::test]
+async fn a_handshake_over_four_kib_is_refused_even_when_complete() {
+    let server = serve(PlainHub, HubOptions::default()).await;
+    let padding = " ".repeat(60_000);
+    let mut client = Client::open(server.addr, "").await;
+    client
+        .send_text(format!(
+            "{{\"protocol\":\"json\",{padding}\"version\":1}}\u{1e}"
+        ))
+        .await;
+    assert_eq!(
+        client.next().await,
+        json!({"error": "Handshake was canceled."})
+    );
+    client.expect_closed().await;
+    // Just under the limit is still a handshake.
+    let padding = " ".repeat(4000);
+    let mut client = Client::open(server.addr, "").await;
+    client
+        .send_text(format!(
+            "{{\"protocol\":\"json\",{padding}\"version\":1}}\u{1e}"
+        ))
+        .await;
+    assert_eq!(client.next().await, json!({}));
+    client.ready().await;
+    server.stop().await;
+}

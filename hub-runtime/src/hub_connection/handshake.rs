@@ -10,7 +10,9 @@ use crate::connection::{Connection, Frame};
 use crate::dispatch::filter_connected;
 use crate::lifetime::{CallContext, ConnectionHandle};
 use crate::options::HubOptions;
-use crate::protocol::{HandshakeResponse, Protocol, TransferFormat, parse_handshake};
+use crate::protocol::{
+    HandshakeResponse, Protocol, RECORD_SEPARATOR, TransferFormat, parse_handshake,
+};
 
 /// The handshake; on success the connection is registered and answered.
 pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option<HubConnection> {
@@ -97,6 +99,11 @@ async fn read_handshake(
     options: &HubOptions,
 ) -> Result<Protocol, Option<String>> {
     loop {
+        // The handshake must end within its size limit, whatever follows it in the same read.
+        let limit = input.len().min(MAX_HANDSHAKE_SIZE + 1);
+        if input.len() > MAX_HANDSHAKE_SIZE && !input[..limit].contains(&RECORD_SEPARATOR) {
+            return Err(Some("Handshake was canceled.".to_owned()));
+        }
         match parse_handshake(input) {
             Ok(Some((request, used))) => {
                 input.drain(..used);
@@ -116,9 +123,6 @@ async fn read_handshake(
                     )));
                 }
                 return Ok(protocol);
-            }
-            Ok(None) if input.len() > MAX_HANDSHAKE_SIZE => {
-                return Err(Some("Handshake was canceled.".to_owned()));
             }
             Ok(None) => {}
             Err(err) => {

@@ -24,7 +24,7 @@ pub use value::OwnedValue;
 pub use message::{ArgumentError, Arguments};
 
 pub(crate) use handshake::{HandshakeResponse, parse_handshake};
-pub(crate) use json::parse_json_text;
+pub(crate) use json::{RECORD_SEPARATOR, parse_json_text};
 pub(crate) use message::{Close, Completion, CompletionBody, HubMessage, Invocation};
 pub(crate) use value::EncodedValue;
 

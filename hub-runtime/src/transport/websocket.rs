@@ -81,6 +81,7 @@ pub(crate) async fn connect(
                 socket,
                 early,
                 peer_closed: false,
+                too_large: false,
             });
             endpoint.run(io, id, token, request, TransportType::WebSockets)
         })
@@ -93,7 +94,14 @@ struct WebSocketIo {
     early: Option<Bytes>,
     /// The client sent its Close frame (the socket queued the reply).
     peer_closed: bool,
+    /// The client sent a message beyond the limit, whose rest is still unread.
+    too_large: bool,
 }
+
+/// How long a socket left with unread data (a message beyond the limit) stays open after the
+/// server's Close: closed at once, it would answer the client with a reset, and a reset makes
+/// the client drop what it had not read yet, the Close message among it.
+const LINGER_AFTER_UNREAD: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl TransportIo for WebSocketIo {
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Received> {
@@ -115,6 +123,7 @@ impl TransportIo for WebSocketIo {
                         .and_then(|source| source.downcast_ref::<tungstenite::Error>())
                         .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
                     if too_large {
+                        self.too_large = true;
                         Received::Failed(ConnectionError::TooLarge)
                     } else {
                         Received::Closed
@@ -155,6 +164,11 @@ impl TransportIo for WebSocketIo {
             };
             let _ =
                 futures_util::SinkExt::send(&mut self.socket, Message::Close(Some(close))).await;
+            if self.too_large {
+                // What the client is still sending cannot be read (the socket refuses frames
+                // over the limit): let what was written reach it before the socket closes.
+                tokio::time::sleep(LINGER_AFTER_UNREAD).await;
+            }
         })
     }
 
