@@ -12,6 +12,7 @@ mod client;
 mod errors;
 mod hub;
 mod names;
+mod runtime_path;
 mod types;
 
 /// Makes the `pub` methods of an impl block callable by SignalR clients.
