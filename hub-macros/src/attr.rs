@@ -1,11 +1,14 @@
-//! Attribute keys, in one place: `#[hub(client = X)]`, and `#[hub(rename = "...")]`,
-//! `#[hub(skip)]`, `#[client(rename = "...")]` on methods.
+//! Attribute keys, in one place: `#[hub(client = X, crate = "path")]`, `#[client(crate = "path")]`,
+//! and `#[hub(rename = "...")]`, `#[hub(skip)]`, `#[client(rename = "...")]` on methods.
 
+use proc_macro2::TokenTree;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Attribute, LitStr, Path, Token};
+use syn::{Attribute, Ident, LitStr, Path, Token};
 
 use crate::errors::Errors;
+use crate::runtime_path;
 
 mod kw {
     syn::custom_keyword!(client);
@@ -13,47 +16,126 @@ mod kw {
     syn::custom_keyword!(skip);
 }
 
-/// The arguments of `#[hub(...)]` on the impl block.
-#[derive(Default)]
-pub(crate) struct HubArgs {
-    pub(crate) client: Option<Path>,
+/// Which macro's arguments are parsed: each accepts its own keys.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Macro {
+    /// `#[hub(client = X, crate = "path")]` on the impl block.
+    Hub,
+    /// `#[client(crate = "path")]` on the trait.
+    Client,
 }
 
-enum HubArg {
-    Client(Path),
-}
+impl Macro {
+    fn name(self) -> &'static str {
+        match self {
+            Macro::Hub => "hub",
+            Macro::Client => "client",
+        }
+    }
 
-impl Parse for HubArg {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        if input.peek(kw::client) {
-            input.parse::<kw::client>()?;
-            input.parse::<Token![=]>()?;
-            Ok(HubArg::Client(input.parse()?))
-        } else {
-            Err(input.error("unknown `hub` argument; expected `client = ClientTrait`"))
+    /// The accepted keys, as the "unknown argument" error lists them.
+    fn expected(self) -> &'static str {
+        match self {
+            Macro::Hub => "expected `client = ClientTrait` or `crate = \"path::to::hub_runtime\"`",
+            Macro::Client => "expected `crate = \"path::to::hub_runtime\"`",
         }
     }
 }
 
-impl HubArgs {
-    pub(crate) fn parse(tokens: proc_macro2::TokenStream, errors: &mut Errors) -> Self {
-        let mut args = HubArgs::default();
-        let parsed =
-            syn::parse::Parser::parse2(Punctuated::<HubArg, Token![,]>::parse_terminated, tokens);
-        match parsed {
-            Ok(list) => {
-                for arg in list {
-                    match arg {
-                        HubArg::Client(path) if args.client.is_some() => {
-                            errors.spanned(path, "duplicate `client` argument");
-                        }
-                        HubArg::Client(path) => args.client = Some(path),
-                    }
-                }
+/// The arguments of `#[hub(...)]` on the impl block or `#[client(...)]` on the trait.
+#[derive(Default)]
+pub(crate) struct MacroArgs {
+    /// `client = ClientTrait` (`#[hub]` only).
+    pub(crate) client: Option<Path>,
+    /// `crate = "path"`: where the generated code reaches hub_runtime.
+    krate: Option<Path>,
+    /// A `crate` argument was given but is not a path: the runtime's path is unknown.
+    pub(crate) krate_invalid: bool,
+}
+
+enum MacroArg {
+    Client(kw::client, Path),
+    Crate(Token![crate], LitStr),
+    /// A key neither macro knows; its value is skipped so that the next keys are still read.
+    Unknown(Ident),
+}
+
+impl Parse for MacroArg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(kw::client) {
+            let key = input.parse()?;
+            input.parse::<Token![=]>()?;
+            Ok(MacroArg::Client(key, input.parse()?))
+        } else if input.peek(Token![crate]) {
+            let key = input.parse()?;
+            input.parse::<Token![=]>()?;
+            Ok(MacroArg::Crate(key, input.parse()?))
+        } else {
+            let key = input.call(Ident::parse_any)?;
+            while !input.is_empty() && !input.peek(Token![,]) {
+                input.parse::<TokenTree>()?;
             }
-            Err(err) => errors.push(err),
+            Ok(MacroArg::Unknown(key))
+        }
+    }
+}
+
+impl MacroArgs {
+    pub(crate) fn parse(
+        tokens: proc_macro2::TokenStream,
+        which: Macro,
+        errors: &mut Errors,
+    ) -> Self {
+        let mut args = MacroArgs::default();
+        let parsed =
+            syn::parse::Parser::parse2(Punctuated::<MacroArg, Token![,]>::parse_terminated, tokens);
+        let list = match parsed {
+            Ok(list) => list,
+            Err(err) => {
+                errors.push(err);
+                return args;
+            }
+        };
+        let unknown = |errors: &mut Errors, key: proc_macro2::Span, name: &str| {
+            let message = format!(
+                "unknown `{}` argument `{name}`; {}",
+                which.name(),
+                which.expected()
+            );
+            errors.push(syn::Error::new(key, message));
+        };
+        for arg in list {
+            match arg {
+                MacroArg::Client(key, _) if which != Macro::Hub => {
+                    unknown(errors, key.span, "client");
+                }
+                MacroArg::Client(key, _) if args.client.is_some() => {
+                    errors.spanned(key, "duplicate `client` argument");
+                }
+                MacroArg::Client(_, path) => args.client = Some(path),
+                MacroArg::Crate(key, _) if args.krate.is_some() || args.krate_invalid => {
+                    errors.spanned(key, "duplicate `crate` argument");
+                }
+                MacroArg::Crate(_, lit) => match lit.parse_with(Path::parse_mod_style) {
+                    Ok(path) => args.krate = Some(path),
+                    Err(_) => {
+                        errors.spanned(
+                            &lit,
+                            "`crate` takes the path of hub_runtime as a string: `crate = \"my_framework::hub\"`",
+                        );
+                        args.krate_invalid = true;
+                    }
+                },
+                MacroArg::Unknown(key) => unknown(errors, key.span(), &key.to_string()),
+            }
         }
         args
+    }
+
+    /// The path the generated code reaches hub_runtime through: `::hub_runtime` unless a
+    /// `crate` argument says otherwise.
+    pub(crate) fn krate(&self) -> Path {
+        self.krate.clone().unwrap_or_else(runtime_path::default)
     }
 }
 

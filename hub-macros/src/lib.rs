@@ -12,6 +12,7 @@ mod client;
 mod errors;
 mod hub;
 mod names;
+mod runtime_path;
 mod types;
 
 /// Makes the `pub` methods of an impl block callable by SignalR clients.
@@ -30,6 +31,18 @@ mod types;
 /// Generates `impl hub_runtime::Hub for ChatHub`: the method table (wire names in PascalCase,
 /// matched case-insensitively), argument decoding and result encoding. Set
 /// `HUB_MACROS_DEBUG=1` at build time to print the expansion.
+///
+/// Arguments, each at most once:
+///
+/// - `client = ChatClient`: the `#[client]` trait whose proxy `ctx.clients()` hands out.
+/// - `crate = "path"`: where the generated code finds hub_runtime (`::hub_runtime` by default),
+///   for a crate that re-exports it under another path, as serde's `#[serde(crate = "...")]`:
+///
+/// ```text
+/// // `my_framework` depends on hub_runtime and re-exports it: `pub use hub_runtime as hub;`
+/// #[my_framework::hub::hub(client = ChatClient, crate = "my_framework::hub")]
+/// impl ChatHub { .. }
+/// ```
 #[proc_macro_attribute]
 pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
     debug_print("hub", hub::expand(args.into(), input.into())).into()
@@ -45,6 +58,14 @@ pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 ///
 /// Generates `ChatClientProxy<K>`, whose methods send `ReceiveMessage` to the proxy's target.
+///
+/// An optional argument, `crate = "path"`: where the generated code finds hub_runtime
+/// (`::hub_runtime` by default), for a crate that re-exports it under another path:
+///
+/// ```text
+/// #[my_framework::hub::client(crate = "my_framework::hub")]
+/// pub trait ChatClient { .. }
+/// ```
 #[proc_macro_attribute]
 pub fn client(args: TokenStream, input: TokenStream) -> TokenStream {
     debug_print("client", client::expand(args.into(), input.into())).into()

@@ -6,8 +6,10 @@ use syn::spanned::Spanned;
 
 use super::{ClientMethod, ClientModel};
 use crate::names::doc_text;
+use crate::runtime_path;
 
 pub(super) fn generate(model: &ClientModel) -> TokenStream {
+    let krate = &model.krate;
     let item = &model.item;
     let vis = &item.vis;
     let trait_ident = &item.ident;
@@ -20,20 +22,20 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         .methods
         .iter()
         .filter(|m| m.returns.is_none())
-        .map(proxy_method);
+        .map(|method| proxy_method(krate, method));
     let result_methods = model
         .methods
         .iter()
         .filter(|m| m.returns.is_some())
-        .map(proxy_method);
-    let descriptions = model.methods.iter().map(describe);
+        .map(|method| proxy_method(krate, method));
+    let descriptions = model.methods.iter().map(|method| describe(krate, method));
     quote! {
         #[allow(async_fn_in_trait, dead_code)]
         #item
 
         #[doc = #doc]
-        #vis struct #proxy<K = ::hub_runtime::Many> {
-            target: ::hub_runtime::__private::TypedTarget<K>,
+        #vis struct #proxy<K = #krate::Many> {
+            target: #krate::__private::TypedTarget<K>,
         }
 
         impl<K> ::core::clone::Clone for #proxy<K> {
@@ -42,35 +44,35 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
             }
         }
 
-        impl<K> ::hub_runtime::__private::FromTarget for #proxy<K> {
-            fn from_target(target: ::hub_runtime::__private::ProxyTarget) -> Self {
-                #proxy { target: ::hub_runtime::__private::TypedTarget::new(target) }
+        impl<K> #krate::__private::FromTarget for #proxy<K> {
+            fn from_target(target: #krate::__private::ProxyTarget) -> Self {
+                #proxy { target: #krate::__private::TypedTarget::new(target) }
             }
         }
 
-        impl ::hub_runtime::ClientProxy for #proxy {
-            type Many = #proxy<::hub_runtime::Many>;
-            type Single = #proxy<::hub_runtime::Single>;
+        impl #krate::ClientProxy for #proxy {
+            type Many = #proxy<#krate::Many>;
+            type Single = #proxy<#krate::Single>;
 
             fn __describe(
-                __builder: &mut ::hub_runtime::manifest::ManifestBuilder,
-            ) -> ::hub_runtime::__private::Vec<::hub_runtime::manifest::ClientMethod> {
-                ::hub_runtime::__private::vec![#(#descriptions),*]
+                __builder: &mut #krate::manifest::ManifestBuilder,
+            ) -> #krate::__private::Vec<#krate::manifest::ClientMethod> {
+                #krate::__private::vec![#(#descriptions),*]
             }
         }
 
-        impl<K: ::hub_runtime::TargetKind> #proxy<K> {
+        impl<K: #krate::TargetKind> #proxy<K> {
             #(#methods)*
         }
 
         /// Client results: only a proxy of one connection (`caller()`, `client(id)`) can await them.
-        impl #proxy<::hub_runtime::Single> {
+        impl #proxy<#krate::Single> {
             #(#result_methods)*
         }
     }
 }
 
-fn proxy_method(method: &ClientMethod) -> TokenStream {
+fn proxy_method(krate: &syn::Path, method: &ClientMethod) -> TokenStream {
     let ident = &method.ident;
     let wire_name = &method.wire_name;
     let docs = &method.docs;
@@ -79,20 +81,22 @@ fn proxy_method(method: &ClientMethod) -> TokenStream {
     // Each argument is coerced on its own, spanned on its type: "`T: Serialize` is not
     // satisfied" lands on the parameter.
     let arguments = method.params.iter().map(|(name, ty)| {
+        let krate = runtime_path::at(krate, ty.span());
         quote_spanned! {ty.span()=>
-            &#name as &dyn ::hub_runtime::__private::ErasedSerialize
+            &#name as &dyn #krate::__private::ErasedSerialize
         }
     });
     match &method.returns {
         None => {
             let call_doc = format!(
-                "Sends `{wire_name}` to the target's clients at once; the returned [`Delivery`](::hub_runtime::Delivery) completes when every server took it."
+                "Sends `{wire_name}` to the target's clients at once; the returned [`Delivery`]({}::Delivery) completes when every server took it.",
+                runtime_path::doc_text(krate)
             );
             quote! {
                 #(#docs)*
                 #[doc = ""]
                 #[doc = #call_doc]
-                pub fn #ident(&self, #(#names: #types),*) -> ::hub_runtime::Delivery {
+                pub fn #ident(&self, #(#names: #types),*) -> #krate::Delivery {
                     self.target.target.send(#wire_name, &[#(#arguments),*])
                 }
             }
@@ -111,7 +115,7 @@ fn proxy_method(method: &ClientMethod) -> TokenStream {
                 pub async fn #ident(
                     &self,
                     #(#names: #types),*
-                ) -> ::core::result::Result<#ret, ::hub_runtime::ClientResultError> {
+                ) -> ::core::result::Result<#ret, #krate::ClientResultError> {
                     let __pending = #invoke;
                     __pending.await
                 }
@@ -121,17 +125,18 @@ fn proxy_method(method: &ClientMethod) -> TokenStream {
 }
 
 /// A client method's part of the manifest.
-fn describe(method: &ClientMethod) -> TokenStream {
+fn describe(krate: &syn::Path, method: &ClientMethod) -> TokenStream {
     let name = &method.wire_name;
     let rust_name = method.ident.to_string();
     let rust_name = rust_name.trim_start_matches("r#");
-    let docs = crate::hub::option_str(doc_text(&method.docs).as_deref());
+    let docs = crate::hub::option_str(krate, doc_text(&method.docs).as_deref());
     let params = method.params.iter().map(|(ident, ty)| {
         let param = ident.to_string();
         let param = param.trim_start_matches("r#").trim_start_matches('_');
+        let krate = runtime_path::at(krate, ty.span());
         quote_spanned! {ty.span()=>
-            ::hub_runtime::manifest::Param {
-                name: ::hub_runtime::__private::text(#param),
+            #krate::manifest::Param {
+                name: #krate::__private::text(#param),
                 schema: __builder.schema::<#ty>(),
                 stream: false,
             }
@@ -144,11 +149,11 @@ fn describe(method: &ClientMethod) -> TokenStream {
         None => quote! { ::core::option::Option::None },
     };
     quote! {
-        ::hub_runtime::manifest::ClientMethod {
-            name: ::hub_runtime::__private::text(#name),
-            rust_name: ::hub_runtime::__private::text(#rust_name),
+        #krate::manifest::ClientMethod {
+            name: #krate::__private::text(#name),
+            rust_name: #krate::__private::text(#rust_name),
             description: #docs,
-            params: ::hub_runtime::__private::vec![#(#params),*],
+            params: #krate::__private::vec![#(#params),*],
             result: #result,
         }
     }

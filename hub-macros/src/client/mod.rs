@@ -6,14 +6,16 @@ use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{FnArg, ItemTrait, Pat, TraitItem, Type};
+use syn::{FnArg, ItemTrait, Pat, Path, TraitItem, Type};
 
-use crate::attr::take_method_attrs;
+use crate::attr::{Macro, MacroArgs, take_method_attrs};
 use crate::errors::Errors;
 use crate::names::{collision_key, pascal_case};
 use crate::types::is_unit;
 
 pub(crate) struct ClientModel {
+    /// The path of hub_runtime: every generated path starts with it.
+    pub(crate) krate: Path,
     pub(crate) item: ItemTrait,
     pub(crate) methods: Vec<ClientMethod>,
 }
@@ -29,9 +31,7 @@ pub(crate) struct ClientMethod {
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    if !args.is_empty() {
-        errors.spanned(&args, "#[client] takes no arguments");
-    }
+    let args = MacroArgs::parse(args, Macro::Client, &mut errors);
     let mut item: ItemTrait = match syn::parse2(input) {
         Ok(item) => item,
         Err(err) => {
@@ -43,7 +43,11 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         }
     };
     let methods = parse_methods(&mut item, &mut errors);
-    let model = ClientModel { item, methods };
+    let model = ClientModel {
+        krate: args.krate(),
+        item,
+        methods,
+    };
     if !errors.is_empty() {
         let item = &model.item;
         let compile_errors = errors.to_compile_errors();

@@ -1,18 +1,20 @@
 //! Generates `impl hub_runtime::Hub` from a [`HubModel`]: a few lines of glue per method that
-//! call generic runtime code.
+//! call generic runtime code. Every path into the runtime starts with the model's `krate`.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::{Hook, HookParam, HubMethod, HubModel, Param};
+use crate::runtime_path;
 use crate::types::{Returns, result_ok_type, stream_item};
 
 pub(super) fn generate(model: &HubModel) -> TokenStream {
+    let krate = &model.krate;
     let self_ty = &model.self_ty;
     let client = match &model.client_proxy {
         Some(proxy) => quote! { #proxy },
-        None => quote! { ::hub_runtime::NoClient },
+        None => quote! { #krate::NoClient },
     };
     let client_check = model.client_trait.as_ref().map(|path| {
         quote_spanned! {path.span()=>
@@ -27,7 +29,7 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
         let streams = method.upload_count();
         let streaming = method.is_streaming();
         quote! {
-            ::hub_runtime::__private::MethodInfo {
+            #krate::__private::MethodInfo {
                 name: #name,
                 params: #params,
                 streams: #streams,
@@ -39,34 +41,34 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
         .methods
         .iter()
         .enumerate()
-        .map(|(index, method)| bind_arm(self_ty, index, method));
+        .map(|(index, method)| bind_arm(krate, self_ty, index, method));
     let on_connected = model
         .on_connected
         .as_ref()
-        .map(|hook| hook_fn(self_ty, hook, false));
+        .map(|hook| hook_fn(krate, self_ty, hook, false));
     let on_disconnected = model
         .on_disconnected
         .as_ref()
-        .map(|hook| hook_fn(self_ty, hook, true));
+        .map(|hook| hook_fn(krate, self_ty, hook, true));
     let describe = describe(model);
     quote! {
         #client_check
 
-        impl ::hub_runtime::Hub for #self_ty {
+        impl #krate::Hub for #self_ty {
             type Client = #client;
 
-            const METHODS: &'static [::hub_runtime::__private::MethodInfo] = &[#(#infos),*];
+            const METHODS: &'static [#krate::__private::MethodInfo] = &[#(#infos),*];
 
             fn __bind(
-                self: &::hub_runtime::__private::Arc<Self>,
+                self: &#krate::__private::Arc<Self>,
                 __index: usize,
-                __call: &::hub_runtime::__private::CallContext,
-                __args: &::hub_runtime::__private::Arguments<'_>,
-                __streams: &mut ::hub_runtime::__private::StreamArgs<'_>,
-                __now: ::core::option::Option<::hub_runtime::__private::Now<'_>>,
+                __call: &#krate::__private::CallContext,
+                __args: &#krate::__private::Arguments<'_>,
+                __streams: &mut #krate::__private::StreamArgs<'_>,
+                __now: ::core::option::Option<#krate::__private::Now<'_>>,
             ) -> ::core::result::Result<
-                ::hub_runtime::__private::Bound,
-                ::hub_runtime::__private::ArgumentError,
+                #krate::__private::Bound,
+                #krate::__private::ArgumentError,
             > {
                 match __index {
                     #(#arms)*
@@ -84,6 +86,7 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
 
 /// `Hub::describe`: the hub's part of the manifest, with the schema of every type it uses.
 fn describe(model: &HubModel) -> TokenStream {
+    let krate = &model.krate;
     let hub_name = match &model.self_ty {
         syn::Type::Path(path) => path
             .path
@@ -92,8 +95,9 @@ fn describe(model: &HubModel) -> TokenStream {
             .map_or_else(String::new, |segment| segment.ident.to_string()),
         other => quote!(#other).to_string(),
     };
-    let hub_docs = option_str(model.docs.as_deref());
+    let hub_docs = option_str(krate, model.docs.as_deref());
     let client_name = option_str(
+        krate,
         model
             .client_trait
             .as_ref()
@@ -103,31 +107,37 @@ fn describe(model: &HubModel) -> TokenStream {
     );
     let client_methods = match &model.client_proxy {
         Some(proxy) => quote! {
-            <#proxy as ::hub_runtime::ClientProxy>::__describe(__builder)
+            <#proxy as #krate::ClientProxy>::__describe(__builder)
         },
-        None => quote! { ::hub_runtime::__private::Vec::new() },
+        None => quote! { #krate::__private::Vec::new() },
     };
     let methods = model.methods.iter().map(|method| {
         let name = &method.wire_name;
         let rust_name = method.ident.to_string();
         let rust_name = rust_name.trim_start_matches("r#");
-        let docs = option_str(method.docs.as_deref());
+        let docs = option_str(krate, method.docs.as_deref());
         let params = method.params.iter().filter_map(|param| match param {
             Param::Ctx | Param::Cancel => None,
-            Param::Arg(ty, name) => Some(quote_spanned! {ty.span()=>
-                ::hub_runtime::manifest::Param {
-                    name: ::hub_runtime::__private::text(#name),
-                    schema: __builder.schema::<#ty>(),
-                    stream: false,
-                }
-            }),
-            Param::Upload(ty, name) => Some(quote_spanned! {ty.span()=>
-                ::hub_runtime::manifest::Param {
-                    name: ::hub_runtime::__private::text(#name),
-                    schema: __builder.schema::<<#ty as ::hub_runtime::__private::StreamItem>::Item>(),
-                    stream: true,
-                }
-            }),
+            Param::Arg(ty, name) => {
+                let krate = runtime_path::at(krate, ty.span());
+                Some(quote_spanned! {ty.span()=>
+                    #krate::manifest::Param {
+                        name: #krate::__private::text(#name),
+                        schema: __builder.schema::<#ty>(),
+                        stream: false,
+                    }
+                })
+            }
+            Param::Upload(ty, name) => {
+                let krate = runtime_path::at(krate, ty.span());
+                Some(quote_spanned! {ty.span()=>
+                    #krate::manifest::Param {
+                        name: #krate::__private::text(#name),
+                        schema: __builder.schema::<<#ty as #krate::__private::StreamItem>::Item>(),
+                        stream: true,
+                    }
+                })
+            }
         });
         // Stream parameters follow the plain ones on the wire.
         let mut params: Vec<_> = params.collect();
@@ -149,12 +159,11 @@ fn describe(model: &HubModel) -> TokenStream {
         let (kind, result) = match &method.returns {
             Returns::Unit | Returns::FallibleUnit(_) => (quote! { Invoke }, None),
             Returns::Value(ty) => (quote! { Invoke }, Some(quote_spanned! {ty.span()=> #ty })),
-            Returns::FallibleValue(ty) => (
-                quote! { Invoke },
-                Some(quote_spanned! {ty.span()=>
-                    <#ty as ::hub_runtime::__private::Fallible>::Ok
-                }),
-            ),
+            Returns::FallibleValue(ty) => {
+                let krate = runtime_path::at(krate, ty.span());
+                let ok = quote_spanned! {ty.span()=> <#ty as #krate::__private::Fallible>::Ok };
+                (quote! { Invoke }, Some(ok))
+            }
             Returns::Stream {
                 ty,
                 fallible_items,
@@ -167,8 +176,9 @@ fn describe(model: &HubModel) -> TokenStream {
                 };
                 let item = item.map(|item| {
                     if *fallible_items {
+                        let krate = runtime_path::at(krate, item.span());
                         quote_spanned! {item.span()=>
-                            <#item as ::hub_runtime::__private::Fallible>::Ok
+                            <#item as #krate::__private::Fallible>::Ok
                         }
                     } else {
                         quote_spanned! {item.span()=> #item }
@@ -182,26 +192,26 @@ fn describe(model: &HubModel) -> TokenStream {
             None => quote! { ::core::option::Option::None },
         };
         quote! {
-            ::hub_runtime::manifest::HubMethod {
-                name: ::hub_runtime::__private::text(#name),
-                rust_name: ::hub_runtime::__private::text(#rust_name),
+            #krate::manifest::HubMethod {
+                name: #krate::__private::text(#name),
+                rust_name: #krate::__private::text(#rust_name),
                 description: #docs,
-                kind: ::hub_runtime::manifest::MethodKind::#kind,
-                params: ::hub_runtime::__private::vec![#(#ordered),*],
+                kind: #krate::manifest::MethodKind::#kind,
+                params: #krate::__private::vec![#(#ordered),*],
                 result: #result,
             }
         }
     });
     quote! {
         fn describe(
-            __builder: &mut ::hub_runtime::manifest::ManifestBuilder,
-        ) -> ::hub_runtime::manifest::HubManifest {
-            ::hub_runtime::manifest::HubManifest {
-                name: ::hub_runtime::__private::text(#hub_name),
+            __builder: &mut #krate::manifest::ManifestBuilder,
+        ) -> #krate::manifest::HubManifest {
+            #krate::manifest::HubManifest {
+                name: #krate::__private::text(#hub_name),
                 path: ::core::option::Option::None,
                 description: #hub_docs,
                 client_name: #client_name,
-                methods: ::hub_runtime::__private::vec![#(#methods),*],
+                methods: #krate::__private::vec![#(#methods),*],
                 client_methods: #client_methods,
             }
         }
@@ -209,16 +219,21 @@ fn describe(model: &HubModel) -> TokenStream {
 }
 
 /// `Option<String>` from a literal known at expansion.
-pub(crate) fn option_str(text: Option<&str>) -> TokenStream {
+pub(crate) fn option_str(krate: &syn::Path, text: Option<&str>) -> TokenStream {
     match text {
         Some(text) => quote! {
-            ::core::option::Option::Some(::hub_runtime::__private::text(#text))
+            ::core::option::Option::Some(#krate::__private::text(#text))
         },
         None => quote! { ::core::option::Option::None },
     }
 }
 
-fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStream {
+fn bind_arm(
+    krate: &syn::Path,
+    self_ty: &syn::Type,
+    index: usize,
+    method: &HubMethod,
+) -> TokenStream {
     let ident = &method.ident;
     let mut decode = Vec::new();
     let mut call_args = Vec::new();
@@ -261,16 +276,19 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
         call
     };
     let outcome = match &method.returns {
-        Returns::Unit => quote! { ::hub_runtime::__private::outcome::unit(__ret) },
-        Returns::Value(ty) => quote_spanned! {ty.span()=>
-            ::hub_runtime::__private::outcome::value::<#ty>(__ret)
-        },
-        Returns::FallibleUnit(ty) => quote_spanned! {ty.span()=>
-            ::hub_runtime::__private::outcome::fallible_unit(__ret)
-        },
-        Returns::FallibleValue(ty) => quote_spanned! {ty.span()=>
-            ::hub_runtime::__private::outcome::fallible_value(__ret)
-        },
+        Returns::Unit => quote! { #krate::__private::outcome::unit(__ret) },
+        Returns::Value(ty) => {
+            let krate = runtime_path::at(krate, ty.span());
+            quote_spanned! {ty.span()=> #krate::__private::outcome::value::<#ty>(__ret) }
+        }
+        Returns::FallibleUnit(ty) => {
+            let krate = runtime_path::at(krate, ty.span());
+            quote_spanned! {ty.span()=> #krate::__private::outcome::fallible_unit(__ret) }
+        }
+        Returns::FallibleValue(ty) => {
+            let krate = runtime_path::at(krate, ty.span());
+            quote_spanned! {ty.span()=> #krate::__private::outcome::fallible_value(__ret) }
+        }
         Returns::Stream {
             ty,
             fallible_items,
@@ -282,8 +300,9 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
                 (true, false) => quote! { started_stream },
                 (true, true) => quote! { started_fallible_stream },
             };
+            let krate = runtime_path::at(krate, ty.span());
             quote_spanned! {ty.span()=>
-                ::hub_runtime::__private::outcome::#convert(__ret, __sink).await
+                #krate::__private::outcome::#convert(__ret, __sink).await
             }
         }
     };
@@ -294,18 +313,18 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
         .any(|param| matches!(param, Param::Ctx))
         .then(|| {
             quote! {
-                let __ctx = ::hub_runtime::Ctx::<Self>::__new(__call);
+                let __ctx = #krate::Ctx::<Self>::__new(__call);
             }
         });
     // The future owns the hub.
     let owned = quote! {
-        let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
+        let __this = <#krate::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
     };
     let bound = if method.is_streaming() {
         // The driver owns the hub and the context, so the stream may borrow them.
         quote! {
             #owned
-            ::hub_runtime::__private::Bound::Stream(__streams.server_stream(move |__sink| async move {
+            #krate::__private::Bound::Stream(__streams.server_stream(move |__sink| async move {
                 let __ret = #call;
                 #outcome
             }))
@@ -313,7 +332,7 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
     } else {
         quote! {
             #owned
-            ::hub_runtime::__private::Bound::Call(::hub_runtime::__private::Box::pin(async move {
+            #krate::__private::Bound::Call(#krate::__private::Box::pin(async move {
                 let __ret = #call;
                 #outcome
             }))
@@ -345,13 +364,13 @@ fn bind_arm(self_ty: &syn::Type, index: usize, method: &HubMethod) -> TokenStrea
     }
 }
 
-fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream {
+fn hook_fn(krate: &syn::Path, self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream {
     let ident = &hook.ident;
     let ctx = hook
         .params
         .iter()
         .any(|param| matches!(param, HookParam::Ctx))
-        .then(|| quote! { let __ctx = ::hub_runtime::Ctx::<Self>::__new(__call); });
+        .then(|| quote! { let __ctx = #krate::Ctx::<Self>::__new(__call); });
     let args = hook.params.iter().map(|param| match param {
         HookParam::Ctx => quote! { &__ctx },
         HookParam::Error => quote! { __error },
@@ -366,9 +385,9 @@ fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream 
         let finish = if hook.fallible {
             quote! {
                 if let ::core::result::Result::Err(__err) =
-                    ::hub_runtime::__private::outcome::hook_fallible(__ret)
+                    #krate::__private::outcome::hook_fallible(__ret)
                 {
-                    ::hub_runtime::__private::log_hook_error("on_disconnected", &__err);
+                    #krate::__private::log_hook_error("on_disconnected", &__err);
                 }
             }
         } else {
@@ -376,13 +395,13 @@ fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream 
         };
         quote! {
             fn __on_disconnected(
-                self: &::hub_runtime::__private::Arc<Self>,
-                __call: &::hub_runtime::__private::CallContext,
-                __error: ::core::option::Option<::hub_runtime::HubError>,
-            ) -> ::hub_runtime::__private::BoxFuture<()> {
-                let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
+                self: &#krate::__private::Arc<Self>,
+                __call: &#krate::__private::CallContext,
+                __error: ::core::option::Option<#krate::HubError>,
+            ) -> #krate::__private::BoxFuture<()> {
+                let __this = <#krate::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
                 #ctx
-                ::hub_runtime::__private::Box::pin(async move {
+                #krate::__private::Box::pin(async move {
                     let __ret = #call;
                     #finish
                 })
@@ -390,18 +409,18 @@ fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream 
         }
     } else {
         let outcome = if hook.fallible {
-            quote! { ::hub_runtime::__private::outcome::hook_fallible(__ret) }
+            quote! { #krate::__private::outcome::hook_fallible(__ret) }
         } else {
-            quote! { ::hub_runtime::__private::outcome::hook_unit(__ret) }
+            quote! { #krate::__private::outcome::hook_unit(__ret) }
         };
         quote! {
             fn __on_connected(
-                self: &::hub_runtime::__private::Arc<Self>,
-                __call: &::hub_runtime::__private::CallContext,
-            ) -> ::hub_runtime::__private::BoxFuture<::core::result::Result<(), ::hub_runtime::HubError>> {
-                let __this = <::hub_runtime::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
+                self: &#krate::__private::Arc<Self>,
+                __call: &#krate::__private::CallContext,
+            ) -> #krate::__private::BoxFuture<::core::result::Result<(), #krate::HubError>> {
+                let __this = <#krate::__private::Arc<Self> as ::core::clone::Clone>::clone(self);
                 #ctx
-                ::hub_runtime::__private::Box::pin(async move {
+                #krate::__private::Box::pin(async move {
                     let __ret = #call;
                     #outcome
                 })
@@ -412,27 +431,27 @@ fn hook_fn(self_ty: &syn::Type, hook: &Hook, disconnected: bool) -> TokenStream 
 
 /// Emitted beside the errors of a hub whose impl block is otherwise fine, so that uses of the hub
 /// elsewhere (`HubRouter::new`) do not add "`Hub` is not implemented" errors to the real one.
-pub(super) fn fallback(self_ty: &syn::Type) -> TokenStream {
+pub(super) fn fallback(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
     quote! {
-        impl ::hub_runtime::Hub for #self_ty {
-            type Client = ::hub_runtime::NoClient;
-            const METHODS: &'static [::hub_runtime::__private::MethodInfo] = &[];
+        impl #krate::Hub for #self_ty {
+            type Client = #krate::NoClient;
+            const METHODS: &'static [#krate::__private::MethodInfo] = &[];
             fn __bind(
-                self: &::hub_runtime::__private::Arc<Self>,
+                self: &#krate::__private::Arc<Self>,
                 _: usize,
-                _: &::hub_runtime::__private::CallContext,
-                _: &::hub_runtime::__private::Arguments<'_>,
-                _: &mut ::hub_runtime::__private::StreamArgs<'_>,
-                _: ::core::option::Option<::hub_runtime::__private::Now<'_>>,
+                _: &#krate::__private::CallContext,
+                _: &#krate::__private::Arguments<'_>,
+                _: &mut #krate::__private::StreamArgs<'_>,
+                _: ::core::option::Option<#krate::__private::Now<'_>>,
             ) -> ::core::result::Result<
-                ::hub_runtime::__private::Bound,
-                ::hub_runtime::__private::ArgumentError,
+                #krate::__private::Bound,
+                #krate::__private::ArgumentError,
             > {
                 ::core::unreachable!("a hub that failed to compile has no methods")
             }
             fn describe(
-                _: &mut ::hub_runtime::manifest::ManifestBuilder,
-            ) -> ::hub_runtime::manifest::HubManifest {
+                _: &mut #krate::manifest::ManifestBuilder,
+            ) -> #krate::manifest::HubManifest {
                 ::core::unreachable!("a hub that failed to compile has no manifest")
             }
         }

@@ -11,7 +11,7 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Path, Type, Visibility};
 
-use crate::attr::{HubArgs, take_method_attrs};
+use crate::attr::{Macro, MacroArgs, take_method_attrs};
 use crate::errors::Errors;
 use crate::names::{collision_key, doc_text, pascal_case};
 use crate::types::{
@@ -21,6 +21,8 @@ use crate::types::{
 
 /// A hub, as the expansion needs it.
 pub(crate) struct HubModel {
+    /// The path of hub_runtime: every generated path starts with it.
+    pub(crate) krate: Path,
     pub(crate) self_ty: Type,
     /// The proxy type of the client trait, or `None` for a hub that calls no client method.
     pub(crate) client_proxy: Option<Path>,
@@ -89,7 +91,7 @@ pub(crate) enum HookParam {
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let args = HubArgs::parse(args, &mut errors);
+    let args = MacroArgs::parse(args, Macro::Hub, &mut errors);
     let mut item: ItemImpl = match syn::parse2(input) {
         Ok(item) => item,
         Err(err) => {
@@ -103,16 +105,18 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let model = parse_model(&args, &mut item, &mut errors);
     if !errors.is_empty() {
         let compile_errors = errors.to_compile_errors();
-        // A generic or trait impl has no single type to implement `Hub` for.
-        let fallback = (item.trait_.is_none() && item.generics.params.is_empty())
-            .then(|| expand::fallback(&item.self_ty));
+        // A generic or trait impl has no single type to implement `Hub` for; without a valid
+        // `crate` argument the runtime's path is unknown.
+        let fallback =
+            (item.trait_.is_none() && item.generics.params.is_empty() && !args.krate_invalid)
+                .then(|| expand::fallback(&model.krate, &item.self_ty));
         return quote! { #item #compile_errors #fallback };
     }
     let generated = expand::generate(&model);
     quote! { #item #generated }
 }
 
-fn parse_model(args: &HubArgs, item: &mut ItemImpl, errors: &mut Errors) -> HubModel {
+fn parse_model(args: &MacroArgs, item: &mut ItemImpl, errors: &mut Errors) -> HubModel {
     if let Some((_, path, _)) = &item.trait_ {
         errors.spanned(
             path,
@@ -133,6 +137,7 @@ fn parse_model(args: &HubArgs, item: &mut ItemImpl, errors: &mut Errors) -> HubM
         proxy
     });
     let mut model = HubModel {
+        krate: args.krate(),
         self_ty: (*item.self_ty).clone(),
         client_proxy,
         client_trait: args.client.clone(),
