@@ -19,7 +19,8 @@ pub struct HubOptions {
     pub(crate) maximum_receive_message_size: Option<usize>,
     pub(crate) detailed_errors: bool,
     pub(crate) maximum_parallel_invocations_per_client: usize,
-    pub(crate) outbound_queue_capacity: usize,
+    pub(crate) outbound_buffer_limit: usize,
+    pub(crate) slow_client_timeout: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) stream_buffer_capacity: usize,
     pub(crate) client_result_timeout: Duration,
@@ -39,7 +40,8 @@ impl Default for HubOptions {
             maximum_receive_message_size: Some(32 * 1024),
             detailed_errors: false,
             maximum_parallel_invocations_per_client: 1,
-            outbound_queue_capacity: 1024,
+            outbound_buffer_limit: 4 << 20,
+            slow_client_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(5),
             stream_buffer_capacity: 10,
             client_result_timeout: Duration::from_secs(30),
@@ -66,7 +68,8 @@ impl fmt::Debug for HubOptions {
                 "maximum_parallel_invocations_per_client",
                 &self.maximum_parallel_invocations_per_client,
             )
-            .field("outbound_queue_capacity", &self.outbound_queue_capacity)
+            .field("outbound_buffer_limit", &self.outbound_buffer_limit)
+            .field("slow_client_timeout", &self.slow_client_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("stream_buffer_capacity", &self.stream_buffer_capacity)
             .field("client_result_timeout", &self.client_result_timeout)
@@ -125,10 +128,22 @@ impl HubOptions {
         self
     }
 
-    /// How many messages may wait to be written to one client (default 1024). A client whose
-    /// queue is full is too slow: it is disconnected so that it never holds up the others.
-    pub fn outbound_queue_capacity(mut self, capacity: usize) -> Self {
-        self.outbound_queue_capacity = capacity.max(1);
+    /// How many bytes of messages from others (broadcasts, group messages, `HubContext`) may
+    /// wait to be written to one client (default 4 MiB; each message counts its bytes and a
+    /// few dozen for its place in the queue). A client whose queue holds this much does not
+    /// take what it is sent: it is disconnected (Close with an error, `allowReconnect`), so that
+    /// it never holds up the others or grows without bound. A client that reads promptly is
+    /// never dropped by a burst below this; the answers to its own calls and its stream items
+    /// do not count (it produces them only as fast as it reads and writes).
+    pub fn outbound_buffer_limit(mut self, bytes: usize) -> Self {
+        self.outbound_buffer_limit = bytes.max(1);
+        self
+    }
+
+    /// How long a write to a client may make no progress at all (the client takes none of the
+    /// data waiting for it) before the client is disconnected as too slow (default 30 s).
+    pub fn slow_client_timeout(mut self, timeout: Duration) -> Self {
+        self.slow_client_timeout = timeout;
         self
     }
 
@@ -187,6 +202,21 @@ impl HubOptions {
     /// can never be used as its token.
     pub fn minimum_negotiate_version(mut self, version: u32) -> Self {
         self.connection = self.connection.minimum_negotiate_version(version);
+        self
+    }
+
+    /// How many negotiated connections may wait for their transport at once (default 10,000);
+    /// see [`ConnectionOptions::max_pending_connections`].
+    pub fn max_pending_connections(mut self, count: usize) -> Self {
+        self.connection = self.connection.max_pending_connections(count);
+        self
+    }
+
+    /// How many bytes connections waiting for their transport may have POSTed early, in total
+    /// (default 16 MiB, one connection at most 64 KiB); see
+    /// [`ConnectionOptions::max_pending_bytes`].
+    pub fn max_pending_bytes(mut self, bytes: usize) -> Self {
+        self.connection = self.connection.max_pending_bytes(bytes);
         self
     }
 

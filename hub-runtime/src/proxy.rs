@@ -222,7 +222,7 @@ mod tests {
             RequestInfo::default(),
             protocol,
             TransportType::WebSockets,
-            8,
+            1 << 20,
         );
         lifetime.add(&handle).await;
         handle

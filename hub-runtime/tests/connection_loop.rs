@@ -44,10 +44,12 @@ impl LoopHub {
 }
 
 /// The Completion of a call that filled its caller's queue still goes out: the connection's own
-/// answers do not count against the queue's capacity.
+/// answers do not count against the queue's limit.
 #[tokio::test]
 async fn a_full_queue_does_not_lose_the_callers_completion() {
-    let server = serve(LoopHub, HubOptions::default().outbound_queue_capacity(2)).await;
+    // Room for the two notes (under 100 bytes each with their queue slots) and no more.
+    let options = HubOptions::default().outbound_buffer_limit(200);
+    let server = serve(LoopHub, options).await;
     let mut client = Client::connect_ready(server.addr, "").await;
     client.send(invocation("1", "Later", json!([2]))).await;
     let mut got = Vec::new();

@@ -213,3 +213,185 @@ async fn a_handshake_over_four_kib_is_refused_even_when_complete() {
     client.ready().await;
     server.stop().await;
 }
+
+/// Broadcasts to everyone, and counts who left.
+pub struct ChatterHub {
+    left: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+#[hub_runtime::hub(client = Notes)]
+impl ChatterHub {
+    pub fn echo(&self, text: String) -> String {
+        text
+    }
+
+    pub fn who_am_i(&self, ctx: &Ctx<Self>) -> String {
+        ctx.connection_id().to_string()
+    }
+
+    pub async fn say(&self, ctx: &Ctx<Self>, text: String) {
+        ctx.clients().all().note(text).await;
+    }
+
+    async fn on_disconnected(&self, ctx: &Ctx<Self>) {
+        let _ = self.left.send(ctx.connection_id().to_string());
+    }
+}
+
+/// One WebSocket message carrying 1,200 fire-and-forget broadcasts (about 55 KB, within the
+/// WebSocket limit) reaches every client that reads, in order: a burst is not a slow client.
+/// (With a queue bounded by a frame count of 1,024, the sender and every bystander were
+/// disconnected.)
+#[tokio::test]
+async fn a_burst_of_broadcasts_drops_no_client_that_reads() {
+    let (left, mut gone) = tokio::sync::mpsc::unbounded_channel();
+    let server = serve(ChatterHub { left }, HubOptions::default()).await;
+    let mut sender = Client::connect_ready(server.addr, "").await;
+    let mut bystanders = Vec::new();
+    for _ in 0..3 {
+        bystanders.push(Client::connect_ready(server.addr, "").await);
+    }
+    const BURST: usize = 1_200;
+    let burst: Vec<Value> = (0..BURST)
+        .map(|n| send_only("Say", json!([format!("m{n}")])))
+        .collect();
+    sender.send_all(&burst).await;
+    for client in bystanders.iter_mut().chain(std::iter::once(&mut sender)) {
+        for n in 0..BURST {
+            assert_eq!(client.next_non_ping().await, note(&format!("m{n}")));
+        }
+    }
+    sender.ready().await;
+    assert!(gone.try_recv().is_err(), "a client that reads was dropped");
+    assert_eq!(server.context.connection_count(), 4);
+    server.stop().await;
+}
+
+/// A client whose writes make no progress for the slow-client timeout is disconnected, long
+/// before its queue reaches the limit; a client that reads is not.
+#[tokio::test]
+async fn a_client_that_takes_nothing_is_dropped_after_the_slow_client_timeout() {
+    let (left, mut gone) = tokio::sync::mpsc::unbounded_channel();
+    let options = HubOptions::default()
+        .outbound_buffer_limit(256 << 20)
+        .slow_client_timeout(ms(300));
+    let server = serve(ChatterHub { left }, options).await;
+    let mut stalled = Client::connect_ready(server.addr, "").await;
+    let mut reader = Client::connect_ready(server.addr, "").await;
+    let clients = server.context.clients();
+    clients.all().note("hello".into()).await;
+    assert_eq!(reader.next_non_ping().await, note("hello"));
+    assert_eq!(stalled.next_non_ping().await, note("hello"));
+    let stalled_id = stalled.invoke("id", "WhoAmI", json!([])).await["result"].clone();
+    // 16 KiB notes until the stalled client is gone: its socket buffers fill after a few MiB,
+    // then its writes wait, and the heartbeat ends it. At most 64 MiB, read by the reader.
+    let padding = "x".repeat(16 * 1024);
+    let mut sent = 0;
+    let dropped = loop {
+        assert!(sent < 4096, "the stalled client was never dropped");
+        clients.all().note(padding.clone()).await;
+        sent += 1;
+        assert_eq!(reader.next_non_ping().await, note(&padding));
+        if let Ok(id) = gone.try_recv() {
+            break id;
+        }
+    };
+    assert_eq!(json!(dropped), stalled_id);
+    assert_eq!(server.context.connection_count(), 1);
+    reader.ready().await;
+    server.stop().await;
+}
+
+/// The token negotiate answers with.
+async fn negotiated(addr: std::net::SocketAddr) -> Response {
+    http(addr, "POST", "/hub/negotiate?negotiateVersion=1", &[], b"").await
+}
+
+fn token(response: &Response) -> String {
+    body(response)["connectionToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {}", response.text()))
+        .to_owned()
+}
+
+/// Bytes POSTed before the transport connected are bounded per connection (64 KiB, 413 beyond)
+/// and over all pending connections (503 beyond): negotiations that never connect cannot hold
+/// the server's memory. (Each could buffer 1 MiB, without a total.)
+#[tokio::test]
+async fn early_data_is_bounded_per_connection_and_in_total() {
+    let server = serve(
+        PlainHub,
+        HubOptions::default().max_pending_bytes(100 * 1024),
+    )
+    .await;
+    let first = token(&negotiated(server.addr).await);
+    let post = |token: &str, body: Vec<u8>| {
+        let target = format!("/hub?id={token}");
+        async move { http(server.addr, "POST", &target, &[], &body).await.status }
+    };
+    // A handshake and pings: 60 KiB the connection reads once its transport connects.
+    let mut early = HANDSHAKE.as_bytes().to_vec();
+    while early.len() < 60 * 1024 {
+        early.extend_from_slice(b"{\"type\":6}\x1e");
+    }
+    assert_eq!(post(&first, early).await, 200);
+    assert_eq!(
+        post(&first, vec![b' '; 5 * 1024]).await,
+        413,
+        "over 64 KiB for one connection"
+    );
+    let second = token(&negotiated(server.addr).await);
+    assert_eq!(post(&second, vec![b' '; 30 * 1024]).await, 200);
+    assert_eq!(
+        post(&second, vec![b' '; 20 * 1024]).await,
+        503,
+        "over 100 KiB in total"
+    );
+    // What the first connection sent early is read when it connects, then leaves the total.
+    let mut client = Client::open(server.addr, &format!("?id={first}")).await;
+    assert_eq!(
+        client.next().await,
+        json!({}),
+        "the handshake it sent early"
+    );
+    client.ready().await;
+    assert_eq!(post(&second, vec![b' '; 20 * 1024]).await, 200);
+    server.stop().await;
+}
+
+/// At most so many negotiated connections wait for their transport; negotiate answers 503
+/// beyond, and a slot frees when one connects or expires.
+#[tokio::test]
+async fn pending_negotiations_are_capped() {
+    let server = serve(
+        PlainHub,
+        HubOptions::default()
+            .max_pending_connections(3)
+            .negotiate_timeout(ms(300)),
+    )
+    .await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let response = negotiated(server.addr).await;
+        assert_eq!(response.status, 200);
+        tokens.push(token(&response));
+    }
+    assert_eq!(negotiated(server.addr).await.status, 503);
+    let mut client = Client::connect(server.addr, &format!("?id={}", tokens[0])).await;
+    client.ready().await;
+    assert_eq!(negotiated(server.addr).await.status, 200);
+    assert_eq!(negotiated(server.addr).await.status, 503);
+    // The others expire after the negotiate timeout: their slots free again.
+    let freed = tokio::time::timeout(WAIT, async {
+        loop {
+            let response = negotiated(server.addr).await;
+            if response.status == 200 {
+                return;
+            }
+            tokio::time::sleep(ms(50)).await;
+        }
+    })
+    .await;
+    assert!(freed.is_ok(), "no slot freed after the negotiate timeout");
+    server.stop().await;
+}

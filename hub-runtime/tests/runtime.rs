@@ -408,14 +408,14 @@ mod slow_client {
     }
 
     /// A client that never reads while messages keep coming (one at a time, giving the server
-    /// every chance to write) fills its TCP buffers, then its queue of 4: it must be disconnected,
-    /// and another client keeps working.
+    /// every chance to write) fills its TCP buffers, then its queue (room for 4 items of
+    /// 16 KiB): it must be disconnected, and another client keeps working.
     #[tokio::test]
     async fn a_client_that_never_reads_is_disconnected_and_others_keep_working() {
         let (tx, mut disconnected) = mpsc::unbounded_channel();
         let server = serve(
             FloodHub { disconnected: tx },
-            HubOptions::default().outbound_queue_capacity(4),
+            HubOptions::default().outbound_buffer_limit(64 * 1024),
         )
         .await;
         let mut slow = Client::connect(server.addr, "").await;
@@ -470,7 +470,7 @@ mod slow_client {
                 .unwrap_or_else(|_| {
                     panic!(
                         "the client that never reads was not disconnected (on_disconnected did not run) \
-                         within {WAIT:?} after {sent} items of 16 KiB with outbound_queue_capacity(4); \
+                         within {WAIT:?} after {sent} items of 16 KiB with outbound_buffer_limit(64 KiB); \
                          connections still registered: {}",
                         server.context.connection_count()
                     )
@@ -497,7 +497,8 @@ mod slow_client {
         let (tx, mut disconnected) = mpsc::unbounded_channel();
         let server = serve(
             FloodHub { disconnected: tx },
-            HubOptions::default().outbound_queue_capacity(4),
+            // Room for about 4 items (some 90 bytes each with their queue slots).
+            HubOptions::default().outbound_buffer_limit(400),
         )
         .await;
         let mut slow = Client::connect(server.addr, "").await;

@@ -17,6 +17,8 @@ pub struct ConnectionOptions {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) cors: Option<Cors>,
     pub(crate) minimum_negotiate_version: u32,
+    pub(crate) max_pending_connections: usize,
+    pub(crate) max_pending_bytes: usize,
 }
 
 impl Default for ConnectionOptions {
@@ -31,6 +33,8 @@ impl Default for ConnectionOptions {
             shutdown_timeout: Duration::from_secs(5),
             cors: None,
             minimum_negotiate_version: 0,
+            max_pending_connections: 10_000,
+            max_pending_bytes: 16 << 20,
         }
     }
 }
@@ -90,6 +94,22 @@ impl ConnectionOptions {
     /// client sends version 1).
     pub fn minimum_negotiate_version(mut self, version: u32) -> Self {
         self.minimum_negotiate_version = version;
+        self
+    }
+
+    /// How many negotiated connections may wait for their transport at once (default 10,000;
+    /// each waits at most the negotiate timeout). Negotiate answers 503 beyond: a flood of
+    /// negotiations without connections cannot grow the server's tables without bound.
+    pub fn max_pending_connections(mut self, count: usize) -> Self {
+        self.max_pending_connections = count;
+        self
+    }
+
+    /// How many bytes all connections waiting for their transport may have POSTed early, in
+    /// total (default 16 MiB; one connection at most 64 KiB, answered 413 beyond). A POST beyond
+    /// the total is answered 503.
+    pub fn max_pending_bytes(mut self, bytes: usize) -> Self {
+        self.max_pending_bytes = bytes;
         self
     }
 

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::runtime::HubRuntime;
-use super::state::{HubConnection, MAX_HANDSHAKE_SIZE};
+use super::state::{HubConnection, MAX_HANDSHAKE_SIZE, MESSAGES_PER_POLL};
 use crate::connection::{Connection, Frame};
 use crate::dispatch::filter_connected;
 use crate::lifetime::{CallContext, ConnectionHandle};
@@ -54,7 +54,7 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         request,
         protocol,
         io.transport(),
-        options.outbound_queue_capacity,
+        options.outbound_buffer_limit,
     );
     let lifetime = runtime.lifetime.clone();
     // Registered before the client learns it is connected, so a client that saw the handshake
@@ -65,7 +65,11 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         lifetime.remove(&handle).await;
         return None;
     }
-    lifetime.ensure_heartbeat(options.keep_alive_interval, options.client_timeout_interval);
+    lifetime.ensure_heartbeat(
+        options.keep_alive_interval,
+        options.client_timeout_interval,
+        options.slow_client_timeout,
+    );
     tracing::debug!(connection_id = %handle.id(), protocol = protocol.name(), "connected");
 
     let call = CallContext::new(handle.clone(), lifetime);
@@ -87,6 +91,8 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         uploads: HashMap::new(),
         blocked: None,
         flushing: false,
+        budget: MESSAGES_PER_POLL,
+        input_pending: false,
         runtime,
     })
 }

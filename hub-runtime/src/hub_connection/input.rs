@@ -34,11 +34,22 @@ impl HubConnection {
     }
 
     /// Handles the complete messages of `bytes` (also given as `text` when known to be UTF-8)
-    /// and keeps the rest in `self.input`, which is empty on entry.
+    /// and keeps the rest in `self.input`, which is empty on entry: an unfinished message, or
+    /// what follows a message that blocked or used up this poll's budget.
     fn handle_input(&mut self, bytes: &[u8], text: Option<&str>) -> Result<(), End> {
         let max = self.runtime.options.maximum_receive_message_size;
         let mut messages = self.protocol.messages(bytes, max);
-        for raw in messages.by_ref() {
+        self.input_pending = false;
+        loop {
+            if self.budget == 0 {
+                // The rest waits for the next poll of the task.
+                self.input_pending = !messages.rest().is_empty();
+                break;
+            }
+            let Some(raw) = messages.next() else {
+                break;
+            };
+            self.budget -= 1;
             let raw = raw.map_err(End::Protocol)?;
             // A message of `text` lies between record separators (ASCII), on character
             // boundaries.

@@ -85,10 +85,12 @@ impl HubConnection {
         if fed == 0 {
             // The transport is still writing earlier frames: flushing them is what comes next.
             self.flushing = true;
+            self.call.connection.mark_write_blocked();
             return Poll::Ready(Ok(Writing::Blocked));
         }
         self.flushing = true;
         if self.io.poll_flush(cx)?.is_pending() {
+            self.call.connection.mark_write_blocked();
             return Poll::Ready(Ok(Writing::Blocked));
         }
         self.flushing = false;

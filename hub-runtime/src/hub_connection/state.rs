@@ -20,6 +20,10 @@ pub(super) const MAX_QUEUED_CALLS: usize = 64;
 pub(super) const MAX_BATCH: usize = 256;
 /// Bytes of stream items taken in one turn at most (see `poll_streams`).
 pub(super) const STREAM_BYTES_PER_TURN: usize = 16 * 1024;
+/// Hub messages handled per poll of the connection's task at most: one client's burst (a
+/// WebSocket message of thousands of invocations) is handled in slices, and the worker runs
+/// other connections in between.
+pub(super) const MESSAGES_PER_POLL: usize = 64;
 /// The largest handshake request accepted.
 pub(super) const MAX_HANDSHAKE_SIZE: usize = 4096;
 
@@ -50,6 +54,10 @@ pub(super) struct HubConnection {
     pub(super) connecting: Option<BoxFuture<Result<(), HubError>>>,
     /// Frames were sent to the transport and its flush has not completed yet.
     pub(super) flushing: bool,
+    /// Messages this poll of the task may still handle.
+    pub(super) budget: usize,
+    /// `input` holds complete messages left for the next poll (the budget ran out).
+    pub(super) input_pending: bool,
 }
 
 impl HubConnection {

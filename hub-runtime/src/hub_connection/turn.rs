@@ -6,7 +6,9 @@ use futures_util::StreamExt;
 
 use super::ending::{CLOSE_WRITE_TIMEOUT, End};
 use super::output::Writing;
-use super::state::{HubConnection, MAX_BATCH, MAX_QUEUED_CALLS, STREAM_BYTES_PER_TURN};
+use super::state::{
+    HubConnection, MAX_BATCH, MAX_QUEUED_CALLS, MESSAGES_PER_POLL, STREAM_BYTES_PER_TURN,
+};
 use crate::connection::{Closed, ConnectionError};
 use crate::lifetime::CloseReason;
 use crate::protocol::ProtocolError;
@@ -52,11 +54,15 @@ impl HubConnection {
     /// Turns of the loop until the connection ends, nothing is ready, or the turns of this poll
     /// are used up.
     fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<End> {
+        self.budget = MESSAGES_PER_POLL;
         for _ in 0..TURNS_PER_POLL {
             match self.turn(cx) {
                 Ok(Step::Progress) => {}
                 Ok(Step::Idle) => return Poll::Pending,
                 Err(end) => return Poll::Ready(end),
+            }
+            if self.budget == 0 {
+                break;
             }
         }
         // Busy: let the other connections run, then go on.
@@ -88,6 +94,10 @@ impl HubConnection {
                 self.receive(&[])?;
                 step = Step::Progress;
             }
+        } else if self.input_pending && self.budget > 0 {
+            // Messages a burst left for this poll.
+            self.receive(&[])?;
+            step = Step::Progress;
         }
         if let Some(running) = &mut self.running {
             if let Poll::Ready(Some(finished)) = running.poll_next_unpin(cx) {
@@ -106,7 +116,10 @@ impl HubConnection {
         // read is held back rather than its queue filled.
         let write_blocked = self.flushing;
         if !write_blocked {
-            let reading = self.blocked.is_none() && self.queued.len() < MAX_QUEUED_CALLS;
+            let reading = self.blocked.is_none()
+                && !self.input_pending
+                && self.budget > 0
+                && self.queued.len() < MAX_QUEUED_CALLS;
             if reading {
                 if let Poll::Ready(received) = self.io.poll_recv(cx) {
                     self.handle().mark_read();

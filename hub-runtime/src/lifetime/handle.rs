@@ -35,6 +35,13 @@ fn advance(stamp: &AtomicU64, now: u64) {
     }
 }
 
+/// The intervals the heartbeat checks connections against, in milliseconds.
+pub(crate) struct HeartbeatTiming {
+    pub(crate) keep_alive_ms: u64,
+    pub(crate) timeout_ms: u64,
+    pub(crate) slow_ms: u64,
+}
+
 /// A client's answer to a client-result invocation: its result (still encoded) or its error.
 pub type ClientReply = Result<OwnedValue, String>;
 
@@ -55,6 +62,8 @@ pub struct ConnectionHandle {
     close_waker: AtomicWaker,
     last_read_ms: AtomicU64,
     last_write_ms: AtomicU64,
+    /// When the write in progress started to wait for the client to take data (0: none waits).
+    write_blocked_since_ms: AtomicU64,
     ping_queued: AtomicBool,
     /// Client results awaited from this connection; `Gone` once it is.
     pending_results: Mutex<PendingResults>,
@@ -154,9 +163,9 @@ impl ConnectionHandle {
         request: RequestInfo,
         protocol: Protocol,
         transport: TransportType,
-        capacity: usize,
+        outbound_limit: usize,
     ) -> Arc<Self> {
-        let outbound = OutboundQueue::new(capacity);
+        let outbound = OutboundQueue::new(outbound_limit);
         let now = now_ms();
         Arc::new(ConnectionHandle {
             id,
@@ -170,6 +179,7 @@ impl ConnectionHandle {
             close_waker: AtomicWaker::new(),
             last_read_ms: AtomicU64::new(now),
             last_write_ms: AtomicU64::new(now),
+            write_blocked_since_ms: AtomicU64::new(0),
             ping_queued: AtomicBool::new(false),
             pending_results: Mutex::new(PendingResults::None),
             aborted: OnceLock::new(),
@@ -212,8 +222,9 @@ impl ConnectionHandle {
         membership.iter().map(|name| name.to_string()).collect()
     }
 
-    /// Queues a frame for the client without waiting. A full queue means the client cannot
-    /// keep up: it is disconnected rather than allowed to hold up the sender.
+    /// Queues a frame for the client without waiting. A queue holding its limit in bytes means
+    /// the client does not take what it is sent: it is disconnected rather than allowed to hold
+    /// up the sender or grow without bound.
     pub fn send(&self, frame: Frame) {
         if let Err(PushError::Full) = self.outbound.push(frame) {
             self.close(CloseReason::SlowClient);
@@ -332,15 +343,35 @@ impl ConnectionHandle {
         if self.ping_queued.load(Ordering::Relaxed) {
             self.ping_queued.store(false, Ordering::Relaxed);
         }
+        if self.write_blocked_since_ms.load(Ordering::Relaxed) != 0 {
+            self.write_blocked_since_ms.store(0, Ordering::Relaxed);
+        }
     }
 
-    /// Called by the heartbeat: queues a Ping after `keep_alive_ms` of silence from the server,
-    /// and ends a connection whose client was silent for `timeout_ms`. Connections on a
-    /// transport that keeps itself alive (long polling) are left to it.
-    pub(crate) fn heartbeat(&self, now: u64, keep_alive_ms: u64, timeout_ms: u64, ping: &Frame) {
+    /// A write waits for the client to take data (the transport cannot take more).
+    pub(crate) fn mark_write_blocked(&self) {
+        if self.write_blocked_since_ms.load(Ordering::Relaxed) == 0 {
+            // Never 0 once set, even at the clock's first millisecond.
+            let now = coarse_now_ms().max(1);
+            self.write_blocked_since_ms.store(now, Ordering::Relaxed);
+        }
+    }
+
+    /// Called by the heartbeat: ends a connection whose writes made no progress for
+    /// `slow_ms` (its client does not take what it is sent), queues a Ping after
+    /// `keep_alive_ms` of silence from the server, and ends a connection whose client was
+    /// silent for `timeout_ms`. Connections on a transport that keeps itself alive (long
+    /// polling) are left to it.
+    pub(crate) fn heartbeat(&self, now: u64, timing: &HeartbeatTiming, ping: &Frame) {
+        let blocked_since = self.write_blocked_since_ms.load(Ordering::Relaxed);
+        if blocked_since != 0 && now.saturating_sub(blocked_since) >= timing.slow_ms {
+            self.close(CloseReason::SlowClient);
+            return;
+        }
         if self.transport == TransportType::LongPolling {
             return;
         }
+        let (keep_alive_ms, timeout_ms) = (timing.keep_alive_ms, timing.timeout_ms);
         let last_read = self.last_read_ms.load(Ordering::Relaxed);
         if now.saturating_sub(last_read) >= timeout_ms {
             self.close(CloseReason::ClientTimeout);

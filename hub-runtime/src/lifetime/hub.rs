@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use super::handle::{CloseReason, ConnectionHandle};
+use super::handle::{CloseReason, ConnectionHandle, HeartbeatTiming};
 use super::local::LocalConnections;
 use super::manager::HubLifetimeManager;
 use super::memory::InMemoryLifetimeManager;
@@ -113,23 +113,25 @@ impl HubLifetime {
             .to_string()
     }
 
-    /// Starts the once-per-hub task that sends keep-alive pings and ends silent connections.
+    /// Starts the once-per-hub task that sends keep-alive pings and ends silent and slow
+    /// connections.
     pub(crate) fn ensure_heartbeat(
         self: &Arc<Self>,
         keep_alive: Duration,
         client_timeout: Duration,
+        slow_client_timeout: Duration,
     ) {
         if self.heartbeat_started.swap(true, Ordering::AcqRel) {
             return;
         }
-        let tick = (keep_alive.min(client_timeout) / 4)
+        let tick = (keep_alive.min(client_timeout).min(slow_client_timeout) / 4)
             .clamp(Duration::from_millis(10), Duration::from_secs(1));
-        tokio::spawn(heartbeat(
-            Arc::downgrade(self),
-            tick,
-            keep_alive.as_millis() as u64,
-            client_timeout.as_millis() as u64,
-        ));
+        let timing = HeartbeatTiming {
+            keep_alive_ms: keep_alive.as_millis() as u64,
+            timeout_ms: client_timeout.as_millis() as u64,
+            slow_ms: slow_client_timeout.as_millis() as u64,
+        };
+        tokio::spawn(heartbeat(Arc::downgrade(self), tick, timing));
     }
 
     /// Sends Close (with `allowReconnect`) to every connection, refuses new ones, and waits until
@@ -148,12 +150,7 @@ impl HubLifetime {
     }
 }
 
-async fn heartbeat(
-    lifetime: Weak<HubLifetime>,
-    period: Duration,
-    keep_alive_ms: u64,
-    timeout_ms: u64,
-) {
+async fn heartbeat(lifetime: Weak<HubLifetime>, period: Duration, timing: HeartbeatTiming) {
     let mut pings = SerializedMessage::default();
     for &protocol in Protocol::ALL {
         pings.set(protocol, frame(protocol, protocol.ping()));
@@ -168,7 +165,7 @@ async fn heartbeat(
         let now = tick();
         lifetime.local.for_each(|handle| {
             if let Some(ping) = pings.get(handle.protocol()) {
-                handle.heartbeat(now, keep_alive_ms, timeout_ms, ping);
+                handle.heartbeat(now, &timing, ping);
             }
         });
     }

@@ -1,5 +1,6 @@
-//! The outbound queue of one connection: bounded, never blocking a sender, and allocating nothing
-//! while empty (an idle connection holds no buffer for messages it is not sent).
+//! The outbound queue of one connection: bounded in bytes, never blocking a sender, and
+//! allocating nothing while empty (an idle connection holds no buffer for messages it is not
+//! sent).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -13,7 +14,7 @@ use crate::connection::Frame;
 /// Why a frame was not queued.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum PushError {
-    /// The queue holds its capacity: the client reads too slowly.
+    /// The queue holds its limit in bytes: the client does not take what it is sent.
     Full,
     /// The connection ended.
     Closed,
@@ -24,7 +25,8 @@ pub(crate) struct OutboundQueue {
     /// How many frames are queued, kept with `frames` under its lock: the consumer sees an
     /// empty queue without taking the lock (most looks find it empty).
     len: AtomicUsize,
-    capacity: usize,
+    /// The bytes of others' frames the queue holds at most.
+    limit: usize,
     /// The connection task, the only consumer, while it waits for a frame.
     consumer: AtomicWaker,
 }
@@ -32,16 +34,26 @@ pub(crate) struct OutboundQueue {
 struct Queued {
     /// Each frame, and whether the connection's own task queued it.
     frames: VecDeque<(Frame, bool)>,
-    /// How many of them others queued: what the capacity bounds.
+    /// What the frames others queued cost (their bytes and their slots): what the limit
+    /// bounds.
     others: usize,
     closed: bool,
+}
+
+/// What one queued frame costs besides its bytes: its slot in the queue.
+const SLOT: usize = std::mem::size_of::<(Frame, bool)>();
+
+/// What a frame counts against the limit.
+fn cost(frame: &Frame) -> usize {
+    frame.as_bytes().len() + SLOT
 }
 
 /// A queue that grew beyond this many slots gives its memory back once drained.
 const KEEP_SLOTS: usize = 16;
 
 impl OutboundQueue {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A queue that holds at most `limit` bytes of others' frames (one frame always fits).
+    pub(crate) fn new(limit: usize) -> Self {
         OutboundQueue {
             frames: Mutex::new(Queued {
                 frames: VecDeque::new(),
@@ -49,7 +61,7 @@ impl OutboundQueue {
                 closed: false,
             }),
             len: AtomicUsize::new(0),
-            capacity,
+            limit,
             consumer: AtomicWaker::new(),
         }
     }
@@ -61,11 +73,12 @@ impl OutboundQueue {
             if queued.closed {
                 return Err(PushError::Closed);
             }
-            if queued.others >= self.capacity {
+            let cost = cost(&frame);
+            if queued.others > 0 && queued.others + cost > self.limit {
                 return Err(PushError::Full);
             }
             queued.frames.push_back((frame, false));
-            queued.others += 1;
+            queued.others += cost;
             self.len.store(queued.frames.len(), Ordering::SeqCst);
         }
         self.consumer.wake();
@@ -73,7 +86,7 @@ impl OutboundQueue {
     }
 
     /// Queues a frame from the consumer's own task: no wake-up (it writes the queue before it
-    /// waits again), no capacity check, and not counted against the capacity of others' pushes
+    /// waits again), no limit check, and not counted against the limit of others' pushes
     /// (the answers of its calls and its stream items, which it produces only as fast as it
     /// reads and writes, must not cost a reading client its connection).
     pub(crate) fn push_own(&self, frame: Frame) {
@@ -94,7 +107,7 @@ impl OutboundQueue {
         let (frame, own) = queued.frames.pop_front()?;
         self.len.store(queued.frames.len(), Ordering::SeqCst);
         if !own {
-            queued.others -= 1;
+            queued.others -= cost(&frame);
         }
         if queued.frames.is_empty() && queued.frames.capacity() > KEEP_SLOTS {
             queued.frames = VecDeque::new();
@@ -140,9 +153,14 @@ mod tests {
         Frame::text(text)
     }
 
+    /// Room for `n` one-byte frames.
+    fn room(n: usize) -> usize {
+        n * (1 + SLOT)
+    }
+
     #[tokio::test]
     async fn bounded_ordered_and_closable() {
-        let queue = OutboundQueue::new(2);
+        let queue = OutboundQueue::new(room(2));
         assert_eq!(queue.push(frame("a")), Ok(()));
         assert_eq!(queue.push(frame("b")), Ok(()));
         assert_eq!(queue.push(frame("c")), Err(PushError::Full));
@@ -157,8 +175,8 @@ mod tests {
     /// Frames the connection queues itself (call answers, stream items) neither wait for room
     /// nor take the room of others' frames, in whatever order they mix.
     #[test]
-    fn own_frames_do_not_count_against_the_capacity() {
-        let queue = OutboundQueue::new(2);
+    fn own_frames_do_not_count_against_the_limit() {
+        let queue = OutboundQueue::new(room(2));
         for i in 0..300 {
             queue.push_own(frame(&format!("own {i}")));
         }
@@ -180,7 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_receiver_is_woken() {
-        let queue = std::sync::Arc::new(OutboundQueue::new(4));
+        let queue = std::sync::Arc::new(OutboundQueue::new(room(4)));
         let waiter = tokio::spawn({
             let queue = queue.clone();
             async move {
@@ -197,9 +215,28 @@ mod tests {
         assert_eq!(got.as_bytes(), b"x");
     }
 
+    /// The limit is in bytes, not frames: many small frames fit where a few large ones do not,
+    /// and one frame larger than the whole limit still goes to a client with nothing pending.
+    #[test]
+    fn the_limit_counts_bytes() {
+        let queue = OutboundQueue::new(10_000);
+        for _ in 0..100 {
+            assert_eq!(queue.push(frame("x")), Ok(()));
+        }
+        while queue.try_pop().is_some() {}
+        let big = "y".repeat(4_000);
+        assert_eq!(queue.push(frame(&big)), Ok(()));
+        assert_eq!(queue.push(frame(&big)), Ok(()));
+        assert_eq!(queue.push(frame(&big)), Err(PushError::Full));
+        while queue.try_pop().is_some() {}
+        let huge = "z".repeat(50_000);
+        assert_eq!(queue.push(frame(&huge)), Ok(()));
+        assert_eq!(queue.push(frame("x")), Err(PushError::Full));
+    }
+
     #[test]
     fn an_empty_queue_holds_no_memory() {
-        let queue = OutboundQueue::new(1024);
+        let queue = OutboundQueue::new(1 << 20);
         for i in 0..100 {
             queue.push(frame(&i.to_string())).unwrap();
         }

@@ -2,7 +2,7 @@
 //! connection tokens negotiate handed out, and the tracker of its connection tasks.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -20,7 +20,12 @@ pub(crate) struct Endpoint {
     pub(crate) tracker: Arc<ConnectionTracker>,
     /// Connection tokens handed out by negotiate.
     pub(crate) tokens: DashMap<Box<str>, TokenState>,
-    /// Whether the task that closes long-polling connections without polls runs.
+    /// Negotiated connections whose transport has not connected yet.
+    pending: AtomicUsize,
+    /// Bytes POSTed to those before their transport connected.
+    early_bytes: AtomicUsize,
+    /// Whether the task that forgets expired negotiations and closes long-polling connections
+    /// without polls runs.
     sweeping: AtomicBool,
 }
 
@@ -35,18 +40,23 @@ pub(crate) enum TokenState {
 /// A negotiated connection waiting for its transport.
 pub(crate) struct PendingConnection {
     pub(crate) id: ConnectionId,
+    /// When negotiate answered, on the connection clock.
+    negotiated_ms: u64,
     /// Bytes the client POSTed before its transport connected (a long-polling client may send
     /// its handshake before its first poll); they are read first once it connects.
-    pub(crate) early: Vec<u8>,
+    early: Vec<u8>,
 }
 
-impl PendingConnection {
-    pub(crate) fn new(id: ConnectionId) -> Self {
-        PendingConnection {
-            id,
-            early: Vec::new(),
-        }
-    }
+/// Bytes one negotiated connection may receive before its transport connected (as ASP.NET's
+/// 64 KiB application buffer).
+pub(crate) const MAX_EARLY_BYTES: usize = 64 << 10;
+
+/// Why a POST before the transport connected was not kept.
+pub(crate) enum EarlyRefused {
+    /// Beyond what one connection may send early.
+    TooLarge,
+    /// Beyond what all pending connections together may hold.
+    Busy,
 }
 
 impl Endpoint {
@@ -60,12 +70,79 @@ impl Endpoint {
             options,
             tracker,
             tokens: DashMap::new(),
+            pending: AtomicUsize::new(0),
+            early_bytes: AtomicUsize::new(0),
             sweeping: AtomicBool::new(false),
         }
     }
 
+    /// Registers a negotiated connection; `false` when the endpoint holds its maximum of
+    /// connections waiting for their transport.
+    pub(crate) fn add_pending(self: &Arc<Self>, token: &str, id: ConnectionId) -> bool {
+        let max = self.options.max_pending_connections;
+        if self
+            .pending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return false;
+        }
+        let pending = PendingConnection {
+            id,
+            negotiated_ms: now_ms(),
+            early: Vec::new(),
+        };
+        self.tokens
+            .insert(token.into(), TokenState::Pending(pending));
+        self.ensure_sweep();
+        true
+    }
+
+    /// Keeps `body` for a connection whose transport has not connected yet.
+    pub(crate) fn add_early(
+        &self,
+        pending: &mut PendingConnection,
+        body: &[u8],
+    ) -> Result<(), EarlyRefused> {
+        if pending.early.len() + body.len() > MAX_EARLY_BYTES {
+            return Err(EarlyRefused::TooLarge);
+        }
+        let budget = self.options.max_pending_bytes;
+        if self
+            .early_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n + body.len() <= budget).then_some(n + body.len())
+            })
+            .is_err()
+        {
+            return Err(EarlyRefused::Busy);
+        }
+        pending.early.extend_from_slice(body);
+        Ok(())
+    }
+
+    /// The transport of a pending connection connected: its id and early bytes, which now
+    /// belong to the connection.
+    pub(crate) fn take_pending(&self, pending: &mut PendingConnection) -> (ConnectionId, Vec<u8>) {
+        let early = std::mem::take(&mut pending.early);
+        self.early_bytes.fetch_sub(early.len(), Ordering::AcqRel);
+        self.pending.fetch_sub(1, Ordering::AcqRel);
+        (pending.id.clone(), early)
+    }
+
+    /// Forgets a pending connection that never connected.
+    fn forget_pending(&self, pending: &PendingConnection) {
+        self.early_bytes
+            .fetch_sub(pending.early.len(), Ordering::AcqRel);
+        self.pending.fetch_sub(1, Ordering::AcqRel);
+    }
+
     pub(crate) fn forget_token(&self, token: &str) {
-        self.tokens.remove(token);
+        if let Some((_, TokenState::Pending(pending))) = self.tokens.remove(token) {
+            self.forget_pending(&pending);
+        }
     }
 
     /// The connection's task: the handler runs it, counted as live until it ends. `token`, if
@@ -109,30 +186,20 @@ impl Endpoint {
         });
     }
 
-    /// Forgets a negotiated token whose transport did not connect in time.
-    pub(crate) fn expire_pending(self: &Arc<Self>, token: String) {
-        let expiry = self.options.negotiate_timeout;
-        let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
-            tokio::time::sleep(expiry).await;
-            if let Some(endpoint) = weak.upgrade() {
-                endpoint.tokens.remove_if(token.as_str(), |_, state| {
-                    matches!(state, TokenState::Pending(_))
-                });
-            }
-        });
-    }
-
-    /// Starts, once, the task that closes long-polling connections whose client stopped
-    /// polling for the disconnect timeout (ASP.NET's connection manager scan). It ends with
-    /// the endpoint.
+    /// Starts, once, the task that forgets negotiated connections whose transport did not
+    /// connect within the negotiate timeout, and closes long-polling connections whose client
+    /// stopped polling for the disconnect timeout (ASP.NET's connection manager scan). It ends
+    /// with the endpoint.
     pub(crate) fn ensure_sweep(self: &Arc<Self>) {
         if self.sweeping.swap(true, Ordering::AcqRel) {
             return;
         }
-        let timeout = self.options.disconnect_timeout;
-        let tick = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
-        let timeout_ms = timeout.as_millis() as u64;
+        let disconnect = self.options.disconnect_timeout;
+        let negotiate = self.options.negotiate_timeout;
+        let tick = (disconnect.min(negotiate) / 4)
+            .clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let disconnect_ms = disconnect.as_millis() as u64;
+        let negotiate_ms = negotiate.as_millis() as u64;
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(tick);
@@ -143,11 +210,19 @@ impl Endpoint {
                     return;
                 };
                 let now = now_ms();
-                for entry in &endpoint.tokens {
-                    if let TokenState::Connected(Some(http)) = entry.value() {
-                        http.time_out_if_idle(now, timeout_ms);
+                endpoint.tokens.retain(|_, state| match state {
+                    TokenState::Pending(pending)
+                        if now.saturating_sub(pending.negotiated_ms) >= negotiate_ms =>
+                    {
+                        endpoint.forget_pending(pending);
+                        false
                     }
-                }
+                    TokenState::Connected(Some(http)) => {
+                        http.time_out_if_idle(now, disconnect_ms);
+                        true
+                    }
+                    _ => true,
+                });
             }
         });
     }

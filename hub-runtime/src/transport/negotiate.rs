@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::endpoint::{Endpoint, PendingConnection, TokenState};
+use super::endpoint::Endpoint;
 use crate::connection::{ConnectionId, Transports, random_token};
 
 #[derive(Serialize)]
@@ -60,11 +60,10 @@ pub(crate) async fn negotiate(
     } else {
         random_token()
     };
-    endpoint.tokens.insert(
-        token.as_str().into(),
-        TokenState::Pending(PendingConnection::new(id.clone())),
-    );
-    endpoint.expire_pending(token.clone());
+    if !endpoint.add_pending(&token, id.clone()) {
+        // As many connections as allowed wait for their transport: come back later.
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     Json(NegotiateResponse {
         negotiate_version: version,
         connection_id: id.to_string(),

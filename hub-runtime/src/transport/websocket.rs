@@ -52,9 +52,7 @@ pub(crate) async fn connect(
                 return plain(StatusCode::NOT_FOUND, "No Connection with that ID");
             };
             let (id, early) = match &mut *state {
-                TokenState::Pending(pending) => {
-                    (pending.id.clone(), std::mem::take(&mut pending.early))
-                }
+                TokenState::Pending(pending) => endpoint.take_pending(pending),
                 TokenState::Connected(None) => return StatusCode::CONFLICT.into_response(),
                 TokenState::Connected(Some(_)) => {
                     return plain(

@@ -58,9 +58,7 @@ pub(crate) async fn get(
             TokenState::Pending(_) if endpoint.tracker.is_shutting_down() => {
                 return StatusCode::SERVICE_UNAVAILABLE.into_response();
             }
-            TokenState::Pending(pending) => {
-                Err((pending.id.clone(), std::mem::take(&mut pending.early)))
-            }
+            TokenState::Pending(pending) => Err(endpoint.take_pending(pending)),
             TokenState::Connected(http) => Ok(http.clone()),
         },
     };

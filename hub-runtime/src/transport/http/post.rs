@@ -11,11 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::connection::TransportType;
-use crate::transport::endpoint::{Endpoint, TokenState};
+use crate::transport::endpoint::{EarlyRefused, Endpoint, TokenState};
 use crate::transport::response::plain;
-
-/// How many bytes a client may POST before its transport connected.
-const MAX_EARLY_BYTES: usize = 1 << 20;
 
 /// `POST {path}?id=`: messages from an SSE or long-polling client.
 pub(crate) async fn send(
@@ -30,12 +27,12 @@ pub(crate) async fn send(
         None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
         Some(TokenState::Pending(pending)) => {
             // Sent before the transport connected: kept for the connection, as ASP.NET Core
-            // buffers it in the connection's pipe.
-            if pending.early.len() + body.len() > MAX_EARLY_BYTES {
-                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-            }
-            pending.early.extend_from_slice(&body);
-            return StatusCode::OK.into_response();
+            // buffers it in the connection's pipe, within bounds.
+            return match endpoint.add_early(pending, &body) {
+                Ok(()) => StatusCode::OK.into_response(),
+                Err(EarlyRefused::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+                Err(EarlyRefused::Busy) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            };
         }
         Some(TokenState::Connected(None)) => {
             return plain(
