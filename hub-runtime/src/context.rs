@@ -301,9 +301,11 @@ impl GroupManager {
         connection_id: impl AsRef<str>,
         group: impl AsRef<str>,
     ) -> Result<(), LifetimeError> {
+        let (connection_id, group) = (connection_id.as_ref(), group.as_ref());
+        self.lifetime.check_join(connection_id, group)?;
         self.lifetime
             .manager()
-            .add_to_group(connection_id.as_ref(), group.as_ref())
+            .add_to_group(connection_id, group)
             .await
     }
 

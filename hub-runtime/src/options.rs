@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::connection::{ConnectionOptions, Cors, RequestInfo, Transports};
 use crate::dispatch::{Filters, HubFilter};
+use crate::lifetime::HubLimits;
 use crate::protocol::Protocol;
 
 type UserIdProvider = Arc<dyn Fn(&RequestInfo) -> Option<String> + Send + Sync>;
@@ -20,6 +21,7 @@ pub struct HubOptions {
     pub(crate) detailed_errors: bool,
     pub(crate) maximum_parallel_invocations_per_client: usize,
     pub(crate) outbound_buffer_limit: usize,
+    pub(crate) limits: HubLimits,
     pub(crate) slow_client_timeout: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) stream_buffer_capacity: usize,
@@ -41,6 +43,7 @@ impl Default for HubOptions {
             detailed_errors: false,
             maximum_parallel_invocations_per_client: 1,
             outbound_buffer_limit: 4 << 20,
+            limits: HubLimits::default(),
             slow_client_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(5),
             stream_buffer_capacity: 10,
@@ -69,6 +72,7 @@ impl fmt::Debug for HubOptions {
                 &self.maximum_parallel_invocations_per_client,
             )
             .field("outbound_buffer_limit", &self.outbound_buffer_limit)
+            .field("limits", &self.limits)
             .field("slow_client_timeout", &self.slow_client_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("stream_buffer_capacity", &self.stream_buffer_capacity)
@@ -137,6 +141,34 @@ impl HubOptions {
     /// do not count (it produces them only as fast as it reads and writes).
     pub fn outbound_buffer_limit(mut self, bytes: usize) -> Self {
         self.outbound_buffer_limit = bytes.max(1);
+        self
+    }
+
+    /// How many server streams one connection may run at once (default 1,000). A
+    /// StreamInvocation beyond is refused with an error Completion.
+    pub fn max_streams_per_connection(mut self, count: usize) -> Self {
+        self.limits.streams_per_connection = count;
+        self
+    }
+
+    /// How many upload streams (`ClientStream` parameters) one connection may have open at once
+    /// (default 100). An invocation that would open more is refused with an error Completion.
+    pub fn max_uploads_per_connection(mut self, count: usize) -> Self {
+        self.limits.uploads_per_connection = count;
+        self
+    }
+
+    /// How many groups one connection may be in (default 1,000). Adding it to another fails
+    /// with [`LifetimeError::Refused`](crate::lifetime::LifetimeError::Refused).
+    pub fn max_groups_per_connection(mut self, count: usize) -> Self {
+        self.limits.groups_per_connection = count;
+        self
+    }
+
+    /// The longest group name, in bytes (default 1,024). Adding a connection to a group with a
+    /// longer name fails with [`LifetimeError::Refused`](crate::lifetime::LifetimeError::Refused).
+    pub fn max_group_name_length(mut self, bytes: usize) -> Self {
+        self.limits.group_name_length = bytes;
         self
     }
 

@@ -395,3 +395,110 @@ async fn pending_negotiations_are_capped() {
     assert!(freed.is_ok(), "no slot freed after the negotiate timeout");
     server.stop().await;
 }
+
+/// Streams, uploads and groups of one connection, each behind a per-connection cap.
+pub struct CapsHub;
+
+#[hub_runtime::hub(client = Notes)]
+impl CapsHub {
+    pub fn echo(&self, text: String) -> String {
+        text
+    }
+
+    /// An endless stream.
+    pub fn ticks(&self) -> impl futures_util::Stream<Item = u32> + use<> {
+        futures_util::stream::pending()
+    }
+
+    /// Counts what two uploads send.
+    pub async fn upload(&self, first: ClientStream<u32>, second: ClientStream<u32>) -> usize {
+        use futures_util::StreamExt;
+        first.count().await + second.count().await
+    }
+
+    pub async fn join(&self, ctx: &Ctx<Self>, group: String) -> Result<(), HubError> {
+        ctx.groups()
+            .add_to_group(ctx.connection_id(), &group)
+            .await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn per_connection_caps_refuse_with_clear_errors() {
+    let options = HubOptions::default()
+        .max_streams_per_connection(3)
+        .max_uploads_per_connection(3)
+        .max_groups_per_connection(2)
+        .max_group_name_length(8);
+    let server = serve(CapsHub, options).await;
+    let mut client = Client::connect_ready(server.addr, "").await;
+
+    for n in 0..3 {
+        client
+            .send(stream_invocation(&format!("s{n}"), "Ticks", json!([])))
+            .await;
+    }
+    client
+        .send(stream_invocation("s3", "Ticks", json!([])))
+        .await;
+    assert_eq!(
+        client.next_non_ping().await,
+        error(
+            "s3",
+            "Failed to invoke 'Ticks' because the connection has 3 streams running, the most allowed."
+        )
+    );
+    client.send(cancel("s0")).await;
+    assert_eq!(client.next_non_ping().await, completion("s0"));
+    client
+        .send(stream_invocation("s4", "Ticks", json!([])))
+        .await;
+    client.ready().await;
+
+    // Two uploads fit the cap of 3; two more would not while the first two are open.
+    client
+        .send(upload_invocation("u1", "Upload", json!([]), &["a", "b"]))
+        .await;
+    client
+        .send(upload_invocation("u2", "Upload", json!([]), &["c", "d"]))
+        .await;
+    assert_eq!(
+        client.next_non_ping().await,
+        error(
+            "u2",
+            "Failed to invoke 'Upload' because the connection would have more than 3 upload streams open."
+        )
+    );
+    client.send_all(&[completion("a"), completion("b")]).await;
+    assert_eq!(client.next_non_ping().await, result("u1", json!(0)));
+
+    assert_eq!(
+        client.invoke("g1", "Join", json!(["one"])).await,
+        completion("g1")
+    );
+    assert_eq!(
+        client.invoke("g2", "Join", json!(["two"])).await,
+        completion("g2")
+    );
+    assert_eq!(
+        client.invoke("g3", "Join", json!(["three"])).await,
+        error(
+            "g3",
+            "An unexpected error occurred invoking 'Join' on the server. HubException: The connection is in 2 groups, the most allowed."
+        )
+    );
+    // Joining a group it is in is no new group.
+    assert_eq!(
+        client.invoke("g4", "Join", json!(["one"])).await,
+        completion("g4")
+    );
+    assert_eq!(
+        client.invoke("g5", "Join", json!(["ninechars"])).await,
+        error(
+            "g5",
+            "An unexpected error occurred invoking 'Join' on the server. HubException: The group name is 9 bytes long; at most 8 are allowed."
+        )
+    );
+    server.stop().await;
+}

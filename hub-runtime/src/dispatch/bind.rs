@@ -39,10 +39,22 @@ pub(crate) struct BindContext<'a> {
     pub(crate) may_run_now: bool,
     /// Whether an invocation id is taken by a call or stream still running.
     pub(crate) id_in_use: &'a dyn Fn(&str) -> bool,
+    /// How many server streams and upload streams the connection has open, and the most it
+    /// may.
+    pub(crate) open: OpenStreams,
     /// Opens the upload streams named by `streamIds`.
     pub(crate) open_uploads: &'a mut dyn FnMut(&[Cow<'_, str>]) -> UploadReceivers,
     /// Closes them again when binding fails.
     pub(crate) close_uploads: &'a mut dyn FnMut(&[Cow<'_, str>]),
+}
+
+/// The streams a connection has open, and its limits.
+#[derive(Clone, Copy)]
+pub(crate) struct OpenStreams {
+    pub(crate) streams: usize,
+    pub(crate) max_streams: usize,
+    pub(crate) uploads: usize,
+    pub(crate) max_uploads: usize,
 }
 
 /// What binding an invocation gave.
@@ -98,6 +110,20 @@ pub(crate) fn bind(
             method: name,
             detailed: cx.detailed,
         });
+    // Limits of the connection: refused before anything is opened or decoded.
+    let open = cx.open;
+    if streaming && info.streaming && open.streams >= open.max_streams {
+        return Err(refuse(format!(
+            "Failed to invoke '{name}' because the connection has {} streams running, the most allowed.",
+            open.streams
+        )));
+    }
+    if open.uploads + invocation.stream_ids.len() > open.max_uploads {
+        return Err(refuse(format!(
+            "Failed to invoke '{name}' because the connection would have more than {} upload streams open.",
+            open.max_uploads
+        )));
+    }
     let receivers = if streams_match {
         (cx.open_uploads)(&invocation.stream_ids)
     } else {

@@ -15,7 +15,7 @@ pub mod outcome;
 
 pub use filter::{HubFilter, HubInvocation, InvocationResult, Next};
 
-pub(crate) use bind::{BindContext, Binding, bind};
+pub(crate) use bind::{BindContext, Binding, OpenStreams, bind};
 pub(crate) use call::{BoundCall, Finished, PendingCall};
 pub(crate) use completion::completion;
 pub(crate) use dispatcher::Dispatcher;

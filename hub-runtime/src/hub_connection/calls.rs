@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::state::HubConnection;
 use crate::connection::Frame;
-use crate::dispatch::{self, BindContext, Binding, BoundCall, Finished};
+use crate::dispatch::{self, BindContext, Binding, BoundCall, Finished, OpenStreams};
 use crate::lifetime::frame;
 use crate::protocol::Invocation;
 
@@ -25,26 +25,27 @@ impl HubConnection {
         let may_run_now = self.connecting.is_none()
             && self.queued.is_empty()
             && self.limited_running < options.maximum_parallel_invocations_per_client;
+        let streams_open = self.streams.as_ref().map_or(0, |streams| streams.open())
+            + self
+                .queued
+                .iter()
+                .filter(|bound| matches!(bound, BoundCall::Stream(_)))
+                .count();
+        let limits = self.call.lifetime.limits();
+        let open_streams = OpenStreams {
+            streams: streams_open,
+            max_streams: limits.streams_per_connection,
+            uploads: self.uploads.len(),
+            max_uploads: limits.uploads_per_connection,
+        };
         let HubConnection {
             runtime,
             call,
             uploads,
-            running,
-            queued,
-            streams,
+            ids,
             ..
         } = self;
-        let id_in_use = |id: &str| {
-            running
-                .iter()
-                .flatten()
-                .any(|call| call.invocation_id() == Some(id))
-                || queued.iter().any(|bound| match bound {
-                    BoundCall::Call(call) => call.invocation_id() == Some(id),
-                    BoundCall::Stream(stream) => &*stream.invocation_id == id,
-                })
-                || streams.as_ref().is_some_and(|streams| streams.has_open(id))
-        };
+        let id_in_use = |id: &str| ids.contains(id);
         let bound = {
             let uploads = std::cell::RefCell::new(&mut *uploads);
             let mut open = |ids: &[Cow<'_, str>]| {
@@ -73,6 +74,7 @@ impl HubConnection {
                     stream_capacity: capacity,
                     may_run_now,
                     id_in_use: &id_in_use,
+                    open: open_streams,
                     open_uploads: &mut open,
                     close_uploads: &mut close,
                 },
@@ -87,6 +89,13 @@ impl HubConnection {
                 }
             }
             Ok(Binding::Bound(call)) => {
+                let id = match &call {
+                    BoundCall::Call(call) => call.invocation_id(),
+                    BoundCall::Stream(stream) => Some(&*stream.invocation_id),
+                };
+                if let Some(id) = id {
+                    self.ids.insert(id);
+                }
                 self.queued.push_back(call);
                 self.start_queued();
             }
@@ -157,8 +166,11 @@ impl HubConnection {
             .push(call);
     }
 
-    /// The Completion of a finished call, if its client waits for one.
-    pub(super) fn completion(&self, finished: Finished) -> Option<Frame> {
+    /// The Completion of a finished call, if its client waits for one; its id is free again.
+    pub(super) fn completion(&mut self, finished: Finished) -> Option<Frame> {
+        if let Some(id) = &finished.invocation_id {
+            self.ids.remove(id);
+        }
         let value;
         let outcome = match finished.outcome {
             Ok(returned) => {

@@ -87,6 +87,7 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         running: None,
         limited_running: 0,
         queued: VecDeque::new(),
+        ids: Default::default(),
         streams: None,
         uploads: HashMap::new(),
         blocked: None,

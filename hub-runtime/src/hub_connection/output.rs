@@ -43,6 +43,7 @@ impl HubConnection {
                     if let Some(streams) = &mut self.streams {
                         streams.abandon(id);
                     }
+                    self.ids.remove(id);
                     let failure =
                         StreamFailure::new(HubError::internal("SerializationException", err), true);
                     protocol.completion_error(id, &failure_text(failure))

@@ -1,6 +1,6 @@
 //! The state of one hub connection while it runs: what its loop owns.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use futures_util::stream::FuturesUnordered;
@@ -43,6 +43,8 @@ pub(super) struct HubConnection {
     pub(super) limited_running: usize,
     /// Bound calls and streams waiting for their turn.
     pub(super) queued: VecDeque<BoundCall>,
+    /// The invocation ids of the calls and streams bound and not finished.
+    pub(super) ids: InvocationIds,
     /// Server-to-client streams being produced; boxed with the first one (most connections have
     /// none, and an idle connection keeps this struct).
     pub(super) streams: Option<Box<ServerStreams>>,
@@ -63,5 +65,32 @@ pub(super) struct HubConnection {
 impl HubConnection {
     pub(super) fn handle(&self) -> &Arc<ConnectionHandle> {
         &self.call.connection
+    }
+}
+
+/// The invocation ids in use on a connection: a set created with the first (most connections
+/// never have a call running while they read).
+#[derive(Default)]
+pub(super) struct InvocationIds(
+    // Boxed on purpose: every connection holds this, few hold ids.
+    #[allow(clippy::box_collection)] Option<Box<HashSet<Box<str>>>>,
+);
+
+impl InvocationIds {
+    pub(super) fn contains(&self, id: &str) -> bool {
+        self.0.as_ref().is_some_and(|ids| ids.contains(id))
+    }
+
+    pub(super) fn insert(&mut self, id: &str) {
+        self.0.get_or_insert_default().insert(id.into());
+    }
+
+    pub(super) fn remove(&mut self, id: &str) {
+        if let Some(ids) = &mut self.0 {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.0 = None;
+            }
+        }
     }
 }

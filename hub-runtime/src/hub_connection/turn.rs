@@ -12,6 +12,7 @@ use super::state::{
 use crate::connection::{Closed, ConnectionError};
 use crate::lifetime::CloseReason;
 use crate::protocol::ProtocolError;
+use crate::stream::StreamEvent;
 
 /// What one step of the connection loop did.
 enum Step {
@@ -157,19 +158,18 @@ impl HubConnection {
     /// [`ServerStreams`](crate::stream::ServerStreams)). The bytes bound keeps producers at most
     /// one such batch ahead of a socket that stopped taking data.
     fn poll_streams(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(streams) = &mut self.streams else {
-            return false;
-        };
-        let mut turn = streams.begin_turn(cx);
         let mut bytes = 0;
         let mut progress = false;
         for _ in 0..MAX_BATCH {
             let Some(streams) = &mut self.streams else {
                 break;
             };
-            let Some((id, method, event)) = streams.next(&mut turn) else {
+            let Some((id, method, event)) = streams.next(cx) else {
                 break;
             };
+            if let StreamEvent::End(_) = &event {
+                self.ids.remove(&id);
+            }
             let frame = self.stream_frame(&id, method, event);
             bytes += frame.as_bytes().len();
             self.handle().push_own(frame);
@@ -177,9 +177,6 @@ impl HubConnection {
             if bytes >= STREAM_BYTES_PER_TURN {
                 break;
             }
-        }
-        if let Some(streams) = &mut self.streams {
-            streams.end_turn(turn);
         }
         progress
     }

@@ -136,6 +136,11 @@ impl GroupMembership {
         removed
     }
 
+    /// How many groups.
+    pub(crate) fn len(&self) -> usize {
+        self.names.as_ref().map_or(0, |names| names.len())
+    }
+
     pub(crate) fn contains(&self, group: &str) -> bool {
         self.names
             .as_ref()
@@ -214,6 +219,17 @@ impl ConnectionHandle {
     /// The transport the connection uses.
     pub fn transport(&self) -> TransportType {
         self.transport
+    }
+
+    /// How many groups the connection is in, `group` aside (joining it again is no new group).
+    pub(crate) fn group_count(&self, group: &str) -> usize {
+        let membership = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        let count = membership.len();
+        if membership.contains(group) {
+            count.saturating_sub(1)
+        } else {
+            count
+        }
     }
 
     /// The groups the connection is in, in no particular order.

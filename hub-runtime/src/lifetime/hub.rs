@@ -11,11 +11,33 @@ use super::manager::HubLifetimeManager;
 use super::memory::InMemoryLifetimeManager;
 use super::message::{SerializedMessage, frame};
 use crate::connection::{ConnectionTracker, tick};
+use crate::model::LifetimeError;
 use crate::protocol::Protocol;
 
 /// Builds the lifetime manager of a hub from its local connections.
 pub(crate) type ManagerFactory =
     Box<dyn FnOnce(Arc<LocalConnections>) -> Arc<dyn HubLifetimeManager> + Send>;
+
+/// The per-connection limits of a hub (see the `max_*` options of
+/// [`HubOptions`](crate::HubOptions)).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HubLimits {
+    pub(crate) streams_per_connection: usize,
+    pub(crate) uploads_per_connection: usize,
+    pub(crate) groups_per_connection: usize,
+    pub(crate) group_name_length: usize,
+}
+
+impl Default for HubLimits {
+    fn default() -> Self {
+        HubLimits {
+            streams_per_connection: 1_000,
+            uploads_per_connection: 100,
+            groups_per_connection: 1_000,
+            group_name_length: 1_024,
+        }
+    }
+}
 
 /// What every connection, proxy and [`HubContext`](crate::HubContext) of one hub shares.
 pub(crate) struct HubLifetime {
@@ -30,6 +52,7 @@ pub(crate) struct HubLifetime {
     client_result_timeout_ms: AtomicU64,
     /// Ids of the invocations the server sends for client results.
     next_invocation_id: AtomicU64,
+    limits: OnceLock<HubLimits>,
 }
 
 impl Default for HubLifetime {
@@ -42,6 +65,7 @@ impl Default for HubLifetime {
             shutdown_timeout_ms: AtomicU64::new(5_000),
             client_result_timeout_ms: AtomicU64::new(30_000),
             next_invocation_id: AtomicU64::new(1),
+            limits: OnceLock::new(),
         }
     }
 }
@@ -95,8 +119,42 @@ impl HubLifetime {
         self.local.len()
     }
 
+    /// The hub's per-connection limits.
+    pub(crate) fn limits(&self) -> HubLimits {
+        self.limits.get().copied().unwrap_or_default()
+    }
+
+    /// Checks that `connection_id` may join `group`: the name's length, and (for a connection
+    /// of this node) how many groups it is in already.
+    pub(crate) fn check_join(&self, connection_id: &str, group: &str) -> Result<(), LifetimeError> {
+        let limits = self.limits();
+        if group.len() > limits.group_name_length {
+            return Err(LifetimeError::Refused(format!(
+                "The group name is {} bytes long; at most {} are allowed.",
+                group.len(),
+                limits.group_name_length
+            )));
+        }
+        let groups = self
+            .local
+            .with(connection_id, |handle| handle.group_count(group))
+            .unwrap_or(0);
+        if groups >= limits.groups_per_connection {
+            return Err(LifetimeError::Refused(format!(
+                "The connection is in {groups} groups, the most allowed."
+            )));
+        }
+        Ok(())
+    }
+
     /// Takes the settings the lifetime needs from the hub's options.
-    pub(crate) fn configure(&self, shutdown_timeout: Duration, client_result_timeout: Duration) {
+    pub(crate) fn configure(
+        &self,
+        shutdown_timeout: Duration,
+        client_result_timeout: Duration,
+        limits: HubLimits,
+    ) {
+        let _ = self.limits.set(limits);
         self.shutdown_timeout_ms
             .store(shutdown_timeout.as_millis() as u64, Ordering::Relaxed);
         self.client_result_timeout_ms

@@ -4,13 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::LifetimeError;
 use super::future::LifetimeFuture;
 use super::handle::{ClientReply, ConnectionHandle};
 use super::message::{ProtocolSet, SerializedMessage};
 use super::target::Target;
 use crate::connection::ConnectionId;
-use crate::model::ClientResultError;
+use crate::model::{ClientResultError, LifetimeError};
 use crate::protocol::OwnedValue;
 
 /// Who is connected to a hub, in which groups, as which user, and how a message reaches them.

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 
-use super::error::LifetimeError;
 use super::future::LifetimeFuture;
 use super::handle::{ClientReply, ConnectionHandle};
 use super::local::LocalConnections;
@@ -16,7 +15,7 @@ use super::manager::HubLifetimeManager;
 use super::message::{ProtocolSet, SerializedMessage};
 use super::target::Target;
 use crate::connection::ConnectionId;
-use crate::model::ClientResultError;
+use crate::model::{ClientResultError, LifetimeError};
 use crate::protocol::OwnedValue;
 
 /// The default lifetime manager: groups and users of one process.

@@ -5,7 +5,6 @@
 //! hub's [`LocalConnections`].
 
 mod caller;
-mod error;
 mod future;
 mod handle;
 mod hub;
@@ -16,8 +15,8 @@ mod message;
 mod queue;
 mod target;
 
+pub use crate::model::LifetimeError;
 pub use caller::CallContext;
-pub use error::LifetimeError;
 pub use future::LifetimeFuture;
 pub use handle::{ClientReply, CloseReason, ConnectionHandle};
 pub use local::LocalConnections;
@@ -26,5 +25,5 @@ pub use memory::InMemoryLifetimeManager;
 pub use message::{ProtocolSet, SerializedMessage};
 pub use target::Target;
 
-pub(crate) use hub::HubLifetime;
+pub(crate) use hub::{HubLifetime, HubLimits};
 pub(crate) use message::frame;

@@ -112,6 +112,9 @@ impl fmt::Display for HubError {
 /// are unexpected errors (`TimeoutException`, `IOException`).
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for HubError {
     fn from(err: E) -> Self {
+        if let Some(LifetimeError::Refused(text)) = (&err as &dyn Any).downcast_ref() {
+            return HubError::new(text.clone());
+        }
         if let Some(error) = (&err as &dyn Any).downcast_ref::<ClientResultError>() {
             return match error {
                 ClientResultError::Client(text) => HubError::new(text.clone()),
@@ -178,6 +181,35 @@ impl fmt::Display for ClientResultError {
 }
 
 impl std::error::Error for ClientResultError {}
+
+/// Why a lifetime manager could not send, change a group, or answer a presence query. The
+/// in-memory manager never fails; a backplane can (its server is unreachable, an
+/// acknowledgement did not come in time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LifetimeError {
+    /// The backplane could not be reached.
+    Unavailable(String),
+    /// Another node did not acknowledge in time.
+    Timeout,
+    /// A limit of the hub refuses the operation (a group name too long, a connection in as
+    /// many groups as allowed): the text says which. It reaches the client as a HubException.
+    Refused(String),
+}
+
+impl fmt::Display for LifetimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LifetimeError::Unavailable(detail) => {
+                write!(f, "the lifetime manager is unavailable: {detail}")
+            }
+            LifetimeError::Timeout => f.write_str("the lifetime manager's operation timed out"),
+            LifetimeError::Refused(text) => f.write_str(text),
+        }
+    }
+}
+
+impl std::error::Error for LifetimeError {}
 
 #[cfg(test)]
 mod tests {

@@ -147,9 +147,11 @@ impl<H: Hub> HubRouter<H> {
 impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> {
     fn from(router: HubRouter<H>) -> Self {
         let options = router.options;
-        router
-            .lifetime
-            .configure(options.shutdown_timeout, options.client_result_timeout);
+        router.lifetime.configure(
+            options.shutdown_timeout,
+            options.client_result_timeout,
+            options.limits,
+        );
         let mut extra = Vec::new();
         if router.serve_manifest {
             let mut manifest = H::manifest();

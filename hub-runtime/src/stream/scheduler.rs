@@ -1,10 +1,12 @@
-//! The server streams of one connection, polled by its task in rounds: only the streams that were
-//! woken since they last had nothing (as `FuturesUnordered` would, without re-queueing a stream
-//! after every item), starting each turn where the previous one stopped, so that no stream is
-//! starved by another that always has items.
+//! The server streams of one connection, polled by its task: only the streams that were woken
+//! since they last had nothing, in the order they were woken (a stream that produced an item
+//! goes to the back of the line, so no stream starves another that always has items), found
+//! through a queue of ready streams rather than a scan, and by invocation id through a map: a
+//! connection with many streams costs per event, not per stream.
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use futures_util::StreamExt;
@@ -12,16 +14,49 @@ use futures_util::task::{ArcWake, AtomicWaker};
 
 use super::server::{Driver, ServerStream, StreamEvent};
 
-/// The waker a stream is polled with: marks the stream ready and wakes the connection task.
+/// The streams that were woken, by slot, and the connection task to wake.
+#[derive(Default)]
+struct ReadyQueue {
+    slots: Mutex<VecDeque<usize>>,
+    task: AtomicWaker,
+}
+
+impl ReadyQueue {
+    fn push(&self, slot: usize) {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(slot);
+    }
+
+    fn pop(&self) -> Option<usize> {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+    }
+}
+
+/// The waker a stream is polled with: queues the stream (once) and wakes the connection task.
 struct StreamWake {
-    ready: AtomicBool,
-    task: Arc<AtomicWaker>,
+    slot: usize,
+    queued: AtomicBool,
+    ready: Arc<ReadyQueue>,
+}
+
+impl StreamWake {
+    /// Puts the stream in line, unless it is already.
+    fn enqueue(&self) {
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            self.ready.push(self.slot);
+        }
+    }
 }
 
 impl ArcWake for StreamWake {
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        arc_self.ready.store(true, Ordering::Release);
-        arc_self.task.wake();
+        arc_self.enqueue();
+        arc_self.ready.task.wake();
     }
 }
 
@@ -37,126 +72,124 @@ pub(crate) type StreamOutput = (Arc<str>, &'static str, StreamEvent);
 /// Created with a connection's first stream (kept boxed by the connection: most have none).
 #[derive(Default)]
 pub(crate) struct ServerStreams {
-    entries: Vec<Entry>,
-    /// The connection task's waker, shared by the streams' wakers.
-    task: Arc<AtomicWaker>,
-    /// Where the next turn starts.
-    cursor: usize,
-}
-
-/// One turn over the streams: where its rounds start, how far the current round got, whether
-/// it produced anything, and the last stream that did.
-pub(crate) struct Turn {
-    start: usize,
-    position: usize,
-    round_progress: bool,
-    last: Option<usize>,
+    /// The streams by slot; a slot is free (`None`) once its stream ended, and reused.
+    slots: Vec<Option<Entry>>,
+    free: Vec<usize>,
+    /// The slot of each stream whose Completion is still to come, by invocation id.
+    by_id: HashMap<Arc<str>, usize>,
+    ready: Arc<ReadyQueue>,
 }
 
 impl ServerStreams {
     pub(crate) fn push(&mut self, stream: ServerStream) {
+        let slot = self.free.pop().unwrap_or(self.slots.len());
         let wake = Arc::new(StreamWake {
-            // Polled in the next turn.
-            ready: AtomicBool::new(true),
-            task: self.task.clone(),
+            slot,
+            queued: AtomicBool::new(false),
+            ready: self.ready.clone(),
         });
+        // Polled in the next turn.
+        wake.enqueue();
         let waker = futures_util::task::waker(wake.clone());
-        self.entries.push(Entry {
+        self.by_id.insert(stream.invocation_id.clone(), slot);
+        let entry = Some(Entry {
             stream,
             wake,
             waker,
         });
+        if slot == self.slots.len() {
+            self.slots.push(entry);
+        } else {
+            self.slots[slot] = entry;
+        }
     }
 
-    /// Whether a stream whose Completion is still to come has this invocation id.
-    pub(crate) fn has_open(&self, invocation_id: &str) -> bool {
-        self.entries
-            .iter()
-            .any(|entry| entry.stream.is_open() && &*entry.stream.invocation_id == invocation_id)
+    /// How many streams have a Completion still to come.
+    pub(crate) fn open(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// The stream of `invocation_id` whose Completion is still to come.
+    fn find(&mut self, invocation_id: &str) -> Option<&mut Entry> {
+        let slot = *self.by_id.get(invocation_id)?;
+        self.slots.get_mut(slot)?.as_mut()
+    }
+
+    /// Cancels the stream of `invocation_id` (see [`ServerStream::cancel`]); it is polled again
+    /// to send its Completion.
+    pub(crate) fn cancel(&mut self, invocation_id: &str) {
+        if let Some(entry) = self.find(invocation_id) {
+            entry.stream.cancel();
+            entry.wake.enqueue();
+        }
+    }
+
+    /// Ends the stream of `invocation_id` without a further event.
+    pub(crate) fn abandon(&mut self, invocation_id: &str) {
+        if let Some(entry) = self.find(invocation_id) {
+            entry.stream.abandon();
+            entry.wake.enqueue();
+        }
     }
 
     /// The producers that observe their cancellation token, cancelled, to be driven to their
     /// end once the connection is gone; the others are dropped.
     pub(crate) fn into_draining(self) -> Vec<Driver> {
-        self.entries
+        self.slots
             .into_iter()
+            .flatten()
             .filter_map(|entry| entry.stream.into_draining())
             .collect()
     }
 
-    /// Cancels the streams of `invocation_id` (see [`ServerStream::cancel`]); each is polled
-    /// again to send its Completion.
-    pub(crate) fn cancel(&mut self, invocation_id: &str) {
-        for entry in &mut self.entries {
-            if &*entry.stream.invocation_id == invocation_id {
-                entry.stream.cancel();
-                entry.wake.ready.store(true, Ordering::Release);
-            }
-        }
-    }
-
-    /// Ends the streams of `invocation_id` without a further event.
-    pub(crate) fn abandon(&mut self, invocation_id: &str) {
-        for entry in &mut self.entries {
-            if &*entry.stream.invocation_id == invocation_id {
-                entry.stream.abandon();
-            }
-        }
-    }
-
-    /// Starts a turn: the task is woken by any stream that becomes ready from now on.
-    pub(crate) fn begin_turn(&mut self, cx: &Context<'_>) -> Turn {
-        self.task.register(cx.waker());
-        Turn {
-            start: self.cursor % self.entries.len().max(1),
-            position: 0,
-            round_progress: false,
-            last: None,
-        }
-    }
-
-    /// The next event of this turn: in rounds over the ready streams, one event of each per
-    /// round, until a whole round produced nothing.
-    pub(crate) fn next(&mut self, turn: &mut Turn) -> Option<StreamOutput> {
-        let n = self.entries.len();
-        if n == 0 {
-            return None;
-        }
-        loop {
-            if turn.position == n {
-                if !turn.round_progress {
-                    return None;
-                }
-                turn.position = 0;
-                turn.round_progress = false;
-            }
-            let index = (turn.start + turn.position) % n;
-            turn.position += 1;
-            let entry = &mut self.entries[index];
-            // Cleared before the poll: a wake-up during or after it marks the stream again.
-            if !entry.wake.ready.swap(false, Ordering::AcqRel) {
+    /// The next event of a ready stream, if any; otherwise the task is woken when one becomes
+    /// ready. A stream that produced an event may have more: it goes to the back of the line.
+    pub(crate) fn next(&mut self, cx: &Context<'_>) -> Option<StreamOutput> {
+        self.ready.task.register(cx.waker());
+        while let Some(slot) = self.ready.pop() {
+            let Some(Some(entry)) = self.slots.get_mut(slot) else {
                 continue;
-            }
+            };
+            // Cleared before the poll: a wake-up during or after it queues the stream again.
+            entry.wake.queued.store(false, Ordering::Release);
             let mut cx = Context::from_waker(&entry.waker);
-            match entry.stream.poll_next_unpin(&mut cx) {
-                Poll::Ready(Some(output)) => {
-                    // It may have more: polled again in the next round.
-                    entry.wake.ready.store(true, Ordering::Release);
-                    turn.round_progress = true;
-                    turn.last = Some(index);
-                    return Some(output);
+            let polled = entry.stream.poll_next_unpin(&mut cx);
+            let done = entry.stream.is_done();
+            if let Poll::Ready(Some(output)) = polled {
+                if let StreamEvent::End(_) = &output.2 {
+                    // Its Completion goes out now: the id may be used again.
+                    self.forget_id(slot);
                 }
-                // Ended streams leave in `end_turn`.
-                Poll::Ready(None) | Poll::Pending => {}
+                if done {
+                    self.release(slot);
+                } else if let Some(Some(entry)) = self.slots.get(slot) {
+                    // It may have more (or a producer to drain).
+                    entry.wake.enqueue();
+                }
+                return Some(output);
             }
+            if done {
+                self.release(slot);
+            }
+        }
+        None
+    }
+
+    /// Forgets the invocation id of the stream in `slot` (a newer stream may have it by now).
+    fn forget_id(&mut self, slot: usize) {
+        let Some(Some(entry)) = self.slots.get(slot) else {
+            return;
+        };
+        let id = entry.stream.invocation_id.clone();
+        if self.by_id.get(&id) == Some(&slot) {
+            self.by_id.remove(&id);
         }
     }
 
-    /// Ends a turn: the next one starts after the last stream served; ended streams leave.
-    pub(crate) fn end_turn(&mut self, turn: Turn) {
-        if let Some(last) = turn.last {
-            self.cursor = last + 1;
-        }
-        self.entries.retain(|entry| !entry.stream.is_done());
+    /// Frees the slot of a stream that ended (and whose producer, if it drains, finished).
+    fn release(&mut self, slot: usize) {
+        self.forget_id(slot);
+        self.slots[slot] = None;
+        self.free.push(slot);
     }
 }

@@ -122,14 +122,6 @@ impl ServerStream {
         matches!(self.state, StreamState::Done)
     }
 
-    /// Whether its Completion is still to come: its invocation id is in use.
-    pub(crate) fn is_open(&self) -> bool {
-        matches!(
-            self.state,
-            StreamState::Running { .. } | StreamState::Cancelled(_)
-        )
-    }
-
     /// Ends the stream now without a further event: its Completion was already sent.
     pub(crate) fn abandon(&mut self) {
         self.state = StreamState::Done;
