@@ -143,10 +143,15 @@ impl Default for Transports {
     }
 }
 
-/// Cross-origin access for browser clients on other origins.
+/// Cross-origin access for browser clients on other origins, and the origins a WebSocket
+/// upgrade may come from.
 ///
-/// The SignalR browser client sends credentials (cookies) by default, so allowed origins are
-/// echoed back with `Access-Control-Allow-Credentials: true`; a wildcard is never sent.
+/// The SignalR browser client sends credentials (cookies) by default, so listed origins are
+/// echoed back with `Access-Control-Allow-Credentials: true`. Any origin
+/// ([`allow_any_origin`](Self::allow_any_origin)) is answered `*` and never with credentials:
+/// otherwise every web page could call the endpoint with its visitors' cookies. Browser clients
+/// of such an endpoint set `withCredentials: false` (and send tokens in `accessTokenFactory`).
+/// With CORS configured, a WebSocket upgrade from a page of another origin is refused (403).
 #[derive(Clone, Debug, Default)]
 pub struct Cors {
     pub(crate) origins: Option<Vec<String>>,
@@ -160,8 +165,8 @@ impl Cors {
         }
     }
 
-    /// Allows every origin (each request's own origin is echoed, with credentials). For
-    /// development; prefer a list in production.
+    /// Allows every origin, without credentials (`Access-Control-Allow-Origin: *`; the browser
+    /// client must set `withCredentials: false`).
     pub fn allow_any_origin() -> Self {
         Cors { origins: None }
     }

@@ -46,9 +46,7 @@ pub(crate) fn endpoint_router<S: Clone + Send + Sync + 'static>(
         router = router.route(&format!("{base}{suffix}"), route);
     }
     match cors {
-        Some(cors) => router.layer(axum::middleware::from_fn(move |request, next| {
-            transport::cors(cors.clone(), request, next)
-        })),
+        Some(cors) => router.layer(transport::cors_layer(&cors)),
         None => router,
     }
 }

@@ -1,52 +1,52 @@
-//! CORS for browser clients on other origins: allowed origins are echoed with credentials.
+//! Cross-origin access for browser clients: tower-http's `CorsLayer`, configured from [`Cors`];
+//! and the origin check of WebSocket upgrades.
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::connection::Cors;
 
-/// Answers preflight requests and adds the CORS headers to responses for allowed origins.
-pub(crate) async fn cors(cors: Cors, request: Request, next: Next) -> Response {
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .filter(|origin| origin.to_str().is_ok_and(|text| cors.allows(text)))
-        .cloned();
-    let preflight = request.method() == Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut response = if preflight {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        next.run(request).await
-    };
-    if let Some(origin) = origin {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
-        headers.append(header::VARY, HeaderValue::from_static("Origin"));
-        if preflight {
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(
-                    "X-Requested-With, X-SignalR-User-Agent, Authorization, Content-Type",
-                ),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
-        }
+/// The headers the SignalR clients send cross-origin.
+const ALLOWED_HEADERS: [&str; 4] = [
+    "x-requested-with",
+    "x-signalr-user-agent",
+    "authorization",
+    "content-type",
+];
+
+/// The CORS layer for an endpoint: listed origins are echoed with
+/// `Access-Control-Allow-Credentials: true` (the browser client sends cookies by default); any
+/// origin is answered `*` and never with credentials, so that no page can call the endpoint
+/// with a user's cookies.
+pub(crate) fn cors_layer(cors: &Cors) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers(ALLOWED_HEADERS.map(HeaderName::from_static))
+        .max_age(Duration::from_secs(600));
+    match &cors.origins {
+        None => layer.allow_origin(AllowOrigin::any()),
+        Some(origins) => layer
+            .allow_origin(AllowOrigin::list(
+                origins
+                    .iter()
+                    .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+            ))
+            .allow_credentials(true),
     }
-    response
+}
+
+/// Whether a WebSocket upgrade may proceed (ASP.NET's `WebSocketOptions.AllowedOrigins`): with
+/// CORS configured, a request from a browser page (it has an `Origin`) must come from an allowed
+/// origin; requests without `Origin` (non-browser clients) and endpoints without CORS are not
+/// checked.
+pub(crate) fn websocket_origin_allowed(
+    cors: Option<&Cors>,
+    headers: &axum::http::HeaderMap,
+) -> bool {
+    let (Some(cors), Some(origin)) = (cors, headers.get(header::ORIGIN)) else {
+        return true;
+    };
+    origin.to_str().is_ok_and(|origin| cors.allows(origin))
 }

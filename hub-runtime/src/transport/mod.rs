@@ -13,7 +13,7 @@ mod negotiate;
 mod response;
 mod websocket;
 
-pub(crate) use cors::cors;
+pub(crate) use cors::cors_layer;
 pub(crate) use endpoint::Endpoint;
 pub(crate) use http::{delete, send};
 pub(crate) use negotiate::negotiate;

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
 
+use super::cors::websocket_origin_allowed;
 use super::endpoint::{Endpoint, TokenState};
 use super::response::plain;
 use crate::connection::{
@@ -34,6 +35,9 @@ pub(crate) async fn connect(
         // A shutting-down endpoint takes no new connections.
         Ok(_) if endpoint.tracker.is_shutting_down() => {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        Ok(_) if !websocket_origin_allowed(endpoint.options.cors.as_ref(), &parts.headers) => {
+            return plain(StatusCode::FORBIDDEN, "Origin not allowed");
         }
         Ok(upgrade) if endpoint.options.transports.web_sockets => upgrade,
         Ok(_) => {
