@@ -26,7 +26,7 @@
 //! # async fn run() {
 //! let app = axum::Router::new().merge(HubRouter::new("/hubs/chat", ChatHub));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await.unwrap();
-//! axum::serve(listener, app).await.unwrap();
+//! hub_runtime::serve(listener, app).await.unwrap();
 //! # }
 //! ```
 //!
@@ -61,7 +61,7 @@ pub use options::HubOptions;
 pub use proxy::{ClientProxy, Delivery, Many, NoClient, Single, TargetKind};
 pub use router::{
     CaseInsensitive, CaseInsensitivePaths, ConnectionRouter, EndpointShutdown, HubLayer, HubRouter,
-    HubService,
+    HubService, Serve, serve,
 };
 pub use stream::ClientStream;
 pub use tokio_util::sync::CancellationToken;

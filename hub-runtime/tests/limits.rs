@@ -502,3 +502,91 @@ async fn per_connection_caps_refuse_with_clear_errors() {
     );
     server.stop().await;
 }
+
+/// Serves `hub` at [`PATH`] with [`hub_runtime::serve`] and `configure`.
+async fn serve_protected(
+    configure: impl FnOnce(hub_runtime::Serve) -> hub_runtime::Serve,
+) -> (std::net::SocketAddr, HubContext<PlainHub>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hub = HubRouter::new(PATH, PlainHub);
+    let context = hub.context();
+    let served = configure(hub_runtime::serve(listener, axum::Router::new().merge(hub)));
+    tokio::spawn(async move { served.await.unwrap() });
+    (addr, context)
+}
+
+/// Reads until the server closes the connection; what it sent.
+async fn read_to_end(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut received))
+        .await
+        .expect("the server did not close the connection");
+    received
+}
+
+/// A client that never finishes its headers, or keeps a connection without a next request, is
+/// closed after the header timeout (`axum::serve` has no timer: such connections were held).
+#[tokio::test]
+async fn the_serve_helper_times_out_headers_and_idle_connections() {
+    use tokio::io::AsyncWriteExt;
+    let (addr, _) = serve_protected(|serve| serve.header_read_timeout(ms(200))).await;
+    let mut partial = tokio::net::TcpStream::connect(addr).await.unwrap();
+    partial
+        .write_all(b"GET /hub/negotiate HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    read_to_end(&mut partial).await;
+
+    let mut kept = tokio::net::TcpStream::connect(addr).await.unwrap();
+    kept.write_all(
+        b"POST /hub/negotiate?negotiateVersion=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let answered = read_to_end(&mut kept).await;
+    assert!(
+        answered.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answered)
+    );
+}
+
+/// Connections beyond the maximum are answered 503 and closed at once; WebSocket connections
+/// count while open, and a slot frees when one closes.
+#[tokio::test]
+async fn the_serve_helper_answers_503_beyond_the_maximum_of_connections() {
+    use tokio::io::AsyncWriteExt;
+    let (addr, context) = serve_protected(|serve| serve.max_connections(2)).await;
+    let mut first = Client::connect_ready(addr, "").await;
+    let mut second = Client::connect_ready(addr, "").await;
+    let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    third
+        .write_all(b"POST /hub/negotiate HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    let refused = read_to_end(&mut third).await;
+    assert!(
+        refused.starts_with(b"HTTP/1.1 503"),
+        "{}",
+        String::from_utf8_lossy(&refused)
+    );
+    second.ws.close(None).await.unwrap();
+    second.expect_closed().await;
+    first.ready().await;
+    // The closed WebSocket's slot is free once its socket is: a new client gets in.
+    let joined = tokio::time::timeout(WAIT, async {
+        loop {
+            let status = http_status(addr, "POST", "/hub/negotiate").await;
+            if status == 200 {
+                return;
+            }
+            assert_eq!(status, 503);
+            tokio::time::sleep(ms(20)).await;
+        }
+    })
+    .await;
+    assert!(joined.is_ok(), "no slot freed after a WebSocket closed");
+    assert_eq!(context.connection_count(), 1);
+}

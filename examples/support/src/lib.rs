@@ -191,10 +191,9 @@ where
     let addr = listener.local_addr().unwrap_or(addr);
     println!("listening on http://{addr}");
     tracing::info!(%addr, "{name} listening");
-    // Hub paths ignore case, as in ASP.NET Core (`/Hubs/Chat` reaches `/hubs/chat`).
-    let app = hub_runtime::CaseInsensitivePaths::wrap(app);
-    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-    let served = axum::serve(listener, app)
+    // Header timeout, a maximum of connections answered 503, paths that ignore case as in
+    // ASP.NET Core (`/Hubs/Chat` reaches `/hubs/chat`).
+    let served = hub_runtime::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             tracing::info!("shutting down: closing connections");

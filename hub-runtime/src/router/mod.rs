@@ -6,9 +6,11 @@ mod connection;
 mod endpoint;
 mod hub;
 mod paths;
+mod serve;
 mod service;
 
 pub use connection::{ConnectionRouter, EndpointShutdown};
 pub use hub::HubRouter;
 pub use paths::{CaseInsensitive, CaseInsensitivePaths};
+pub use serve::{Serve, serve};
 pub use service::{HubLayer, HubService};

@@ -104,6 +104,12 @@ impl CaseInsensitivePaths {
     }
 }
 
+impl<S> CaseInsensitive<S> {
+    pub(crate) fn new(service: S) -> Self {
+        CaseInsensitive(service)
+    }
+}
+
 impl<S> Layer<S> for CaseInsensitivePaths {
     type Service = CaseInsensitive<S>;
 
