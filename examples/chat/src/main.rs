@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     example_support::init_logging();
+    let metrics = example_support::install_metrics(&args);
 
     let hub = chat::hub(args.hub_options());
     if args.print_manifest {
@@ -24,7 +25,7 @@ async fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let context = hub.context();
-    let app = chat::app(hub);
+    let app = example_support::Metrics::route(metrics, chat::app(hub));
     example_support::serve("chat", args.addr, app, move || async move {
         context.shutdown().await
     })

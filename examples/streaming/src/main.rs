@@ -217,6 +217,7 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     example_support::init_logging();
+    let metrics = example_support::install_metrics(&args);
 
     let streaming = StreamingHub::default();
     let producers = streaming.producers.clone();
@@ -237,6 +238,7 @@ async fn main() -> ExitCode {
         .route("/api/streams/active", get(active_streams))
         .with_state(state)
         .merge(hub);
+    let app = example_support::Metrics::route(metrics, app);
     example_support::serve("streaming", args.addr, app, move || async move {
         context.shutdown().await
     })

@@ -26,6 +26,8 @@ pub struct ServerArgs {
     pub negotiate_timeout: Option<Duration>,
     /// Print the hub manifest (JSON) and exit instead of serving.
     pub print_manifest: bool,
+    /// Serve the runtime's metrics in the Prometheus text format at `GET /metrics`.
+    pub metrics: bool,
 }
 
 impl ServerArgs {
@@ -33,7 +35,7 @@ impl ServerArgs {
     pub fn from_env(name: &str, default_port: u16) -> Result<Self, ExitCode> {
         let usage = format!(
             "usage: {name} [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES] [--client-result-timeout-ms MS] [--transports LIST]\n\
-             \x20      [--long-polling-timeout-ms MS] [--negotiate-timeout-ms MS] [--print-manifest]\n\
+             \x20      [--long-polling-timeout-ms MS] [--negotiate-timeout-ms MS] [--print-manifest] [--metrics]\n\
              \n\
              \x20 --addr HOST:PORT              where to listen (default 127.0.0.1:{default_port}; port 0 picks a free one)\n\
              \x20 --detailed-errors             send error details to clients\n\
@@ -42,7 +44,8 @@ impl ServerArgs {
              \x20 --transports LIST            comma-separated: websockets,sse,longpolling (default all)\n\
              \x20 --long-polling-timeout-ms MS how long a long poll waits for messages (default 90000)\n\
              \x20 --negotiate-timeout-ms MS    how long a negotiated connection may wait to connect (default 15000)\n\
-             \x20 --print-manifest             print the hub manifest (JSON, for hub-codegen) and exit; the server also serves it at GET <hub path>/manifest"
+             \x20 --print-manifest             print the hub manifest (JSON, for hub-codegen) and exit; the server also serves it at GET <hub path>/manifest\n\
+             \x20 --metrics                    serve the server's metrics in the Prometheus text format at GET /metrics"
         );
         match Self::parse(std::env::args().skip(1), default_port) {
             Ok(Some(args)) => Ok(args),
@@ -71,6 +74,7 @@ impl ServerArgs {
             long_polling_timeout: None,
             negotiate_timeout: None,
             print_manifest: false,
+            metrics: false,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -84,6 +88,7 @@ impl ServerArgs {
                 }
                 "--detailed-errors" => parsed.detailed_errors = true,
                 "--print-manifest" => parsed.print_manifest = true,
+                "--metrics" => parsed.metrics = true,
                 "--max-message-size" => {
                     let text = value("--max-message-size")?;
                     let size = text
@@ -165,6 +170,41 @@ pub fn init_logging() {
         )
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// With `--metrics`: installs a Prometheus recorder for the runtime's metrics. Call it before
+/// the hubs are mounted: a hub takes its counters from the recorder installed then.
+pub fn install_metrics(args: &ServerArgs) -> Option<Metrics> {
+    if !args.metrics {
+        return None;
+    }
+    match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => Some(Metrics(handle)),
+        Err(error) => {
+            tracing::error!(%error, "cannot install the metrics recorder");
+            None
+        }
+    }
+}
+
+/// The installed Prometheus recorder (see [`install_metrics`]).
+#[derive(Clone)]
+pub struct Metrics(metrics_exporter_prometheus::PrometheusHandle);
+
+impl Metrics {
+    /// `app` with `GET /metrics`: the text format Prometheus scrapes.
+    pub fn route(metrics: Option<Metrics>, app: axum::Router) -> axum::Router {
+        let Some(Metrics(handle)) = metrics else {
+            return app;
+        };
+        app.route(
+            "/metrics",
+            axum::routing::get(move || {
+                let handle = handle.clone();
+                async move { handle.render() }
+            }),
+        )
+    }
 }
 
 /// Serves `app` on `addr` until Ctrl-C or SIGTERM, then runs `on_shutdown` (close the hubs).

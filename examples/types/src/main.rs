@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     example_support::init_logging();
+    let metrics = example_support::install_metrics(&args);
 
     let hub = types::hub(args.hub_options());
     if args.print_manifest {
@@ -25,7 +26,7 @@ async fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let context = hub.context();
-    let app = Router::new().merge(hub);
+    let app = example_support::Metrics::route(metrics, Router::new().merge(hub));
     example_support::serve("types", args.addr, app, move || async move {
         context.shutdown().await
     })

@@ -34,6 +34,7 @@ mod clock;
 mod frame;
 mod id;
 mod io;
+mod metrics;
 mod options;
 mod request;
 mod tracker;
@@ -47,6 +48,7 @@ pub use request::RequestInfo;
 pub(crate) use clock::{coarse_now_ms, now_ms, tick};
 pub(crate) use id::random_token;
 pub(crate) use io::{IoFuture, Received, TransportIo};
+pub(crate) use metrics::{ConnectionMetrics, ConnectionStatus, HubMetrics};
 pub(crate) use tracker::ConnectionTracker;
 
 use std::future::Future;

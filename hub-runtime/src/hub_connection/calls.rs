@@ -20,6 +20,7 @@ impl HubConnection {
     /// Binds an Invocation or StreamInvocation and runs or queues it; a refused one gets its
     /// error Completion.
     pub(super) fn invoke(&mut self, invocation: &Invocation<'_>, streaming: bool) {
+        self.runtime.metrics.invocations.increment(1);
         let options = &self.runtime.options;
         let capacity = options.stream_buffer_capacity;
         let may_run_now = self.connecting.is_none()

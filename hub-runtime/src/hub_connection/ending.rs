@@ -10,6 +10,7 @@ use futures_util::{FutureExt, StreamExt};
 
 use super::state::HubConnection;
 use crate::connection::Closed;
+use crate::connection::HubMetrics;
 use crate::dispatch::{BoundCall, PendingCall, filter_disconnected};
 use crate::lifetime::{CloseReason, frame};
 use crate::model::HubError;
@@ -55,6 +56,7 @@ pub(super) async fn close(connection: HubConnection, end: End) {
     drop(uploads);
 
     runtime.lifetime.remove(&handle).await;
+    end.record(&runtime.metrics, handle.id().as_str());
     let connect_failed = matches!(end, End::ConnectFailed(_));
     // Long polling: a shutting-down server waits for the poll that takes the Close message. On
     // other endings the token outlives the task for a while, so a later poll still gets it.
@@ -63,6 +65,7 @@ pub(super) async fn close(connection: HubConnection, end: End) {
     let farewell = async {
         if let Some(close) = close {
             io.send(frame(protocol, protocol.close(&close))).await?;
+            runtime.metrics.sent.increment(1);
         }
         io.close_in_place(drain).await;
         Ok::<(), Closed>(())
@@ -89,6 +92,40 @@ pub(super) async fn close(connection: HubConnection, end: End) {
     if !connect_failed {
         let hook = runtime.dispatcher.on_disconnected(&call, error.clone());
         filter_disconnected(&options.filters, handle, error, hook).await;
+    }
+}
+
+impl End {
+    /// The reason in metrics and logs.
+    fn reason(&self) -> &'static str {
+        match self {
+            End::ClientClosed(None) => "client_closed",
+            End::ClientClosed(Some(_)) => "client_error",
+            End::Protocol(_) => "protocol_error",
+            End::Server(CloseReason::SlowClient) => "slow_client",
+            End::Server(CloseReason::ClientTimeout) => "timeout",
+            End::Server(CloseReason::Shutdown) => "shutdown",
+            End::Server(CloseReason::Aborted) => "aborted",
+            End::ConnectFailed(_) => "connect_refused",
+        }
+    }
+
+    /// Counts the ending; a client the server drops is logged with the reason.
+    fn record(&self, metrics: &HubMetrics, connection_id: &str) {
+        let reason = self.reason();
+        metrics.closed(reason);
+        match self {
+            End::Protocol(error) => {
+                tracing::warn!(connection_id, reason, %error, "connection dropped");
+            }
+            End::Server(CloseReason::SlowClient | CloseReason::ClientTimeout) => {
+                tracing::warn!(connection_id, reason, "connection dropped");
+            }
+            End::ConnectFailed(error) => {
+                tracing::info!(connection_id, reason, %error, "connection refused by on_connected");
+            }
+            _ => tracing::debug!(connection_id, reason, "connection ended"),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::ending::End;
 use super::state::{HubConnection, MAX_HANDSHAKE_SIZE};
-use crate::protocol::{HubMessage, Protocol, parse_json_text};
+use crate::protocol::{HubMessage, Messages, Protocol, parse_json_text};
 
 /// Whether the messages after this one can be handled now.
 pub(super) enum Flow {
@@ -40,6 +40,27 @@ impl HubConnection {
         let max = self.runtime.options.maximum_receive_message_size;
         let mut messages = self.protocol.messages(bytes, max);
         self.input_pending = false;
+        let budget = self.budget;
+        let handled = self.handle_messages(&mut messages, bytes, text);
+        self.runtime
+            .metrics
+            .received
+            .increment((budget - self.budget) as u64);
+        handled?;
+        self.input.extend_from_slice(messages.rest());
+        if self.input.is_empty() && self.input.capacity() > 4 * MAX_HANDSHAKE_SIZE {
+            self.input = Vec::new();
+        }
+        Ok(())
+    }
+
+    /// Handles messages until the input, or this poll's budget, runs out, or one blocks.
+    fn handle_messages<'a>(
+        &mut self,
+        messages: &mut Messages<'a>,
+        bytes: &'a [u8],
+        text: Option<&'a str>,
+    ) -> Result<(), End> {
         loop {
             if self.budget == 0 {
                 // The rest waits for the next poll of the task.
@@ -65,10 +86,6 @@ impl HubConnection {
                     break;
                 }
             }
-        }
-        self.input.extend_from_slice(messages.rest());
-        if self.input.is_empty() && self.input.capacity() > 4 * MAX_HANDSHAKE_SIZE {
-            self.input = Vec::new();
         }
         Ok(())
     }

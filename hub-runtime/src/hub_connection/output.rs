@@ -89,6 +89,7 @@ impl HubConnection {
             self.call.connection.mark_write_blocked();
             return Poll::Ready(Ok(Writing::Blocked));
         }
+        self.runtime.metrics.sent.increment(fed as u64);
         self.flushing = true;
         if self.io.poll_flush(cx)?.is_pending() {
             self.call.connection.mark_write_blocked();

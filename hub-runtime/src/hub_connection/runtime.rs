@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::connection::HubMetrics;
 use crate::dispatch::Dispatcher;
 use crate::lifetime::HubLifetime;
 use crate::options::HubOptions;
@@ -12,4 +13,5 @@ pub(crate) struct HubRuntime {
     pub(crate) dispatcher: Arc<dyn Dispatcher>,
     pub(crate) lifetime: Arc<HubLifetime>,
     pub(crate) options: HubOptions,
+    pub(crate) metrics: HubMetrics,
 }

@@ -8,6 +8,7 @@ use axum::routing::get;
 
 use super::endpoint::{endpoint_router, normalize_path};
 use super::service::HubService;
+use crate::connection::HubMetrics;
 use crate::context::HubContext;
 use crate::hub::{Hub, HubDispatcher};
 use crate::hub_connection::{HubConnectionHandler, HubRuntime};
@@ -176,6 +177,7 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
             dispatcher: Arc::new(HubDispatcher(router.hub)),
             lifetime: router.lifetime,
             options,
+            metrics: HubMetrics::new(&router.path),
         });
         endpoint_router(
             &router.path,

@@ -9,8 +9,8 @@ use dashmap::DashMap;
 
 use super::http::state::HttpEndpoint;
 use crate::connection::{
-    Connection, ConnectionId, ConnectionOptions, ConnectionTracker, ErasedHandler, RequestInfo,
-    TransportIo, TransportType, now_ms,
+    Connection, ConnectionId, ConnectionMetrics, ConnectionOptions, ConnectionStatus,
+    ConnectionTracker, ErasedHandler, RequestInfo, TransportIo, TransportType, now_ms,
 };
 
 /// One mapped endpoint (a hub, or a plain connection handler).
@@ -160,9 +160,15 @@ impl Endpoint {
         let connection = Connection::new(io, id, request, transport, self.tracker.clone());
         let endpoint = self.clone();
         let running = self.handler.clone().run(connection);
+        let metrics = ConnectionMetrics::start(transport);
         async move {
             let _live = live;
             running.await;
+            metrics.finish(if endpoint.tracker.is_shutting_down() {
+                ConnectionStatus::AppShutdown
+            } else {
+                ConnectionStatus::NormalClosure
+            });
             if let Some(token) = token {
                 if transport == TransportType::LongPolling {
                     let linger = endpoint.options.disconnect_timeout;
