@@ -46,6 +46,12 @@ enum Language {
         /// precision.
         #[arg(long, value_enum, default_value_t = Int64Policy::Error)]
         int64: Int64Policy,
+        /// The hub protocol the client connects with: `json` (the official client's default)
+        /// or `messagepack` (`withHubProtocol(new MessagePackHubProtocol())`). Values of
+        /// `hub_runtime::Timestamp` and `Binary` are RFC 3339 and base64 strings with `json`,
+        /// `Date` and `Uint8Array` with `messagepack`; every other type is the same.
+        #[arg(long, value_enum, default_value_t = ProtocolName::Json)]
+        protocol: ProtocolName,
     },
     /// C# (7.3 syntax, Unity and .NET Framework included) on `Microsoft.AspNetCore.SignalR.Client`.
     Csharp {
@@ -78,17 +84,31 @@ enum Int64Policy {
     Number,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ProtocolName {
+    Json,
+    Messagepack,
+}
+
 /// A backend with its options.
 type Generator = Box<dyn Fn(&Model) -> Result<Vec<File>, hub_codegen::Error>>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (common, generate): (&Common, Generator) = match &cli.language {
-        Language::Typescript { common, int64 } => {
+        Language::Typescript {
+            common,
+            int64,
+            protocol,
+        } => {
             let options = typescript::Options {
                 int64: match int64 {
                     Int64Policy::Error => typescript::Int64::Error,
                     Int64Policy::Number => typescript::Int64::Number,
+                },
+                protocol: match protocol {
+                    ProtocolName::Json => typescript::Protocol::Json,
+                    ProtocolName::Messagepack => typescript::Protocol::MessagePack,
                 },
             };
             (

@@ -62,6 +62,24 @@ fn writes_both_languages_from_a_file() {
         assert!(!files_in(&out).is_empty(), "{language} wrote nothing");
         assert!(stderr(&output).contains("wrote "), "{}", stderr(&output));
     }
+    // `--protocol messagepack` writes the committed MessagePack client.
+    let out = dir.join("typescript-messagepack");
+    let output = codegen(&[
+        "typescript",
+        "--protocol",
+        "messagepack",
+        "--manifest",
+        &manifest,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/clients/typescript/types-messagepack/types.ts");
+    assert_eq!(
+        std::fs::read_to_string(out.join("types.ts")).unwrap(),
+        std::fs::read_to_string(committed).unwrap()
+    );
 }
 
 #[test]
@@ -243,7 +261,20 @@ fn usage_errors_exit_2_and_help_explains_itself() {
     }
     let help = codegen(&["typescript", "--help"]);
     let text = String::from_utf8_lossy(&help.stdout);
-    assert!(text.contains("--int64"), "{text}");
+    assert!(
+        text.contains("--int64") && text.contains("--protocol"),
+        "{text}"
+    );
+    let output = codegen(&[
+        "typescript",
+        "--protocol",
+        "xml",
+        "--manifest",
+        "m",
+        "--out",
+        "x",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
     let help = codegen(&["csharp", "--help"]);
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(

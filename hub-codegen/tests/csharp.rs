@@ -325,6 +325,11 @@ fn scalars_and_containers() {
             ("flag", json!({"type": "boolean"}), true),
             ("text", json!({"type": "string"}), true),
             ("at", json!({"type": "string", "format": "date-time"}), true),
+            // `hub_runtime::Timestamp`: its JSON form is the same RFC 3339 string.
+            ("stamp", json!({"type": "string", "format": "date-time", "x-messagepack": "timestamp"}), true),
+            // `hub_runtime::Binary`: System.Text.Json reads and writes `byte[]` as base64.
+            ("data", json!({"type": "string", "format": "byte", "contentEncoding": "base64", "x-messagepack": "bin"}), true),
+            ("maybe_data", json!({"type": ["string", "null"], "contentEncoding": "base64"}), true),
             ("any", json!({}), true),
             ("unit", json!({"type": "null"}), true),
             ("list", json!({"type": "array", "items": {"type": "string"}}), true),
@@ -357,6 +362,9 @@ fn scalars_and_containers() {
             "public bool Flag { get; set; }",
             "public string Text { get; set; }",
             "public DateTimeOffset At { get; set; }",
+            "public DateTimeOffset Stamp { get; set; }",
+            "public byte[] Data { get; set; }",
+            "public byte[] MaybeData { get; set; }",
             "public JsonElement Any { get; set; }",
             "public object Unit { get; set; }",
             "public List<string> List { get; set; }",
@@ -379,6 +387,8 @@ fn scalars_and_containers() {
         &[
             "#nullable enable",
             "public string Text { get; set; } = null!;",
+            "public byte[] Data { get; set; } = null!;",
+            "public byte[]? MaybeData { get; set; }",
             "public object? Unit { get; set; }",
             "public List<string> List { get; set; } = null!;",
             "public int? MaybeInt { get; set; }",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use expect_test::{Expect, expect};
-use hub_codegen::typescript::{self, Int64, Options};
+use hub_codegen::typescript::{self, Int64, Options, Protocol};
 use hub_codegen::{Error, File, Model};
 use hub_runtime::Hub;
 use hub_schema::Manifest;
@@ -148,6 +148,31 @@ fn types_client_is_committed() {
     assert_dir(&repo().join("examples/clients/typescript/types"), &files);
 }
 
+/// The same hub for MessagePack clients: only `types.ts` differs, where `Timestamp` and `Binary`
+/// values are `Date` and `Uint8Array`.
+#[test]
+fn types_messagepack_client_is_committed() {
+    let options = Options {
+        protocol: Protocol::MessagePack,
+        ..Options::default()
+    };
+    let files = generate_with(&types::TypesHub::manifest(), &options).unwrap();
+    assert_dir(
+        &repo().join("examples/clients/typescript/types-messagepack"),
+        &files,
+    );
+    let json = generate(&types::TypesHub::manifest());
+    for (file, json) in files.iter().zip(&json) {
+        assert_eq!(file.path, json.path);
+        assert_eq!(
+            file.contents == json.contents,
+            file.path != "types.ts",
+            "{}",
+            file.path
+        );
+    }
+}
+
 #[test]
 fn generated_code_has_no_any() {
     for manifest in [
@@ -157,6 +182,7 @@ fn generated_code_has_no_any() {
     ] {
         let options = Options {
             int64: Int64::Number,
+            ..Options::default()
         };
         for file in generate_with(&manifest, &options).unwrap() {
             for (number, line) in file.contents.lines().enumerate() {
@@ -216,6 +242,11 @@ fn file(files: &[File], path: &str) -> String {
 
 /// `types.ts` of these definitions (each used by a method), without the header.
 fn types_ts(defs: Value) -> String {
+    types_ts_with(defs, &Options::default())
+}
+
+/// The files for these definitions (each used by a method).
+fn files_with(defs: &Value, options: &Options) -> Vec<File> {
     let methods: Vec<Value> = defs
         .as_object()
         .expect("definitions")
@@ -227,8 +258,22 @@ fn types_ts(defs: Value) -> String {
             })
         })
         .collect();
-    let files = generate(&manifest(json!(methods), json!([]), defs));
-    strip_header(&file(&files, "types.ts"))
+    generate_with(&manifest(json!(methods), json!([]), defs.clone()), options)
+        .unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// `types.ts` of these definitions with `options`, without the header (and the protocol note).
+fn types_ts_with(defs: Value, options: &Options) -> String {
+    let text = strip_header(&file(&files_with(&defs, options), "types.ts"));
+    match text.strip_prefix("// For the MessagePack hub protocol") {
+        Some(rest) => rest
+            .split_once('\n')
+            .expect("a note")
+            .1
+            .trim_start()
+            .to_owned(),
+        None => text,
+    }
 }
 
 fn strip_header(text: &str) -> String {
@@ -327,6 +372,142 @@ fn primitives_and_containers() {
             }
         "#]],
     );
+}
+
+/// Bytes and dates: `hub_runtime::Binary` and `Timestamp` (marked with `x-messagepack`) and
+/// unmarked base64 and date-time strings.
+fn wire_defs() -> Value {
+    json!({"Wire": {
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time", "x-messagepack": "timestamp"},
+            "textAt": {"type": "string", "format": "date-time"},
+            "data": {"type": "string", "format": "byte", "contentEncoding": "base64", "x-messagepack": "bin"},
+            "base64": {"type": "string", "contentEncoding": "base64"},
+            "numbers": {"type": "array", "items": {"type": "integer", "format": "uint8", "minimum": 0, "maximum": 255}},
+            "maybeAt": {"type": ["string", "null"], "format": "date-time", "x-messagepack": "timestamp"},
+            "chunks": {"type": "array", "items": {"type": "string", "contentEncoding": "base64", "x-messagepack": "bin"}}
+        },
+        "required": ["at", "textAt", "data", "base64", "numbers", "maybeAt", "chunks"]
+    }})
+}
+
+fn messagepack() -> Options {
+    Options {
+        protocol: Protocol::MessagePack,
+        ..Options::default()
+    }
+}
+
+#[test]
+fn bytes_and_dates_are_strings_with_json() {
+    check_types(
+        wire_defs(),
+        expect![[r#"
+            export interface Wire {
+              /** Dates and times are RFC 3339 strings, such as `2024-05-01T12:00:00Z`. */
+              at: string;
+              /** Dates and times are RFC 3339 strings, such as `2024-05-01T12:00:00Z`. */
+              textAt: string;
+              /** Bytes are base64 strings. */
+              data: string;
+              /** Bytes are base64 strings. */
+              base64: string;
+              numbers: number[];
+              /** Dates and times are RFC 3339 strings, such as `2024-05-01T12:00:00Z`. */
+              maybeAt: string | null;
+              /** Bytes are base64 strings. */
+              chunks: string[];
+            }
+        "#]],
+    );
+}
+
+#[test]
+fn binary_and_timestamps_are_uint8_arrays_and_dates_with_messagepack() {
+    // What MessagePack carries as bin and timestamps only; unmarked strings stay strings.
+    expect![[r#"
+        export interface Wire {
+          /** Dates and times are `Date`s (MessagePack timestamps): JavaScript keeps milliseconds. */
+          at: Date;
+          /** Dates and times are RFC 3339 strings, such as `2024-05-01T12:00:00Z`. */
+          textAt: string;
+          data: Uint8Array;
+          /** Bytes are base64 strings. */
+          base64: string;
+          numbers: number[];
+          /** Dates and times are `Date`s (MessagePack timestamps): JavaScript keeps milliseconds. */
+          maybeAt: Date | null;
+          chunks: Uint8Array[];
+        }
+    "#]]
+    .assert_eq(&types_ts_with(wire_defs(), &messagepack()));
+    let files = files_with(&wire_defs(), &messagepack());
+    assert!(
+        file(&files, "types.ts")
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("// For the MessagePack hub protocol")
+    );
+    // A type of the manifest named `Date` or `Uint8Array` does not hide the global ones.
+    let mut defs = wire_defs();
+    defs["Date"] = json!({"type": "object", "properties": {"day": {"type": "integer", "format": "uint8"}}, "required": ["day"]});
+    defs["Uint8Array"] = json!({"type": "string", "enum": ["a"]});
+    let text = types_ts_with(defs, &messagepack());
+    assert!(text.contains("  at: globalThis.Date;\n"), "{text}");
+    assert!(text.contains("  data: globalThis.Uint8Array;\n"), "{text}");
+    assert!(text.contains("export interface Date {"), "{text}");
+}
+
+/// The MessagePack output of [`wire_defs`], with types named `Date` and `Uint8Array`, compiles
+/// and takes `Date`s and `Uint8Array`s.
+#[test]
+fn binary_and_timestamps_type_check_with_messagepack() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("typescript-messagepack");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut defs = wire_defs();
+    defs["Date"] = json!({"type": "object", "properties": {"day": {"type": "integer", "format": "uint8"}}, "required": ["day"]});
+    for file in files_with(&defs, &messagepack()) {
+        std::fs::write(dir.join(&file.path), file.contents).unwrap();
+    }
+    std::fs::write(
+        dir.join("usage.ts"),
+        r#"import { TestHubProxy, type Date as DateDto, type Wire } from "./index.js";
+
+export const wire: Wire = {
+  at: new Date(0),
+  textAt: "2000-01-01T00:00:00Z",
+  data: new Uint8Array([1, 2, 3]),
+  base64: "AQID",
+  numbers: [1, 2, 3],
+  maybeAt: null,
+  chunks: [new Uint8Array()],
+};
+export const day: DateDto = { day: 1 };
+export async function echo(proxy: TestHubProxy): Promise<number> {
+  await proxy.echoWire(wire);
+  return wire.at.getTime() + wire.data.byteLength;
+}
+// @ts-expect-error: a timestamp is a Date
+export const wrong: Wire = { ...wire, at: "2000-01-01T00:00:00Z" };
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("package.json"), "{ \"type\": \"module\" }\n").unwrap();
+    let signalr = repo().join("tests/node/node_modules/@microsoft/signalr/dist/esm/index.d.ts");
+    let tsconfig = json!({
+        "extends": repo().join("examples/clients/typescript/tsconfig.base.json"),
+        "compilerOptions": {"paths": {"@microsoft/signalr": [signalr]}},
+        "include": ["*.ts"]
+    });
+    std::fs::write(
+        dir.join("tsconfig.json"),
+        serde_json::to_string_pretty(&tsconfig).unwrap(),
+    )
+    .unwrap();
+    run_tsc(&dir.join("tsconfig.json"));
 }
 
 #[test]
@@ -819,6 +1000,7 @@ fn unsafe_64_bit_integers_are_errors_naming_where_they_are() {
             &manifest,
             &Options {
                 int64: Int64::Number,
+                ..Options::default()
             },
         )
         .unwrap_or_else(|err| panic!("{err}"));
@@ -846,6 +1028,7 @@ fn int64_number_maps_to_number_with_a_warning() {
         &manifest,
         &Options {
             int64: Int64::Number,
+            ..Options::default()
         },
     )
     .unwrap();
@@ -1101,6 +1284,7 @@ fn edge_cases_type_check() {
         &edge_manifest(),
         &Options {
             int64: Int64::Number,
+            ..Options::default()
         },
     )
     .unwrap()

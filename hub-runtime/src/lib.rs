@@ -58,6 +58,7 @@ pub use hub::Hub;
 pub use hub_macros::{client, hub};
 pub use model::{ClientResultError, HubError};
 pub use options::HubOptions;
+pub use protocol::{Binary, Timestamp, TimestampValue};
 pub use proxy::{ClientProxy, Delivery, Many, NoClient, Single, TargetKind};
 pub use router::{
     CaseInsensitive, CaseInsensitivePaths, ConnectionRouter, EndpointShutdown, HubLayer, HubRouter,

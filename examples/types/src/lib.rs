@@ -6,11 +6,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use bytes::Bytes;
+use chrono::{DateTime, TimeZone, Utc};
 use futures_util::{Stream, StreamExt, stream};
 use hub_runtime::prelude::*;
+use hub_runtime::{Binary, Timestamp};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 /// One value of every construct the code generators map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -68,10 +71,12 @@ pub struct Everything {
     pub tree: Tree,
     /// Any JSON.
     pub extra: serde_json::Value,
-    /// A date and time, RFC 3339.
+    /// A date and time, RFC 3339 (a string in MessagePack too).
     pub created: DateTime<Utc>,
-    /// Bytes: an array of numbers in JSON.
+    /// Bytes: an array of numbers in JSON (and in MessagePack).
     pub payload: Vec<u8>,
+    /// Bytes and dates in each protocol's own form.
+    pub attachment: Attachment,
     /// A field renamed on its own.
     #[serde(rename = "legacy_code")]
     pub code: String,
@@ -87,6 +92,40 @@ pub struct Everything {
     pub maybe_shape: Option<Shape>,
     /// A list of optional values.
     pub sparse: Vec<Option<i32>>,
+}
+
+/// A file, with bytes and dates in each protocol's own form: base64 and RFC 3339 strings in JSON,
+/// bin and timestamps in MessagePack (`Uint8Array` and `Date` for the JavaScript client).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// The file name.
+    pub name: String,
+    /// The contents.
+    pub data: Binary,
+    /// When it was sent.
+    pub sent_at: Timestamp<DateTime<Utc>>,
+    /// A preview, in a `bytes::Bytes` buffer.
+    pub thumbnail: Option<Binary<Bytes>>,
+    /// When it was read, as a `time::OffsetDateTime`.
+    pub read_at: Option<Timestamp<OffsetDateTime>>,
+}
+
+impl Attachment {
+    /// The attachment [`TypesHub::sample_attachment`] returns: `sample.bin`, bytes 1, 2, 3,
+    /// sent at 2000-01-01T00:00:00Z, thumbnail 0xff 0x00, read half a second later.
+    pub fn sample() -> Self {
+        let sent_at = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
+        let read_at = OffsetDateTime::from_unix_timestamp(sent_at.timestamp()).unwrap()
+            + time::Duration::milliseconds(500);
+        Attachment {
+            name: String::from("sample.bin"),
+            data: Binary(vec![1, 2, 3]),
+            sent_at: Timestamp(sent_at),
+            thumbnail: Some(Binary(Bytes::from_static(&[0xff, 0x00]))),
+            read_at: Some(Timestamp(read_at)),
+        }
+    }
 }
 
 /// Colours, kebab-case on the wire.
@@ -276,6 +315,21 @@ impl TypesHub {
     /// Returns its argument.
     pub fn echo_date(&self, date: DateTime<Utc>) -> DateTime<Utc> {
         date
+    }
+
+    /// Returns its argument.
+    pub fn echo_attachment(&self, attachment: Attachment) -> Attachment {
+        attachment
+    }
+
+    /// An attachment the server made: [`Attachment::sample`].
+    pub fn sample_attachment(&self) -> Attachment {
+        Attachment::sample()
+    }
+
+    /// Whether the argument equals [`Attachment::sample`], as the server read it.
+    pub fn is_sample_attachment(&self, attachment: Attachment) -> bool {
+        attachment == Attachment::sample()
     }
 
     /// Returns its argument, and fails with a HubException when it exceeds `limit`.

@@ -25,7 +25,7 @@ impl<'a> Ctx<'a> {
     /// A C# value type (`int`, `JsonElement`, an enum): `T?` is `Nullable<T>`.
     pub(super) fn is_value_type(&self, ty: &Ty) -> bool {
         match self.resolve(ty) {
-            Ty::Bool | Ty::Int(_) | Ty::Float { .. } | Ty::DateTime | Ty::Any => true,
+            Ty::Bool | Ty::Int(_) | Ty::Float { .. } | Ty::DateTime { .. } | Ty::Any => true,
             Ty::Named(name) => matches!(self.def(name).kind, TypeKind::StringEnum(_)),
             _ => false,
         }
@@ -46,7 +46,9 @@ impl<'a> Ctx<'a> {
             Ty::Float { single: true } => String::from("float"),
             Ty::Float { single: false } => String::from("double"),
             Ty::String => String::from("string"),
-            Ty::DateTime => self.fw("DateTimeOffset", scope),
+            Ty::DateTime { .. } => self.fw("DateTimeOffset", scope),
+            // System.Text.Json reads and writes `byte[]` as a base64 string.
+            Ty::Bytes { .. } => String::from("byte[]"),
             Ty::Array(inner) => format!("{}<{}>", self.fw("List", scope), self.ty(inner, scope)),
             Ty::Map(inner) => format!(
                 "{}<string, {}>",

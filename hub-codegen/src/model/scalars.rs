@@ -2,28 +2,60 @@
 
 use serde_json::{Map, Value};
 
+use super::error::{Error, error};
 use super::types::{Int, Ty};
 
 /// The largest integer a JavaScript `number` holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// The type of a schema whose `type` is `kind`, if that is a scalar type; `format` tells
-/// date-times, `f32` and the integer widths apart.
-pub(super) fn scalar(kind: &str, object: &Map<String, Value>) -> Option<Ty> {
+/// The keyword that says how MessagePack carries a value whose JSON form is a string: `"bin"`
+/// for bytes, `"timestamp"` for a date and time (`hub_runtime::Binary`, `Timestamp`).
+const MESSAGEPACK_FORM: &str = "x-messagepack";
+
+/// The type of a schema whose `type` is `kind`, if that is a scalar type (`None` otherwise);
+/// `format` tells date-times, `f32` and the integer widths apart, `contentEncoding` bytes. A
+/// MessagePack form (`x-messagepack`) other than the two known ones, or on another type, is an
+/// error at `at`: the generators would not know what arrives.
+pub(super) fn scalar(
+    at: &str,
+    kind: &str,
+    object: &Map<String, Value>,
+) -> Result<Option<Ty>, Error> {
     let format = object.get("format").and_then(Value::as_str);
-    Some(match kind {
+    let messagepack = object.get(MESSAGEPACK_FORM);
+    let base64 = format == Some("byte")
+        || object.get("contentEncoding").and_then(Value::as_str) == Some("base64");
+    let ty = match kind {
         "null" => Ty::Unit,
         "boolean" => Ty::Bool,
-        "string" => match format {
-            Some("date-time") => Ty::DateTime,
-            _ => Ty::String,
+        "string" if format == Some("date-time") => Ty::DateTime {
+            timestamp: messagepack.is_some_and(|form| form == "timestamp"),
         },
+        "string" if base64 => Ty::Bytes {
+            bin: messagepack.is_some_and(|form| form == "bin"),
+        },
+        "string" => Ty::String,
         "number" => Ty::Float {
             single: format == Some("float"),
         },
         "integer" => Ty::Int(integer(object, format)),
-        _ => return None,
-    })
+        _ => return Ok(None),
+    };
+    if let Some(form) = messagepack {
+        let known = matches!(
+            ty,
+            Ty::DateTime { timestamp: true } | Ty::Bytes { bin: true }
+        );
+        if !known {
+            return Err(error(
+                at,
+                format!(
+                    "cannot map `{MESSAGEPACK_FORM}: {form}` on this schema: MessagePack forms are `bin` for base64 strings (`contentEncoding: base64`) and `timestamp` for date-times"
+                ),
+            ));
+        }
+    }
+    Ok(Some(ty))
 }
 
 /// An integer's width and signedness from its `format` (or its `minimum`), and whether its
@@ -59,7 +91,7 @@ fn integer(object: &Map<String, Value>, format: Option<&str>) -> Int {
 mod tests {
     use serde_json::json;
 
-    use crate::model::test_manifest::param_type;
+    use crate::model::test_manifest::{assert_refused, param_type};
     use crate::model::types::{Int, Ty};
 
     #[test]
@@ -77,7 +109,23 @@ mod tests {
             (json!({"type": "string"}), Ty::String),
             (
                 json!({"type": "string", "format": "date-time"}),
-                Ty::DateTime,
+                Ty::DateTime { timestamp: false },
+            ),
+            (
+                json!({"type": "string", "format": "date-time", "x-messagepack": "timestamp"}),
+                Ty::DateTime { timestamp: true },
+            ),
+            (
+                json!({"type": "string", "contentEncoding": "base64"}),
+                Ty::Bytes { bin: false },
+            ),
+            (
+                json!({"type": "string", "format": "byte"}),
+                Ty::Bytes { bin: false },
+            ),
+            (
+                json!({"type": "string", "format": "byte", "contentEncoding": "base64", "x-messagepack": "bin"}),
+                Ty::Bytes { bin: true },
             ),
             (json!({"type": "string", "format": "uuid"}), Ty::String),
             (
@@ -112,6 +160,24 @@ mod tests {
         ];
         for (schema, expected) in cases {
             assert_eq!(param_type(schema.clone(), json!({})), expected, "{schema}");
+        }
+    }
+
+    #[test]
+    fn unknown_messagepack_forms_are_refused() {
+        for schema in [
+            json!({"type": "string", "x-messagepack": "bin"}),
+            json!({"type": "string", "format": "date-time", "x-messagepack": "bin"}),
+            json!({"type": "string", "contentEncoding": "base64", "x-messagepack": "timestamp"}),
+            json!({"type": "string", "format": "date-time", "x-messagepack": "ext"}),
+            json!({"type": "integer", "format": "int64", "x-messagepack": "timestamp"}),
+        ] {
+            assert_refused(
+                json!({"$ref": "#/$defs/Wire"}),
+                json!({"Wire": {"type": "object", "properties": {"at": schema}, "required": ["at"]}}),
+                "Wire.at",
+                "x-messagepack",
+            );
         }
     }
 }

@@ -56,7 +56,7 @@ impl Reader<'_> {
         let ty = match kind {
             "array" => self.array(at, lift_name, object)?,
             "object" => self.map(at, lift_name, schema, object)?,
-            other => scalar(other, object)
+            other => scalar(at, other, object)?
                 .ok_or_else(|| error(at, format!("unknown JSON Schema type `{other}`")))?,
         };
         Ok(if nullable_type { nullable(ty) } else { ty })

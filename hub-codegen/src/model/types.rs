@@ -86,8 +86,18 @@ pub enum Ty {
     },
     /// A string.
     String,
-    /// An RFC 3339 date and time, as a string (`format: date-time`).
-    DateTime,
+    /// An RFC 3339 date and time, a string in JSON (`format: date-time`).
+    DateTime {
+        /// MessagePack carries it as the timestamp extension (`"x-messagepack": "timestamp"`,
+        /// `hub_runtime::Timestamp`); otherwise as the same string.
+        timestamp: bool,
+    },
+    /// Bytes, a base64 string in JSON (`contentEncoding: base64` or `format: byte`).
+    Bytes {
+        /// MessagePack carries them as bin (`"x-messagepack": "bin"`, `hub_runtime::Binary`);
+        /// otherwise as the same string.
+        bin: bool,
+    },
     /// A list.
     Array(Box<Ty>),
     /// A tuple: a fixed-length array of these types.

@@ -2,20 +2,24 @@
 
 use std::collections::BTreeMap;
 
+use super::Protocol;
 use crate::Model;
 
 /// Renders types and declarations.
 pub(super) struct Generator<'a> {
     pub(super) model: &'a Model,
+    /// The hub protocol of the clients: how dates and bytes arrive.
+    pub(super) protocol: Protocol,
     /// Maps are `Record<string, T>`; `{ [key: string]: T }` when a type is named `Record`.
     pub(super) record_maps: bool,
 }
 
 impl<'a> Generator<'a> {
-    /// The generator of `model`'s files.
-    pub(super) fn new(model: &'a Model) -> Self {
+    /// The generator of `model`'s files for clients of `protocol`.
+    pub(super) fn new(model: &'a Model, protocol: Protocol) -> Self {
         Generator {
             model,
+            protocol,
             record_maps: model.type_def("Record").is_none(),
         }
     }

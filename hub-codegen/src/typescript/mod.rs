@@ -40,11 +40,28 @@ pub enum Int64 {
     Number,
 }
 
+/// The hub protocol the clients use: the types of dates and bytes depend on it.
+///
+/// `hub_runtime::Timestamp` and `hub_runtime::Binary` (`"x-messagepack"` in their schemas) are
+/// RFC 3339 and base64 strings in JSON, and MessagePack timestamps and bin in MessagePack, which
+/// `@microsoft/signalr-protocol-msgpack` reads as `Date` and `Uint8Array`. Every other type is the
+/// same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// The JSON hub protocol, the official client's default (the default).
+    #[default]
+    Json,
+    /// The MessagePack hub protocol (`withHubProtocol(new MessagePackHubProtocol())`).
+    MessagePack,
+}
+
 /// TypeScript options.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The 64-bit integer policy.
     pub int64: Int64,
+    /// The hub protocol of the clients.
+    pub protocol: Protocol,
 }
 
 /// The TypeScript files for `model`.
@@ -52,7 +69,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<File>, Error> {
     if options.int64 == Int64::Error {
         check_int64(model)?;
     }
-    let generator = Generator::new(model);
+    let generator = Generator::new(model, options.protocol);
     let streams = model.hubs.iter().any(hub::streams);
     let hub_files = file_names(model)?;
     check_exported_names(model, streams)?;

@@ -1,5 +1,6 @@
 //! `types.ts`, and the spelling of types everywhere.
 
+use super::Protocol;
 use super::files::HEADER;
 use super::generator::{Generator, Scope};
 use super::names::{property_key, string_literal};
@@ -7,6 +8,9 @@ use super::notes::Notes;
 use super::text::{jsdoc, line};
 use crate::Error;
 use crate::model::{EnumValue, Field, Ty, TypeDef, TypeKind, Variant, VariantData};
+
+/// The second line of `types.ts` for MessagePack clients.
+const MESSAGEPACK_NOTE: &str = "// For the MessagePack hub protocol (@microsoft/signalr-protocol-msgpack): hub_runtime::Timestamp and Binary values are Date and Uint8Array.\n";
 
 /// An object type's property.
 pub(super) struct Prop {
@@ -85,7 +89,14 @@ impl Generator<'_> {
             Ty::Unit => String::from("null"),
             Ty::Bool => String::from("boolean"),
             Ty::Int(_) | Ty::Float { .. } => String::from("number"),
-            Ty::String | Ty::DateTime => String::from("string"),
+            Ty::String => String::from("string"),
+            Ty::DateTime { timestamp: true } if self.protocol == Protocol::MessagePack => {
+                self.global("Date")
+            }
+            Ty::Bytes { bin: true } if self.protocol == Protocol::MessagePack => {
+                self.global("Uint8Array")
+            }
+            Ty::DateTime { .. } | Ty::Bytes { .. } => String::from("string"),
             Ty::Array(item) => match **item {
                 Ty::Nullable(_) => format!("({})[]", self.ty(scope, item)),
                 _ => format!("{}[]", self.ty(scope, item)),
@@ -109,7 +120,10 @@ impl Generator<'_> {
             .map(|field| Prop {
                 key: property_key(&field.name),
                 optional: field.optional,
-                doc: doc(field.description.as_deref(), Notes::of(&field.ty)),
+                doc: doc(
+                    field.description.as_deref(),
+                    Notes::of(&field.ty, self.protocol),
+                ),
                 ty: Shape::Text(self.ty(scope, &field.ty)),
             })
             .collect()
@@ -123,6 +137,9 @@ impl Generator<'_> {
     pub(super) fn types_file(&self) -> Result<String, Error> {
         let scope = Scope::default();
         let mut out = String::from(HEADER);
+        if self.protocol == Protocol::MessagePack {
+            out.push_str(MESSAGEPACK_NOTE);
+        }
         if self.model.types.is_empty() {
             out.push_str("\nexport {};\n");
         }
@@ -149,7 +166,7 @@ impl Generator<'_> {
                 }
             }
             TypeKind::Alias(ty) => {
-                jsdoc(out, 0, &doc(description, Notes::of(ty)));
+                jsdoc(out, 0, &doc(description, Notes::of(ty, self.protocol)));
                 line(
                     out,
                     0,
@@ -173,13 +190,13 @@ impl Generator<'_> {
         Ok(match &def.kind {
             TypeKind::External(variants) => variants
                 .iter()
-                .map(|variant| (variant_doc(variant), self.external(scope, variant)))
+                .map(|variant| (self.variant_doc(variant), self.external(scope, variant)))
                 .collect(),
             TypeKind::Internal { tag, variants } => variants
                 .iter()
                 .map(|variant| {
                     Ok((
-                        variant_doc(variant),
+                        self.variant_doc(variant),
                         self.internal(scope, &def.name, tag, variant)?,
                     ))
                 })
@@ -192,14 +209,14 @@ impl Generator<'_> {
                 .iter()
                 .map(|variant| {
                     (
-                        variant_doc(variant),
+                        self.variant_doc(variant),
                         self.adjacent(scope, tag, content, variant),
                     )
                 })
                 .collect(),
             TypeKind::Untagged(variants) => variants
                 .iter()
-                .map(|variant| (variant_doc(variant), self.untagged(scope, variant)))
+                .map(|variant| (self.variant_doc(variant), self.untagged(scope, variant)))
                 .collect(),
             TypeKind::Struct(_) | TypeKind::Alias(_) | TypeKind::StringEnum(_) => {
                 unreachable!("an enum with data")
@@ -285,13 +302,24 @@ impl Generator<'_> {
     }
 }
 
-fn variant_doc(variant: &Variant) -> Vec<String> {
-    let notes = match &variant.data {
-        VariantData::Newtype(ty) => Notes::of(ty),
-        VariantData::Tuple(items) => Notes::of_all(items),
-        VariantData::Unit | VariantData::Struct(_) => Notes::default(),
-    };
-    doc(variant.description.as_deref(), notes)
+impl Generator<'_> {
+    fn variant_doc(&self, variant: &Variant) -> Vec<String> {
+        let notes = match &variant.data {
+            VariantData::Newtype(ty) => Notes::of(ty, self.protocol),
+            VariantData::Tuple(items) => Notes::of_all(items, self.protocol),
+            VariantData::Unit | VariantData::Struct(_) => Notes::default(),
+        };
+        doc(variant.description.as_deref(), notes)
+    }
+
+    /// A global type (`Date`), through `globalThis` where a type of the manifest has its name.
+    fn global(&self, name: &str) -> String {
+        if self.model.type_def(name).is_some() {
+            format!("globalThis.{name}")
+        } else {
+            String::from(name)
+        }
+    }
 }
 
 /// `export type Name = | A | B;`, each member with its documentation.

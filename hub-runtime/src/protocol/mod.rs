@@ -4,18 +4,23 @@
 //! it can be unit-tested and fuzzed on its own. Parsing never panics: every malformed input is a
 //! [`ProtocolError`].
 
+mod binary;
 mod error;
 mod format;
+mod forms;
 mod framing;
 mod handshake;
 mod json;
 mod message;
 #[cfg(feature = "messagepack")]
 mod msgpack;
+mod timestamp;
 mod value;
 
+pub use binary::Binary;
 pub use error::ProtocolError;
 pub use format::{Protocol, TransferFormat};
+pub use timestamp::{Timestamp, TimestampValue};
 pub use value::OwnedValue;
 
 // Generated code names these through `crate::__private`; hidden here, they are not this module's
@@ -191,7 +196,45 @@ impl<'a> Iterator for Messages<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
     use super::*;
+
+    #[test]
+    fn bytes_and_dates_take_each_protocols_form() {
+        let date = Timestamp(UNIX_EPOCH + Duration::from_secs(946_684_800));
+        let bytes = Binary(vec![1, 2, 3]);
+        assert_eq!(
+            Protocol::Json.completion_result("1", &bytes).unwrap(),
+            b"{\"type\":3,\"invocationId\":\"1\",\"result\":\"AQID\"}\x1e"
+        );
+        assert_eq!(
+            Protocol::Json.stream_item("1", &date).unwrap(),
+            b"{\"type\":2,\"invocationId\":\"1\",\"item\":\"2000-01-01T00:00:00Z\"}\x1e"
+        );
+        assert_eq!(
+            Protocol::Json
+                .invocation(None, "M", &(&bytes, date))
+                .unwrap(),
+            b"{\"type\":1,\"target\":\"M\",\"arguments\":[\"AQID\",\"2000-01-01T00:00:00Z\"]}\x1e"
+        );
+        for &protocol in Protocol::ALL {
+            let message = protocol.invocation(None, "M", &(&bytes, date)).unwrap();
+            let (messages, _, _) = protocol.split(&message, None);
+            let Some(HubMessage::Invocation(invocation)) = protocol.parse(messages[0]).unwrap()
+            else {
+                panic!("{protocol:?}")
+            };
+            assert_eq!(invocation.arguments.decode::<Binary>(0).unwrap(), bytes);
+            assert_eq!(
+                invocation
+                    .arguments
+                    .decode::<Timestamp<SystemTime>>(1)
+                    .unwrap(),
+                date
+            );
+        }
+    }
 
     #[test]
     fn split_collects_the_messages_one_by_one_reads() {

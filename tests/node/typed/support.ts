@@ -7,7 +7,7 @@ import path from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-import { HubConnectionBuilder, LogLevel, type HubConnection, type ILogger } from "@microsoft/signalr";
+import { HubConnectionBuilder, LogLevel, type HubConnection, type IHubProtocol, type ILogger } from "@microsoft/signalr";
 
 /** Bound of every single wait, in milliseconds. */
 export const EVENT_TIMEOUT_MS = Number(process.env["CHAT_EVENT_TIMEOUT_MS"] ?? 5000);
@@ -116,9 +116,13 @@ export class Scope {
 
   /**
    * A started connection of the official client to `server`; `setup` runs before `start()` (to
-   * register receivers).
+   * register receivers). The hub protocol is JSON unless `protocol` is given.
    */
-  async connect(server: Server, setup?: (connection: HubConnection) => void): Promise<HubConnection> {
+  async connect(
+    server: Server,
+    setup?: (connection: HubConnection) => void,
+    protocol?: IHubProtocol,
+  ): Promise<HubConnection> {
     const errors = this.clientErrors;
     const logger: ILogger = {
       log(level: LogLevel, message: string): void {
@@ -127,7 +131,8 @@ export class Scope {
         }
       },
     };
-    const connection = new HubConnectionBuilder().withUrl(server.hubUrl).configureLogging(logger).build();
+    const builder = new HubConnectionBuilder().withUrl(server.hubUrl).configureLogging(logger);
+    const connection = (protocol ? builder.withHubProtocol(protocol) : builder).build();
     setup?.(connection);
     this.cleanups.push(() => connection.stop());
     await withTimeout(connection.start(), `a connection to ${server.hubUrl}`);

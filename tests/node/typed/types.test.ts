@@ -12,6 +12,7 @@ import {
   TypesHubProxy,
   registerTypesClient,
   type Amount,
+  type Attachment,
   type Event,
   type Everything,
   type Message,
@@ -56,6 +57,13 @@ const everything: Everything = {
   extra: { list: [1, "two", null, { nested: true }], number: 1.5 },
   created: "2024-05-01T12:34:56Z",
   payload: [0, 1, 254, 255],
+  attachment: {
+    name: "a.bin",
+    data: "AAH+/w==",
+    sentAt: "2024-05-01T12:34:56.789Z",
+    thumbnail: null,
+    readAt: "1969-12-31T23:59:59.500Z",
+  },
   legacy_code: "X-1",
   updatedBy: "bob",
   revision: 4294967295,
@@ -148,6 +156,34 @@ test("every construct of the mapping round-trips", async (t) => {
   const echoedDate = await hub.echoDate(date);
   assert.equal(echoedDate, date);
   assert.equal(new Date(echoedDate).getTime(), new Date(date).getTime());
+  assert.deepEqual(scope.clientErrors, []);
+});
+
+/** `Attachment::sample()` of the types example, as JSON carries it. */
+const SAMPLE: Attachment = {
+  name: "sample.bin",
+  data: "AQID",
+  sentAt: "2000-01-01T00:00:00Z",
+  thumbnail: "/wA=",
+  readAt: "2000-01-01T00:00:00.500Z",
+};
+
+test("Attachment: bytes are base64 strings and dates RFC 3339 strings with JSON", async (t) => {
+  const scope = new Scope(t);
+  const server = await scope.server("types");
+  const { hub } = await connect(scope, server, "ada");
+  // Made by the server.
+  assert.deepEqual(await hub.sampleAttachment(), SAMPLE);
+  // Read by the server: equal to what it made.
+  assert.equal(await hub.isSampleAttachment(SAMPLE), true);
+  assert.equal(await hub.isSampleAttachment({ ...SAMPLE, data: "AQIE" }), false);
+  // Other spellings of the same values are read too (JavaScript's 3 fraction digits, an offset).
+  assert.equal(
+    await hub.isSampleAttachment({ ...SAMPLE, sentAt: "2000-01-01T01:00:00.000+01:00", thumbnail: "/wA" }),
+    true,
+  );
+  assert.deepEqual(await hub.echoAttachment(everything.attachment), everything.attachment);
+  await assert.rejects(hub.echoAttachment({ ...SAMPLE, data: "not base64!" }), /Failed to invoke 'EchoAttachment' due to an error on the server/);
   assert.deepEqual(scope.clientErrors, []);
 });
 

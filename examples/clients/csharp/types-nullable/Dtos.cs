@@ -126,13 +126,17 @@ namespace HubExamples.Types
         [JsonPropertyName("extra")]
         public JsonElement Extra { get; set; }
 
-        /// <summary>A date and time, RFC 3339.</summary>
+        /// <summary>A date and time, RFC 3339 (a string in MessagePack too).</summary>
         [JsonPropertyName("created")]
         public DateTimeOffset Created { get; set; }
 
-        /// <summary>Bytes: an array of numbers in JSON.</summary>
+        /// <summary>Bytes: an array of numbers in JSON (and in MessagePack).</summary>
         [JsonPropertyName("payload")]
         public List<byte> Payload { get; set; } = null!;
+
+        /// <summary>Bytes and dates in each protocol's own form.</summary>
+        [JsonPropertyName("attachment")]
+        public Attachment Attachment { get; set; } = null!;
 
         /// <summary>A field renamed on its own.</summary>
         [JsonPropertyName("legacy_code")]
@@ -538,6 +542,33 @@ namespace HubExamples.Types
         /// <summary>The subtrees.</summary>
         [JsonPropertyName("children")]
         public List<Tree> Children { get; set; } = null!;
+    }
+
+    /// <summary>
+    /// A file, with bytes and dates in each protocol's own form: base64 and RFC 3339 strings in JSON,
+    /// bin and timestamps in MessagePack (<c>Uint8Array</c> and <c>Date</c> for the JavaScript client).
+    /// </summary>
+    public sealed class Attachment
+    {
+        /// <summary>The file name.</summary>
+        [JsonPropertyName("name")]
+        public string Name { get; set; } = null!;
+
+        /// <summary>The contents.</summary>
+        [JsonPropertyName("data")]
+        public byte[] Data { get; set; } = null!;
+
+        /// <summary>When it was sent.</summary>
+        [JsonPropertyName("sentAt")]
+        public DateTimeOffset SentAt { get; set; }
+
+        /// <summary>A preview, in a <c>bytes::Bytes</c> buffer.</summary>
+        [JsonPropertyName("thumbnail")]
+        public byte[]? Thumbnail { get; set; }
+
+        /// <summary>When it was read, as a <c>time::OffsetDateTime</c>.</summary>
+        [JsonPropertyName("readAt")]
+        public DateTimeOffset? ReadAt { get; set; }
     }
 
     /// <summary>A tuple (<c>int</c>, <c>string</c>): a JSON array of 2 items.</summary>

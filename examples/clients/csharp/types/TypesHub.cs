@@ -132,6 +132,33 @@ namespace HubExamples.Types
         Task<DateTimeOffset> EchoDateAsync(DateTimeOffset date, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>
+        /// Returns its argument.
+        /// </summary>
+        /// <remarks>
+        /// <para>Invokes <c>EchoAttachment</c> on the hub and returns its result.</para>
+        /// <para>A failure of the hub method is thrown as a <c>HubException</c>.</para>
+        /// </remarks>
+        Task<Attachment> EchoAttachmentAsync(Attachment attachment, CancellationToken cancellationToken = default(CancellationToken));
+
+        /// <summary>
+        /// An attachment the server made: <c>Attachment::sample</c>.
+        /// </summary>
+        /// <remarks>
+        /// <para>Invokes <c>SampleAttachment</c> on the hub and returns its result.</para>
+        /// <para>A failure of the hub method is thrown as a <c>HubException</c>.</para>
+        /// </remarks>
+        Task<Attachment> SampleAttachmentAsync(CancellationToken cancellationToken = default(CancellationToken));
+
+        /// <summary>
+        /// Whether the argument equals <c>Attachment::sample</c>, as the server read it.
+        /// </summary>
+        /// <remarks>
+        /// <para>Invokes <c>IsSampleAttachment</c> on the hub and returns its result.</para>
+        /// <para>A failure of the hub method is thrown as a <c>HubException</c>.</para>
+        /// </remarks>
+        Task<bool> IsSampleAttachmentAsync(Attachment attachment, CancellationToken cancellationToken = default(CancellationToken));
+
+        /// <summary>
         /// Returns its argument, and fails with a HubException when it exceeds <c>limit</c>.
         /// </summary>
         /// <remarks>
@@ -295,6 +322,24 @@ namespace HubExamples.Types
         public Task<DateTimeOffset> EchoDateAsync(DateTimeOffset date, CancellationToken cancellationToken = default(CancellationToken))
         {
             return _connection.InvokeCoreAsync<DateTimeOffset>("EchoDate", new object[] { date }, cancellationToken);
+        }
+
+        /// <inheritdoc/>
+        public Task<Attachment> EchoAttachmentAsync(Attachment attachment, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return _connection.InvokeCoreAsync<Attachment>("EchoAttachment", new object[] { attachment }, cancellationToken);
+        }
+
+        /// <inheritdoc/>
+        public Task<Attachment> SampleAttachmentAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return _connection.InvokeCoreAsync<Attachment>("SampleAttachment", new object[0], cancellationToken);
+        }
+
+        /// <inheritdoc/>
+        public Task<bool> IsSampleAttachmentAsync(Attachment attachment, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return _connection.InvokeCoreAsync<bool>("IsSampleAttachment", new object[] { attachment }, cancellationToken);
         }
 
         /// <inheritdoc/>
@@ -485,6 +530,39 @@ namespace HubExamples.Types
         public Task EchoDateAsync(DateTimeOffset date, CancellationToken cancellationToken = default(CancellationToken))
         {
             return _connection.SendCoreAsync("EchoDate", new object[] { date }, cancellationToken);
+        }
+
+        /// <summary>
+        /// Returns its argument.
+        /// </summary>
+        /// <remarks>
+        /// <para>Sends <c>EchoAttachment</c> to the hub without waiting for it.</para>
+        /// </remarks>
+        public Task EchoAttachmentAsync(Attachment attachment, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return _connection.SendCoreAsync("EchoAttachment", new object[] { attachment }, cancellationToken);
+        }
+
+        /// <summary>
+        /// An attachment the server made: <c>Attachment::sample</c>.
+        /// </summary>
+        /// <remarks>
+        /// <para>Sends <c>SampleAttachment</c> to the hub without waiting for it.</para>
+        /// </remarks>
+        public Task SampleAttachmentAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return _connection.SendCoreAsync("SampleAttachment", new object[0], cancellationToken);
+        }
+
+        /// <summary>
+        /// Whether the argument equals <c>Attachment::sample</c>, as the server read it.
+        /// </summary>
+        /// <remarks>
+        /// <para>Sends <c>IsSampleAttachment</c> to the hub without waiting for it.</para>
+        /// </remarks>
+        public Task IsSampleAttachmentAsync(Attachment attachment, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return _connection.SendCoreAsync("IsSampleAttachment", new object[] { attachment }, cancellationToken);
         }
 
         /// <summary>

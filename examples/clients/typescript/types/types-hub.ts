@@ -2,7 +2,7 @@
 
 import type { HubConnection } from "@microsoft/signalr";
 import { hubStream, toStreamResult, type HubStream, type HubStreamSource } from "./hub-streams.js";
-import type { Address, Amount, Color, Event, Everything, Message, Shape, Tree } from "./types.js";
+import type { Address, Amount, Attachment, Color, Event, Everything, Message, Shape, Tree } from "./types.js";
 
 /**
  * Each method returns what it was sent, so a client can compare.
@@ -95,6 +95,24 @@ export class TypesHubProxy {
      */
     echoDate(date: string): Promise<void>;
     /**
+     * Returns its argument.
+     *
+     * Sends `EchoAttachment` without waiting for it to run.
+     */
+    echoAttachment(attachment: Attachment): Promise<void>;
+    /**
+     * An attachment the server made: [`Attachment::sample`].
+     *
+     * Sends `SampleAttachment` without waiting for it to run.
+     */
+    sampleAttachment(): Promise<void>;
+    /**
+     * Whether the argument equals [`Attachment::sample`], as the server read it.
+     *
+     * Sends `IsSampleAttachment` without waiting for it to run.
+     */
+    isSampleAttachment(attachment: Attachment): Promise<void>;
+    /**
      * Returns its argument, and fails with a HubException when it exceeds `limit`.
      *
      * Sends `Checked` without waiting for it to run.
@@ -136,6 +154,9 @@ export class TypesHubProxy {
       echoMap: (map) => this.connection.send("EchoMap", map),
       echoJson: (value) => this.connection.send("EchoJson", value),
       echoDate: (date) => this.connection.send("EchoDate", date),
+      echoAttachment: (attachment) => this.connection.send("EchoAttachment", attachment),
+      sampleAttachment: () => this.connection.send("SampleAttachment"),
+      isSampleAttachment: (attachment) => this.connection.send("IsSampleAttachment", attachment),
       checked: (value, limit) => this.connection.send("Checked", value, limit),
       broadcastEverything: (value) => this.connection.send("BroadcastEverything", value),
       transformByCaller: (shape) => this.connection.send("TransformByCaller", shape),
@@ -252,6 +273,33 @@ export class TypesHubProxy {
    */
   echoDate(date: string): Promise<string> {
     return this.connection.invoke<string>("EchoDate", date);
+  }
+
+  /**
+   * Returns its argument.
+   *
+   * Invokes `EchoAttachment`: resolves with its result, rejects with the server's error.
+   */
+  echoAttachment(attachment: Attachment): Promise<Attachment> {
+    return this.connection.invoke<Attachment>("EchoAttachment", attachment);
+  }
+
+  /**
+   * An attachment the server made: [`Attachment::sample`].
+   *
+   * Invokes `SampleAttachment`: resolves with its result, rejects with the server's error.
+   */
+  sampleAttachment(): Promise<Attachment> {
+    return this.connection.invoke<Attachment>("SampleAttachment");
+  }
+
+  /**
+   * Whether the argument equals [`Attachment::sample`], as the server read it.
+   *
+   * Invokes `IsSampleAttachment`: resolves with its result, rejects with the server's error.
+   */
+  isSampleAttachment(attachment: Attachment): Promise<boolean> {
+    return this.connection.invoke<boolean>("IsSampleAttachment", attachment);
   }
 
   /**

@@ -53,13 +53,15 @@ export interface Everything {
   /** Any JSON. */
   extra: unknown;
   /**
-   * A date and time, RFC 3339.
+   * A date and time, RFC 3339 (a string in MessagePack too).
    *
    * Dates and times are RFC 3339 strings, such as `2024-05-01T12:00:00Z`.
    */
   created: string;
-  /** Bytes: an array of numbers in JSON. */
+  /** Bytes: an array of numbers in JSON (and in MessagePack). */
   payload: number[];
+  /** Bytes and dates in each protocol's own form. */
+  attachment: Attachment;
   /** A field renamed on its own. */
   legacy_code: string;
   /** Who changed it last. */
@@ -172,6 +174,39 @@ export interface Tree {
   value: number;
   /** The subtrees. */
   children: Tree[];
+}
+
+/**
+ * A file, with bytes and dates in each protocol's own form: base64 and RFC 3339 strings in JSON,
+ * bin and timestamps in MessagePack (`Uint8Array` and `Date` for the JavaScript client).
+ */
+export interface Attachment {
+  /** The file name. */
+  name: string;
+  /**
+   * The contents.
+   *
+   * Bytes are base64 strings.
+   */
+  data: string;
+  /**
+   * When it was sent.
+   *
+   * Dates and times are RFC 3339 strings, such as `2024-05-01T12:00:00Z`.
+   */
+  sentAt: string;
+  /**
+   * A preview, in a `bytes::Bytes` buffer.
+   *
+   * Bytes are base64 strings.
+   */
+  thumbnail: string | null;
+  /**
+   * When it was read, as a `time::OffsetDateTime`.
+   *
+   * Dates and times are RFC 3339 strings, such as `2024-05-01T12:00:00Z`.
+   */
+  readAt: string | null;
 }
 
 /** A distance in meters. */

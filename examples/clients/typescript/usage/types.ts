@@ -9,6 +9,7 @@ import {
   registerTypesClient,
   type Address,
   type Amount,
+  type Attachment,
   type Event,
   type Everything,
   type HubStream,
@@ -48,6 +49,8 @@ export const everything: Everything = {
   extra: { any: ["json", 1, null] },
   created: new Date(0).toISOString(),
   payload: [0, 255],
+  // JSON: bytes are base64 strings, dates RFC 3339 strings (see types-messagepack.ts for MessagePack).
+  attachment: { name: "a.bin", data: "AQID", sentAt: "2000-01-01T00:00:00Z", thumbnail: null, readAt: null },
   legacy_code: "x",
   updatedBy: "bob",
   revision: 3,
@@ -107,6 +110,9 @@ export async function types(url: string): Promise<void> {
   const map: Record<string, Address[]> = await hub.echoMap({ home: [everything.address] });
   const json: unknown = await hub.echoJson({ nested: [1, "two"] });
   const date: string = await hub.echoDate(new Date().toISOString());
+  const attachment: Attachment = await hub.echoAttachment(everything.attachment);
+  const sample: Attachment = await hub.sampleAttachment();
+  const isSample: boolean = await hub.isSampleAttachment(sample);
   const checked: number = await hub.checked(1, 10);
   await hub.broadcastEverything(everything);
   const transformed: Shape = await hub.transformByCaller({ Circle: { radius: 1 } });
@@ -151,6 +157,9 @@ export async function types(url: string): Promise<void> {
   await hub.send.echoMap({});
   await hub.send.echoJson(null);
   await hub.send.echoDate(new Date().toISOString());
+  await hub.send.echoAttachment(sample);
+  await hub.send.sampleAttachment();
+  await hub.send.isSampleAttachment(sample);
   await hub.send.checked(1, 10);
   await hub.send.broadcastEverything(everything);
   await hub.send.transformByCaller("Point");
@@ -159,7 +168,8 @@ export async function types(url: string): Promise<void> {
   unregister();
   await connection.stop();
   const distance: Meters = value.distance;
-  void [shape, event, message, amount, color, optional, pair, tree, map, json, date, checked, transformed, uploaded, distance];
+  const bytes: string = attachment.data;
+  void [shape, event, message, amount, color, optional, pair, tree, map, json, date, isSample, bytes, checked, transformed, uploaded, distance];
 }
 
 // What the types refuse.
@@ -174,6 +184,8 @@ export const refused: unknown[] = [
   { kind: "left" } satisfies Event,
   // @ts-expect-error: adjacent content is required
   { type: "Text" } satisfies Message,
+  // @ts-expect-error: with JSON, bytes are base64 strings
+  { ...everything.attachment, data: new Uint8Array([1]) } satisfies Attachment,
   // @ts-expect-error: server streams have no fire-and-forget variant
   (hub: TypesHubProxy) => hub.send.streamShapes([]),
 ];

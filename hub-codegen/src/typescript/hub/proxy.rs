@@ -87,7 +87,7 @@ impl Generator<'_> {
                 method.description.clone().unwrap_or_default(),
                 format!("Sends `{}` without waiting for it to run.", method.name),
             ];
-            doc.extend(Self::param_notes(&method.params, &names.params[index]));
+            doc.extend(self.param_notes(&method.params, &names.params[index]));
             jsdoc(out, 4, &doc);
             line(
                 out,
@@ -113,7 +113,7 @@ impl Generator<'_> {
     ) {
         let result = method.result.as_ref();
         let returns = result.map(|ty| self.ty(scope, ty));
-        jsdoc(out, 2, &method_doc(method, names));
+        jsdoc(out, 2, &method_doc(self, method, names));
         let signature = self.signature(scope, &method.params, names);
         let args = call_args(&method.name, &method.params, names);
         match method.kind {
@@ -206,7 +206,7 @@ fn constructor(out: &mut String, hub: &Hub, names: &MethodNames, sendable: &[usi
 }
 
 /// A proxy method's documentation: the method's, what the call does, and notes.
-fn method_doc(method: &Method, names: &[String]) -> Vec<String> {
+fn method_doc(generator: &Generator<'_>, method: &Method, names: &[String]) -> Vec<String> {
     let result = method.result.as_ref();
     let mut doc = vec![method.description.clone().unwrap_or_default()];
     match method.kind {
@@ -228,8 +228,8 @@ fn method_doc(method: &Method, names: &[String]) -> Vec<String> {
             "Warning: `@microsoft/signalr` (up to 10.0 at least) uploads only the first of two adjacent stream arguments; the call fails on the server.",
         ));
     }
-    doc.extend(Generator::param_notes(&method.params, names));
-    if let Some(text) = result.and_then(|ty| Notes::of(ty).text()) {
+    doc.extend(generator.param_notes(&method.params, names));
+    if let Some(text) = result.and_then(|ty| Notes::of(ty, generator.protocol).text()) {
         doc.push(format!("@returns {text}"));
     }
     doc

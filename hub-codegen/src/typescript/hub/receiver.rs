@@ -48,7 +48,7 @@ impl Generator<'_> {
         line(out, 0, &format!("export interface {} {{", hub.client_name));
         for (index, method) in hub.client_methods.iter().enumerate() {
             let params = &names.params[index];
-            jsdoc(out, 2, &receiver_method_doc(method, params));
+            jsdoc(out, 2, &receiver_method_doc(self, method, params));
             line(
                 out,
                 2,
@@ -122,7 +122,11 @@ impl Generator<'_> {
 }
 
 /// A receiver method's documentation: the method's, when it is called, and notes.
-fn receiver_method_doc(method: &ClientMethod, params: &[String]) -> Vec<String> {
+fn receiver_method_doc(
+    generator: &Generator<'_>,
+    method: &ClientMethod,
+    params: &[String],
+) -> Vec<String> {
     let mut doc = vec![
         method.description.clone().unwrap_or_default(),
         format!("Called for the hub's `{}` calls.", method.name),
@@ -132,8 +136,12 @@ fn receiver_method_doc(method: &ClientMethod, params: &[String]) -> Vec<String> 
             "A client result: what it returns (or resolves to) is sent back to the server; what it throws (or rejects with) fails the server's call with its message.",
         ));
     }
-    doc.extend(Generator::param_notes(&method.params, params));
-    if let Some(text) = method.result.as_ref().and_then(|ty| Notes::of(ty).text()) {
+    doc.extend(generator.param_notes(&method.params, params));
+    if let Some(text) = method
+        .result
+        .as_ref()
+        .and_then(|ty| Notes::of(ty, generator.protocol).text())
+    {
         doc.push(format!("@returns {text}"));
     }
     doc

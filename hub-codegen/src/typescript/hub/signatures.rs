@@ -18,12 +18,12 @@ impl Generator<'_> {
     }
 
     /// `@param` notes (dates, 64-bit integers) of parameters.
-    pub(super) fn param_notes(params: &[Param], names: &[String]) -> Vec<String> {
+    pub(super) fn param_notes(&self, params: &[Param], names: &[String]) -> Vec<String> {
         params
             .iter()
             .zip(names)
             .filter_map(|(param, name)| {
-                Notes::of(&param.ty)
+                Notes::of(&param.ty, self.protocol)
                     .text()
                     .map(|text| format!("@param {name} {text}"))
             })

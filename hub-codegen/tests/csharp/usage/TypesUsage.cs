@@ -146,6 +146,14 @@ namespace HubExamples.Usage
                 Extra = JsonSerializer.Deserialize<JsonElement>("{\"any\":[1,true,null]}", new JsonSerializerOptions()),
                 Created = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero),
                 Payload = new List<byte> { 0, 255 },
+                Attachment = new Attachment
+                {
+                    Name = "a.bin",
+                    Data = new byte[] { 1, 2, 3 },
+                    SentAt = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero),
+                    Thumbnail = null,
+                    ReadAt = null,
+                },
                 LegacyCode = "x",
                 UpdatedBy = "root",
                 Revision = 3u,
@@ -242,6 +250,10 @@ namespace HubExamples.Usage
                 Dictionary<string, List<Address>> map = await hub.EchoMapAsync(new Dictionary<string, List<Address>>());
                 JsonElement json = await hub.EchoJsonAsync(JsonSerializer.Deserialize<JsonElement>("[1]", new JsonSerializerOptions()));
                 DateTimeOffset date = await hub.EchoDateAsync(DateTimeOffset.UtcNow);
+                Attachment attachment = await hub.EchoAttachmentAsync(Sample().Attachment, cancellationToken);
+                Attachment sample = await hub.SampleAttachmentAsync();
+                bool isSample = await hub.IsSampleAttachmentAsync(sample, cancellationToken);
+                byte[] data = attachment.Data;
                 int checkedValue = await hub.CheckedAsync(1, 10);
                 await hub.BroadcastEverythingAsync(echoed);
                 Shape transformed = await hub.TransformByCallerAsync(new Shape.Circle { Radius = 1 });
@@ -278,12 +290,15 @@ namespace HubExamples.Usage
 
                 // Fire and forget.
                 await proxy.Send.EchoShapeAsync(new Shape.Point());
+                await proxy.Send.EchoAttachmentAsync(sample);
+                await proxy.Send.SampleAttachmentAsync();
+                await proxy.Send.IsSampleAttachmentAsync(sample, cancellationToken);
                 await proxy.Send.BroadcastEverythingAsync(echoed, cancellationToken);
                 await proxy.Send.CollectShapesAsync(new ShapeChannel(shapes));
                 await proxy.Send.CollectShapesAsync(new ShapeSequence(shapes));
 
                 Console.WriteLine(message.ToString() + amount + color + optional + pair + tree + map.Count + json + date
-                    + checkedValue + @event + collected.Count + collectedToo.Count + proxy.Connection);
+                    + checkedValue + @event + collected.Count + collectedToo.Count + proxy.Connection + isSample + data.Length);
             }
         }
     }

@@ -3,13 +3,17 @@
 use serde::Serialize;
 
 use super::framing::framed;
+use crate::protocol::forms::writing_messagepack;
 use crate::protocol::message::Close;
 
+/// Writes a value: structs as maps, the human-readable forms of types that have two (UUIDs,
+/// addresses), but bytes and dates of [`Binary`](crate::protocol::Binary) and
+/// [`Timestamp`](crate::protocol::Timestamp) as bin and timestamps.
 fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), String> {
     let mut ser = rmp_serde::Serializer::new(out)
         .with_struct_map()
         .with_human_readable();
-    value.serialize(&mut ser).map_err(|e| e.to_string())
+    writing_messagepack(|| value.serialize(&mut ser)).map_err(|e| e.to_string())
 }
 
 fn write_str(out: &mut Vec<u8>, text: &str) {

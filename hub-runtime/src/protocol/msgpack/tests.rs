@@ -1,6 +1,8 @@
 //! The codec as a whole: ASP.NET Core's baselines written and read, framing, round trips and
 //! hostile input.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -10,6 +12,7 @@ use super::parse::parse_messagepack_message as parse;
 use crate::protocol::error::ProtocolError;
 use crate::protocol::framing::SplitMessages;
 use crate::protocol::message::{Close, Completion, CompletionBody, HubMessage};
+use crate::protocol::{Binary, Timestamp, TimestampValue};
 
 fn split_messagepack_messages(
     input: &[u8],
@@ -287,6 +290,231 @@ fn values_use_maps_strings_and_human_readable_forms() {
         panic!()
     };
     assert_eq!(item.item.decode::<Dto>().unwrap(), dto);
+}
+
+/// ASP.NET Core's `CustomObject` (MessagePackHubProtocolTests.cs): a `DateTime` and a `byte[]`
+/// among other properties, as a Rust type of the same wire shape.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+#[serde(rename_all = "PascalCase")]
+struct CustomObject {
+    string_prop: String,
+    double_prop: f64,
+    int_prop: i32,
+    date_time_prop: Timestamp<SystemTime>,
+    null_prop: Option<()>,
+    byte_arr_prop: Binary,
+}
+
+impl CustomObject {
+    fn aspnet() -> Self {
+        CustomObject {
+            string_prop: "SignalR!".into(),
+            // ASP.NET's value, which is not quite τ.
+            #[allow(clippy::approx_constant)]
+            double_prop: 6.2831853071,
+            int_prop: 42,
+            // 2017-04-11T00:00:00Z
+            date_time_prop: Timestamp(UNIX_EPOCH + Duration::from_secs(1_491_868_800)),
+            null_prop: None,
+            byte_arr_prop: Binary(vec![1, 2, 3]),
+        }
+    }
+}
+
+#[test]
+fn bytes_and_dates_as_aspnet_writes_and_reads_them() {
+    // CompletionWithNoHeadersAndCustomObjectResult: ... DateTimeProp d6 ff 58 ec 1c 80 ...
+    // ByteArrProp c4 03 01 02 03.
+    let completion = b64(
+        "lQOAo3h5egOGqlN0cmluZ1Byb3CoU2lnbmFsUiGqRG91YmxlUHJvcMtAGSH7VELPEqdJbnRQcm9wKqxEYXRlVGltZVByb3DW/1jsHICoTnVsbFByb3DAq0J5dGVBcnJQcm9wxAMBAgM=",
+    );
+    assert_eq!(
+        unframe(&MessagePackEncoder::completion_result("xyz", &CustomObject::aspnet()).unwrap()),
+        completion
+    );
+    let Some(HubMessage::Completion(Completion {
+        body: CompletionBody::Result(value),
+        ..
+    })) = parse(&completion).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        value.decode::<CustomObject>().unwrap(),
+        CustomObject::aspnet()
+    );
+
+    // InvocationWithNoHeadersNoIdAndCustomObjectArg, both ways.
+    let invocation = b64(
+        "lgGAwKZtZXRob2STKqZzdHJpbmeGqlN0cmluZ1Byb3CoU2lnbmFsUiGqRG91YmxlUHJvcMtAGSH7VELPEqdJbnRQcm9wKqxEYXRlVGltZVByb3DW/1jsHICoTnVsbFByb3DAq0J5dGVBcnJQcm9wxAMBAgOQ",
+    );
+    let arguments = (42, "string", CustomObject::aspnet());
+    assert_eq!(
+        unframe(&MessagePackEncoder::invocation(None, "method", &arguments).unwrap()),
+        invocation
+    );
+    let Some(HubMessage::Invocation(inv)) = parse(&invocation).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        inv.arguments.decode::<CustomObject>(2).unwrap(),
+        CustomObject::aspnet()
+    );
+}
+
+/// The item of a StreamItem `[2, {}, "1", item]` the encoder writes.
+fn item_bytes<T: serde::Serialize>(item: &T) -> Vec<u8> {
+    let message = unframe(&MessagePackEncoder::stream_item("1", item).unwrap());
+    assert_eq!(message[..4], [0x94, 2, 0x80, 0xa1]);
+    message[5..].to_vec()
+}
+
+/// `item` read as a StreamItem's item.
+fn read_item<T: serde::de::DeserializeOwned>(item: &[u8]) -> Result<T, String> {
+    let mut message = vec![0x94, 2, 0x80, 0xa1, b'1'];
+    message.extend(item);
+    let Some(HubMessage::StreamItem(stream_item)) = parse(&message).unwrap() else {
+        panic!()
+    };
+    stream_item.item.decode()
+}
+
+fn at(seconds: i64, nanos: u32) -> Timestamp<SystemTime> {
+    Timestamp(<SystemTime as TimestampValue>::from_unix(seconds, nanos).unwrap())
+}
+
+#[test]
+fn bytes_are_bin_and_dates_the_timestamp_extension() {
+    assert_eq!(item_bytes(&Binary(vec![1, 2, 3])), [0xc4, 3, 1, 2, 3]);
+    assert_eq!(
+        item_bytes(&Binary(bytes::Bytes::from_static(&[]))),
+        [0xc4, 0]
+    );
+    // 2000-01-01T00:00:00Z: 32-bit seconds.
+    assert_eq!(
+        item_bytes(&at(946_684_800, 0)),
+        [0xd6, 0xff, 0x38, 0x6d, 0x43, 0x80]
+    );
+    // 2000-01-01T00:00:00.5Z: 30-bit nanoseconds and 34-bit seconds.
+    let mut ts64 = vec![0xd7, 0xff];
+    ts64.extend(((500_000_000u64 << 34) | 946_684_800).to_be_bytes());
+    assert_eq!(item_bytes(&at(946_684_800, 500_000_000)), ts64);
+    // 1969-12-31T23:59:59.5Z: 32-bit nanoseconds and signed 64-bit seconds.
+    let mut ts96 = vec![0xc7, 12, 0xff];
+    ts96.extend(500_000_000u32.to_be_bytes());
+    ts96.extend((-1i64).to_be_bytes());
+    assert_eq!(item_bytes(&at(-1, 500_000_000)), ts96);
+    // Inside other values too, and a plain `Vec<u8>` stays an array.
+    assert_eq!(
+        item_bytes(&(Some(Binary(vec![7])), vec![7u8])),
+        [0x92, 0xc4, 1, 7, 0x91, 7]
+    );
+
+    for (bytes, time) in [
+        (vec![0xd6, 0xff, 0x38, 0x6d, 0x43, 0x80], at(946_684_800, 0)),
+        (ts64, at(946_684_800, 500_000_000)),
+        (ts96, at(-1, 500_000_000)),
+    ] {
+        assert_eq!(read_item::<Timestamp<SystemTime>>(&bytes).unwrap(), time);
+    }
+    assert_eq!(
+        read_item::<Binary>(&[0xc4, 3, 1, 2, 3]).unwrap(),
+        Binary(vec![1, 2, 3])
+    );
+}
+
+#[test]
+fn the_text_forms_are_read_in_messagepack_too() {
+    let text = |text: &str| {
+        let mut bytes = Vec::new();
+        rmp::encode::write_str(&mut bytes, text).unwrap();
+        bytes
+    };
+    assert_eq!(
+        read_item::<Binary>(&text("AQID")).unwrap(),
+        Binary(vec![1, 2, 3])
+    );
+    assert_eq!(
+        read_item::<Binary>(&[0x93, 1, 2, 3]).unwrap(),
+        Binary(vec![1, 2, 3])
+    );
+    assert_eq!(
+        read_item::<Timestamp<SystemTime>>(&text("2000-01-01T00:00:00.000Z")).unwrap(),
+        at(946_684_800, 0)
+    );
+    // What cannot be a date or bytes is a binding error.
+    assert!(
+        read_item::<Timestamp<SystemTime>>(&[0xd6, 0x01, 0, 0, 0, 0])
+            .unwrap_err()
+            .contains("extension type 1")
+    );
+    assert!(read_item::<Timestamp<SystemTime>>(&[0x2a]).is_err());
+    assert!(read_item::<Binary>(&[0xc3]).is_err());
+}
+
+/// Values in untagged enums and flattened structs are buffered by serde before they are read:
+/// the extension and bin survive that.
+#[test]
+fn buffered_values_keep_their_forms() {
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    #[serde(untagged)]
+    enum Either {
+        Date(Timestamp<SystemTime>),
+        Bytes(Binary),
+    }
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Inner {
+        when: Timestamp<SystemTime>,
+        data: Binary,
+    }
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Outer {
+        name: String,
+        #[serde(flatten)]
+        inner: Inner,
+    }
+    for value in [
+        Either::Date(at(946_684_800, 0)),
+        Either::Bytes(Binary(vec![1])),
+    ] {
+        assert_eq!(read_item::<Either>(&item_bytes(&value)).unwrap(), value);
+    }
+    let outer = Outer {
+        name: "n".into(),
+        inner: Inner {
+            when: at(-1, 500_000_000),
+            data: Binary(vec![1, 2, 3]),
+        },
+    };
+    assert_eq!(read_item::<Outer>(&item_bytes(&outer)).unwrap(), outer);
+}
+
+#[cfg(feature = "chrono")]
+#[test]
+fn chrono_and_time_date_times() {
+    use chrono::{DateTime, TimeZone, Utc};
+    let date = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
+    assert_eq!(
+        item_bytes(&Timestamp(date)),
+        [0xd6, 0xff, 0x38, 0x6d, 0x43, 0x80]
+    );
+    let read: Timestamp<DateTime<Utc>> = read_item(&[0xd6, 0xff, 0x38, 0x6d, 0x43, 0x80]).unwrap();
+    assert_eq!(read.0, date);
+    // A plain chrono date stays a string.
+    assert_eq!(item_bytes(&date)[0], 0xb4);
+}
+
+#[cfg(feature = "time")]
+#[test]
+fn time_date_times() {
+    use time::OffsetDateTime;
+    let date = OffsetDateTime::from_unix_timestamp(946_684_800).unwrap();
+    assert_eq!(
+        item_bytes(&Timestamp(date)),
+        [0xd6, 0xff, 0x38, 0x6d, 0x43, 0x80]
+    );
+    let read: Timestamp<OffsetDateTime> = read_item(&[0xd6, 0xff, 0x38, 0x6d, 0x43, 0x80]).unwrap();
+    assert_eq!(read.0, date);
 }
 
 #[test]

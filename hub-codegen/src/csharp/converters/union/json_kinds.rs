@@ -23,7 +23,7 @@ fn ty_kinds(ctx: &Ctx<'_>, ty: &Ty) -> Option<Vec<&'static str>> {
         Ty::Unit => vec!["Null"],
         Ty::Bool => vec!["True", "False"],
         Ty::Int(_) | Ty::Float { .. } => vec!["Number"],
-        Ty::String | Ty::DateTime => vec!["String"],
+        Ty::String | Ty::DateTime { .. } | Ty::Bytes { .. } => vec!["String"],
         Ty::Array(_) | Ty::Tuple(_) => vec!["Array"],
         Ty::Map(_) => vec!["Object"],
         Ty::Nullable(inner) => {
