@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use axum::extract::ws::{
     CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
@@ -13,7 +14,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::{Sink, Stream};
+use futures_util::{Sink, Stream, StreamExt};
 
 use super::cors::websocket_origin_allowed;
 use super::endpoint::{Endpoint, TokenState};
@@ -80,7 +81,7 @@ pub(crate) async fn connect(
         .on_upgrade(move |socket| {
             let early = (!early.is_empty()).then(|| Bytes::from(early));
             let io = Box::new(WebSocketIo {
-                socket,
+                socket: Some(socket),
                 early,
                 peer_closed: false,
                 too_large: false,
@@ -91,7 +92,8 @@ pub(crate) async fn connect(
 
 /// A WebSocket under a connection.
 struct WebSocketIo {
-    socket: WebSocket,
+    /// `None` once closed: the socket then lingers in a task of its own (see `close`).
+    socket: Option<WebSocket>,
     /// Bytes the client POSTed before the socket connected: read first.
     early: Option<Bytes>,
     /// The client sent its Close frame (the socket queued the reply).
@@ -103,15 +105,28 @@ struct WebSocketIo {
 /// How long a socket left with unread data (a message beyond the limit) stays open after the
 /// server's Close: closed at once, it would answer the client with a reset, and a reset makes
 /// the client drop what it had not read yet, the Close message among it.
-const LINGER_AFTER_UNREAD: std::time::Duration = std::time::Duration::from_millis(500);
+const LINGER_AFTER_UNREAD: Duration = Duration::from_millis(500);
+
+/// How long the server waits for the client's Close frame after sending its own (ASP.NET's
+/// `WebSocketOptions.CloseTimeout`), before it drops the socket.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl WebSocketIo {
+    fn socket(&mut self) -> Result<Pin<&mut WebSocket>, Closed> {
+        self.socket.as_mut().map(Pin::new).ok_or(Closed)
+    }
+}
 
 impl TransportIo for WebSocketIo {
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Received> {
         if let Some(early) = self.early.take() {
             return Poll::Ready(Received::Frame(Frame::binary(early)));
         }
+        let Some(socket) = &mut self.socket else {
+            return Poll::Ready(Received::Closed);
+        };
         loop {
-            return Poll::Ready(match ready!(Pin::new(&mut self.socket).poll_next(cx)) {
+            return Poll::Ready(match ready!(Pin::new(&mut *socket).poll_next(cx)) {
                 Some(Ok(Message::Text(text))) => Received::Frame(Frame::from_utf8_bytes(text)),
                 Some(Ok(Message::Binary(bytes))) => Received::Frame(Frame::binary(bytes)),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -136,41 +151,57 @@ impl TransportIo for WebSocketIo {
     }
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        Pin::new(&mut self.socket)
-            .poll_ready(cx)
-            .map_err(|_| Closed)
+        self.socket()?.poll_ready(cx).map_err(|_| Closed)
     }
 
     fn start_send(&mut self, frame: Frame) -> Result<(), Closed> {
-        Pin::new(&mut self.socket)
+        self.socket()?
             .start_send(frame.into_message())
             .map_err(|_| Closed)
     }
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        Pin::new(&mut self.socket)
-            .poll_flush(cx)
-            .map_err(|_| Closed)
+        self.socket()?.poll_flush(cx).map_err(|_| Closed)
     }
 
     fn close(&mut self, _drain: bool) -> IoFuture<'_, ()> {
         Box::pin(async move {
+            let Some(mut socket) = self.socket.take() else {
+                return;
+            };
             if self.peer_closed {
                 // The reply to the client's Close frame is queued: write it (RFC 6455 5.5.1).
-                let _ = futures_util::SinkExt::flush(&mut self.socket).await;
+                let _ = futures_util::SinkExt::flush(&mut socket).await;
                 return;
             }
             let close = CloseFrame {
                 code: 1000,
                 reason: "".into(),
             };
-            let _ =
-                futures_util::SinkExt::send(&mut self.socket, Message::Close(Some(close))).await;
-            if self.too_large {
-                // What the client is still sending cannot be read (the socket refuses frames
-                // over the limit): let what was written reach it before the socket closes.
-                tokio::time::sleep(LINGER_AFTER_UNREAD).await;
+            if futures_util::SinkExt::send(&mut socket, Message::Close(Some(close)))
+                .await
+                .is_err()
+            {
+                return;
             }
+            // The socket stays open for the client's Close frame (or, after a message beyond
+            // the limit, a moment for the client to read ours), in a task of its own: the
+            // connection ends now.
+            let too_large = self.too_large;
+            tokio::spawn(async move {
+                if too_large {
+                    tokio::time::sleep(LINGER_AFTER_UNREAD).await;
+                    return;
+                }
+                let answered = async {
+                    while let Some(Ok(message)) = socket.next().await {
+                        if let Message::Close(_) = message {
+                            return;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, answered).await;
+            });
         })
     }
 
