@@ -194,9 +194,11 @@ impl HubOptions {
         self
     }
 
-    /// How many items of a client upload stream may wait for the hub method to read them
-    /// (default 10, as ASP.NET Core's `StreamBufferCapacity`). When a stream's buffer is full, the
-    /// server stops reading that client's connection until the method catches up.
+    /// How many items a stream buffers, both ways (default 10, as ASP.NET Core's
+    /// `StreamBufferCapacity`): a server stream's producer runs at most this far ahead of what
+    /// the connection writes, and at most this many items of a client upload stream wait for the
+    /// hub method to read them (when that buffer is full, the server stops reading that client's
+    /// connection until the method catches up).
     pub fn stream_buffer_capacity(mut self, capacity: usize) -> Self {
         self.stream_buffer_capacity = capacity.max(1);
         self
