@@ -9,13 +9,19 @@ use super::{Hook, HookParam, HubMethod, HubModel, Param};
 use crate::runtime_path;
 use crate::types::{Returns, result_ok_type, stream_item};
 
+/// `Hub::Client`: the proxy of the client trait, or `NoClient`.
+fn client_proxy(model: &HubModel) -> TokenStream {
+    let krate = &model.krate;
+    match &model.client_proxy {
+        Some(proxy) => quote! { #proxy },
+        None => quote! { #krate::NoClient },
+    }
+}
+
 pub(super) fn generate(model: &HubModel) -> TokenStream {
     let krate = &model.krate;
     let self_ty = &model.self_ty;
-    let client = match &model.client_proxy {
-        Some(proxy) => quote! { #proxy },
-        None => quote! { #krate::NoClient },
-    };
+    let client = client_proxy(model);
     let client_check = model.client_trait.as_ref().map(|path| {
         quote_spanned! {path.span()=>
             const _: () = {
@@ -430,11 +436,16 @@ fn hook_fn(krate: &syn::Path, self_ty: &syn::Type, hook: &Hook, disconnected: bo
 }
 
 /// Emitted beside the errors of a hub whose impl block is otherwise fine, so that uses of the hub
-/// elsewhere (`HubRouter::new`) do not add "`Hub` is not implemented" errors to the real one.
-pub(super) fn fallback(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
+/// elsewhere (`HubRouter::new`) do not add "`Hub` is not implemented" errors to the real one. Its
+/// client proxy is the real one: the hub's calls to its clients (`ctx.clients().all().x()`, in the
+/// hub or through `HubContext`) still type-check, and add no errors either.
+pub(super) fn fallback(model: &HubModel) -> TokenStream {
+    let krate = &model.krate;
+    let self_ty = &model.self_ty;
+    let client = client_proxy(model);
     quote! {
         impl #krate::Hub for #self_ty {
-            type Client = #krate::NoClient;
+            type Client = #client;
             const METHODS: &'static [#krate::__private::MethodInfo] = &[];
             fn __bind(
                 self: &#krate::__private::Arc<Self>,

@@ -109,7 +109,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         // `crate` argument the runtime's path is unknown.
         let fallback =
             (item.trait_.is_none() && item.generics.params.is_empty() && !args.krate_invalid)
-                .then(|| expand::fallback(&model.krate, &item.self_ty));
+                .then(|| expand::fallback(&model));
         return quote! { #item #compile_errors #fallback };
     }
     let generated = expand::generate(&model);
