@@ -84,6 +84,29 @@ pub(crate) fn result_ok_type(ty: &Type) -> Option<&Type> {
     })
 }
 
+/// `T` and `E` of a type whose last path segment is `Result<T, E>` with exactly these two type
+/// arguments; `None` for aliases such as `io::Result<T>`, whose error type is not written.
+pub(crate) fn result_types(ty: &Type) -> Option<(&Type, &Type)> {
+    let Type::Path(path) = strip_parens(ty) else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    match (types.next(), types.next(), types.next()) {
+        (Some(ok), Some(err), None) => Some((ok, err)),
+        _ => None,
+    }
+}
+
 /// `T` of `impl Stream<Item = T>` (any path ending in `Stream`, e.g. `futures::Stream`).
 pub(crate) fn stream_item(ty: &Type) -> Option<&Type> {
     let Type::ImplTrait(bounds) = strip_parens(ty) else {

@@ -79,7 +79,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::dispatch::{Bound, BoxFuture, MethodOutcome, Now, outcome};
     pub use crate::lifetime::CallContext;
-    pub use crate::model::MethodInfo;
+    pub use crate::model::{Converted, IntoHubError, Message, MethodInfo};
     pub use crate::protocol::{ArgumentError, Arguments};
     pub use crate::proxy::{FromTarget, ProxyTarget, TypedTarget};
     pub use crate::stream::{StreamArgs, StreamFailure, StreamSink, StreamStart};

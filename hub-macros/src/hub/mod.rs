@@ -81,7 +81,8 @@ pub(crate) struct Hook {
     pub(crate) ident: syn::Ident,
     pub(crate) is_async: bool,
     pub(crate) params: Vec<HookParam>,
-    pub(crate) fallible: bool,
+    /// The `Result<(), E>` of a fallible hook.
+    pub(crate) fallible: Option<Type>,
 }
 
 pub(crate) enum HookParam {
@@ -315,11 +316,11 @@ fn parse_hook(method: &ImplItemFn, disconnected: bool, errors: &mut Errors) -> H
         }
     }
     let fallible = match returns(&sig.output) {
-        Returns::Unit => false,
-        Returns::FallibleUnit(_) => true,
+        Returns::Unit => None,
+        Returns::FallibleUnit(ty) => Some(ty),
         Returns::Value(ty) | Returns::FallibleValue(ty) | Returns::Stream { ty, .. } => {
             errors.spanned(ty, "lifecycle hooks return `()` or `Result<(), E>`");
-            false
+            None
         }
     };
     Hook {
