@@ -158,7 +158,26 @@ pub(crate) fn is_ctx_ref(ty: &Type) -> bool {
     let Type::Reference(reference) = strip_parens(ty) else {
         return false;
     };
-    let Type::Path(path) = strip_parens(&reference.elem) else {
+    reference.mutability.is_none() && is_ctx_path(&reference.elem)
+}
+
+/// Whether `ty` is the context taken other than by shared reference: `Ctx<Self>` by value, or
+/// `&mut Ctx<Self>`.
+pub(crate) fn is_misused_ctx(ty: &Type) -> bool {
+    match strip_parens(ty) {
+        Type::Reference(reference) => {
+            reference.mutability.is_some() && is_ctx_path(&reference.elem)
+        }
+        // By value, only with its type argument: a user type named `Ctx` stays an argument.
+        Type::Path(path) => path.path.segments.last().is_some_and(|segment| {
+            segment.ident == "Ctx" && matches!(segment.arguments, PathArguments::AngleBracketed(_))
+        }),
+        _ => false,
+    }
+}
+
+fn is_ctx_path(ty: &Type) -> bool {
+    let Type::Path(path) = strip_parens(ty) else {
         return false;
     };
     path.path
@@ -180,15 +199,37 @@ pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
     finder.0
 }
 
+/// The first reference in `ty` that is not `&'static`: what a returned value cannot hold, since
+/// the runtime sends it after the call.
+pub(crate) fn borrowed_reference(ty: &Type) -> Option<&syn::TypeReference> {
+    first_reference(ty, |reference| {
+        reference
+            .lifetime
+            .as_ref()
+            .is_none_or(|lifetime| lifetime.ident != "static")
+    })
+}
+
 /// Whether `ty` borrows (a reference anywhere in it).
 pub(crate) fn contains_reference(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
-            self.0 = true;
+    first_reference(ty, |_| true).is_some()
+}
+
+/// The first reference in `ty` that `wanted` accepts.
+fn first_reference(
+    ty: &Type,
+    wanted: impl Fn(&syn::TypeReference) -> bool,
+) -> Option<&syn::TypeReference> {
+    struct Finder<'ast, F>(Option<&'ast syn::TypeReference>, F);
+    impl<'ast, F: Fn(&syn::TypeReference) -> bool> syn::visit::Visit<'ast> for Finder<'ast, F> {
+        fn visit_type_reference(&mut self, reference: &'ast syn::TypeReference) {
+            if self.0.is_none() && (self.1)(reference) {
+                self.0 = Some(reference);
+            }
+            syn::visit::visit_type_reference(self, reference);
         }
     }
-    let mut finder = Finder(false);
+    let mut finder = Finder(None, wanted);
     syn::visit::visit_type(&mut finder, ty);
     finder.0
 }
