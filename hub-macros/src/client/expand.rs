@@ -29,6 +29,9 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         .filter(|m| m.returns.is_some())
         .map(|method| proxy_method(krate, method));
     let descriptions = model.methods.iter().map(|method| describe(krate, method));
+    // The client results are on every proxy under a bound that only `Single` proxies meet
+    // (rather than on `Single` proxies alone): a call on a proxy of many is refused with the
+    // bound's message, not "no method found".
     quote! {
         #[allow(async_fn_in_trait, dead_code)]
         #item
@@ -65,8 +68,13 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
             #(#methods)*
         }
 
+        impl #krate::__private::SingleTarget for #proxy<#krate::Single> {}
+
         /// Client results: only a proxy of one connection (`caller()`, `client(id)`) can await them.
-        impl #proxy<#krate::Single> {
+        impl<K> #proxy<K>
+        where
+            Self: #krate::__private::SingleTarget,
+        {
             #(#result_methods)*
         }
     }
