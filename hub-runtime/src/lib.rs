@@ -81,7 +81,7 @@ pub mod __private {
     pub use crate::lifetime::CallContext;
     pub use crate::model::{Converted, IntoHubError, Message, MethodInfo};
     pub use crate::protocol::{ArgumentError, Arguments};
-    pub use crate::proxy::{FromTarget, ProxyTarget, SingleTarget, TypedTarget};
+    pub use crate::proxy::{ClientDeclared, FromTarget, ProxyTarget, SingleTarget, TypedTarget};
     pub use crate::stream::{StreamArgs, StreamFailure, StreamSink, StreamStart};
     pub use erased_serde::Serialize as ErasedSerialize;
     pub use serde;

@@ -50,6 +50,16 @@ impl TargetKind for Single {}
 )]
 pub trait SingleTarget {}
 
+/// Implemented by no type. `#[client]` implements its trait for [`NoClient`] under this bound, so
+/// that a client method called through a hub without `client = ...` is refused with a message
+/// that says what to add, rather than "no method found".
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "this hub declares no client trait: add `client = YourClientTrait` to its `#[hub(...)]`",
+    label = "the proxies of a hub without `client = ...` have no client methods"
+)]
+pub trait ClientDeclared {}
+
 /// The proxy family `#[client]` generates for a client trait: `ChatClient` gives
 /// `ChatClientProxy<Many>` and `ChatClientProxy<Single>`.
 pub trait ClientProxy: Send + Sync + 'static {
