@@ -70,23 +70,21 @@ pub(crate) fn is_unit(ty: &Type) -> bool {
 /// `T` of a type whose last path segment is `Result<T, ..>` (`std::result::Result`,
 /// `io::Result<T>`, `anyhow::Result<T>`...).
 pub(crate) fn result_ok_type(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    if last.ident != "Result" {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|arg| match arg {
-        GenericArgument::Type(ty) => Some(ty),
-        _ => None,
-    })
+    result_type_args(ty)?.next()
 }
 
 /// `T` and `E` of a type whose last path segment is `Result<T, E>` with exactly these two type
 /// arguments; `None` for aliases such as `io::Result<T>`, whose error type is not written.
 pub(crate) fn result_types(ty: &Type) -> Option<(&Type, &Type)> {
+    let mut types = result_type_args(ty)?;
+    match (types.next(), types.next(), types.next()) {
+        (Some(ok), Some(err), None) => Some((ok, err)),
+        _ => None,
+    }
+}
+
+/// The type arguments of a type whose last path segment is `Result<..>`.
+fn result_type_args(ty: &Type) -> Option<impl Iterator<Item = &Type>> {
     let Type::Path(path) = strip_parens(ty) else {
         return None;
     };
@@ -97,14 +95,10 @@ pub(crate) fn result_types(ty: &Type) -> Option<(&Type, &Type)> {
     let PathArguments::AngleBracketed(args) = &last.arguments else {
         return None;
     };
-    let mut types = args.args.iter().filter_map(|arg| match arg {
+    Some(args.args.iter().filter_map(|arg| match arg {
         GenericArgument::Type(ty) => Some(ty),
         _ => None,
-    });
-    match (types.next(), types.next(), types.next()) {
-        (Some(ok), Some(err), None) => Some((ok, err)),
-        _ => None,
-    }
+    }))
 }
 
 /// `T` of `impl Stream<Item = T>` (any path ending in `Stream`, e.g. `futures::Stream`).
