@@ -80,6 +80,44 @@ impl Parse for MacroArg {
     }
 }
 
+/// The comma-separated arguments that parse, and an error for each that does not: one malformed
+/// argument loses neither the others nor their own checks (a hub keeps its `client = X`).
+struct MacroArgList {
+    args: Vec<MacroArg>,
+    errors: Vec<syn::Error>,
+}
+
+impl Parse for MacroArgList {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut list = MacroArgList {
+            args: Vec::new(),
+            errors: Vec::new(),
+        };
+        while !input.is_empty() {
+            let parsed = input.parse::<MacroArg>().and_then(|arg| {
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+                Ok(arg)
+            });
+            match parsed {
+                Ok(arg) => list.args.push(arg),
+                Err(err) => {
+                    list.errors.push(err);
+                    // Skip to the next argument.
+                    while !input.is_empty() && !input.peek(Token![,]) {
+                        input.parse::<TokenTree>()?;
+                    }
+                    if !input.is_empty() {
+                        input.parse::<Token![,]>()?;
+                    }
+                }
+            }
+        }
+        Ok(list)
+    }
+}
+
 impl MacroArgs {
     pub(crate) fn parse(
         tokens: proc_macro2::TokenStream,
@@ -87,15 +125,17 @@ impl MacroArgs {
         errors: &mut Errors,
     ) -> Self {
         let mut args = MacroArgs::default();
-        let parsed =
-            syn::parse::Parser::parse2(Punctuated::<MacroArg, Token![,]>::parse_terminated, tokens);
-        let list = match parsed {
+        let list = match syn::parse2::<MacroArgList>(tokens) {
             Ok(list) => list,
             Err(err) => {
                 errors.push(err);
                 return args;
             }
         };
+        for error in list.errors {
+            errors.push(error);
+        }
+        let list = list.args;
         let unknown = |errors: &mut Errors, key: proc_macro2::Span, name: &str| {
             let message = format!(
                 "unknown `{}` argument `{name}`; {}",

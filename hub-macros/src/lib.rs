@@ -32,6 +32,12 @@ mod types;
 /// matched case-insensitively), argument decoding and result encoding. Set
 /// `HUB_MACROS_DEBUG=1` at build time to print the expansion.
 ///
+/// A method returns nothing, an owned `Serialize` value (`&'static str` is fine, other references
+/// are not), `impl Stream<Item = T>`, or a `Result` of these. The error of a `Result` (and of a
+/// stream's `Result` items) is a `HubError`, any `std::error::Error + Send + Sync + 'static`, or a
+/// message: `Err(text)` with a `String` or `&'static str` is `Err(HubError::new(text))`, whose
+/// text the client receives. Lifecycle hooks may return `Result<(), E>` with the same errors.
+///
 /// Arguments, each at most once:
 ///
 /// - `client = ChatClient`: the `#[client]` trait whose proxy `ctx.clients()` hands out.

@@ -70,7 +70,24 @@ pub(crate) fn is_unit(ty: &Type) -> bool {
 /// `T` of a type whose last path segment is `Result<T, ..>` (`std::result::Result`,
 /// `io::Result<T>`, `anyhow::Result<T>`...).
 pub(crate) fn result_ok_type(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
+    result_type_args(ty)?.next()
+}
+
+/// `T` and `E` of a type whose last path segment is `Result<T, E>` with exactly these two type
+/// arguments; `None` for aliases such as `io::Result<T>`, whose error type is not written.
+pub(crate) fn result_types(ty: &Type) -> Option<(&Type, &Type)> {
+    let mut types = result_type_args(ty)?;
+    match (types.next(), types.next(), types.next()) {
+        (Some(ok), Some(err), None) => Some((ok, err)),
+        _ => None,
+    }
+}
+
+/// The type arguments of a type whose last path segment is `Result<..>`.
+fn result_type_args(ty: &Type) -> Option<impl Iterator<Item = &Type>> {
+    let Type::Path(path) = strip_parens(ty) else {
+        return None;
+    };
     let last = path.path.segments.last()?;
     if last.ident != "Result" {
         return None;
@@ -78,10 +95,10 @@ pub(crate) fn result_ok_type(ty: &Type) -> Option<&Type> {
     let PathArguments::AngleBracketed(args) = &last.arguments else {
         return None;
     };
-    args.args.iter().find_map(|arg| match arg {
+    Some(args.args.iter().filter_map(|arg| match arg {
         GenericArgument::Type(ty) => Some(ty),
         _ => None,
-    })
+    }))
 }
 
 /// `T` of `impl Stream<Item = T>` (any path ending in `Stream`, e.g. `futures::Stream`).
@@ -135,7 +152,26 @@ pub(crate) fn is_ctx_ref(ty: &Type) -> bool {
     let Type::Reference(reference) = strip_parens(ty) else {
         return false;
     };
-    let Type::Path(path) = strip_parens(&reference.elem) else {
+    reference.mutability.is_none() && is_ctx_path(&reference.elem)
+}
+
+/// Whether `ty` is the context taken other than by shared reference: `Ctx<Self>` by value, or
+/// `&mut Ctx<Self>`.
+pub(crate) fn is_misused_ctx(ty: &Type) -> bool {
+    match strip_parens(ty) {
+        Type::Reference(reference) => {
+            reference.mutability.is_some() && is_ctx_path(&reference.elem)
+        }
+        // By value, only with its type argument: a user type named `Ctx` stays an argument.
+        Type::Path(path) => path.path.segments.last().is_some_and(|segment| {
+            segment.ident == "Ctx" && matches!(segment.arguments, PathArguments::AngleBracketed(_))
+        }),
+        _ => false,
+    }
+}
+
+fn is_ctx_path(ty: &Type) -> bool {
+    let Type::Path(path) = strip_parens(ty) else {
         return false;
     };
     path.path
@@ -157,15 +193,37 @@ pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
     finder.0
 }
 
+/// The first reference in `ty` that is not `&'static`: what a returned value cannot hold, since
+/// the runtime sends it after the call.
+pub(crate) fn borrowed_reference(ty: &Type) -> Option<&syn::TypeReference> {
+    first_reference(ty, |reference| {
+        reference
+            .lifetime
+            .as_ref()
+            .is_none_or(|lifetime| lifetime.ident != "static")
+    })
+}
+
 /// Whether `ty` borrows (a reference anywhere in it).
 pub(crate) fn contains_reference(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
-            self.0 = true;
+    first_reference(ty, |_| true).is_some()
+}
+
+/// The first reference in `ty` that `wanted` accepts.
+fn first_reference(
+    ty: &Type,
+    wanted: impl Fn(&syn::TypeReference) -> bool,
+) -> Option<&syn::TypeReference> {
+    struct Finder<'ast, F>(Option<&'ast syn::TypeReference>, F);
+    impl<'ast, F: Fn(&syn::TypeReference) -> bool> syn::visit::Visit<'ast> for Finder<'ast, F> {
+        fn visit_type_reference(&mut self, reference: &'ast syn::TypeReference) {
+            if self.0.is_none() && (self.1)(reference) {
+                self.0 = Some(reference);
+            }
+            syn::visit::visit_type_reference(self, reference);
         }
     }
-    let mut finder = Finder(false);
+    let mut finder = Finder(None, wanted);
     syn::visit::visit_type(&mut finder, ty);
     finder.0
 }

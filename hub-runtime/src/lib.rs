@@ -80,9 +80,9 @@ pub mod prelude {
 pub mod __private {
     pub use crate::dispatch::{Bound, BoxFuture, MethodOutcome, Now, outcome};
     pub use crate::lifetime::CallContext;
-    pub use crate::model::MethodInfo;
+    pub use crate::model::{Converted, IntoHubError, Message, MethodInfo};
     pub use crate::protocol::{ArgumentError, Arguments};
-    pub use crate::proxy::{FromTarget, ProxyTarget, TypedTarget};
+    pub use crate::proxy::{ClientDeclared, FromTarget, ProxyTarget, SingleTarget, TypedTarget};
     pub use crate::stream::{StreamArgs, StreamFailure, StreamSink, StreamStart};
     pub use erased_serde::Serialize as ErasedSerialize;
     pub use serde;

@@ -39,6 +39,27 @@ pub trait TargetKind: sealed::Sealed + Send + Sync + 'static {}
 impl TargetKind for Many {}
 impl TargetKind for Single {}
 
+/// Implemented by the proxies of one connection (`ChatClientProxy<Single>`): the client-result
+/// methods `#[client]` generates exist only where it holds, so calling one on a proxy of many
+/// connections says why.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "client results need a single client: `caller()`, `client(id)`",
+    label = "this proxy may reach any number of clients",
+    note = "only a proxy of one connection can wait for a client's result"
+)]
+pub trait SingleTarget {}
+
+/// Implemented by no type. `#[client]` implements its trait for [`NoClient`] under this bound, so
+/// that a client method called through a hub without `client = ...` is refused with a message
+/// that says what to add, rather than "no method found".
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "this hub declares no client trait: add `client = YourClientTrait` to its `#[hub(...)]`",
+    label = "the proxies of a hub without `client = ...` have no client methods"
+)]
+pub trait ClientDeclared {}
+
 /// The proxy family `#[client]` generates for a client trait: `ChatClient` gives
 /// `ChatClientProxy<Many>` and `ChatClientProxy<Single>`.
 pub trait ClientProxy: Send + Sync + 'static {

@@ -29,6 +29,10 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         .filter(|m| m.returns.is_some())
         .map(|method| proxy_method(krate, method));
     let descriptions = model.methods.iter().map(|method| describe(krate, method));
+    let no_client = no_client(model);
+    // The client results are on every proxy under a bound that only `Single` proxies meet
+    // (rather than on `Single` proxies alone): a call on a proxy of many is refused with the
+    // bound's message, not "no method found".
     quote! {
         #[allow(async_fn_in_trait, dead_code)]
         #item
@@ -61,13 +65,48 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
             }
         }
 
-        impl<K: #krate::TargetKind> #proxy<K> {
+        // `__K`: these impls hold the user's parameter types, which may name a type `K`.
+        impl<__K: #krate::TargetKind> #proxy<__K> {
             #(#methods)*
         }
 
+        impl #krate::__private::SingleTarget for #proxy<#krate::Single> {}
+
         /// Client results: only a proxy of one connection (`caller()`, `client(id)`) can await them.
-        impl #proxy<#krate::Single> {
+        impl<__K> #proxy<__K>
+        where
+            Self: #krate::__private::SingleTarget,
+        {
             #(#result_methods)*
+        }
+
+        #no_client
+    }
+}
+
+/// The client trait, implemented for `NoClient` (the proxy of a hub without `client = ...`) under
+/// a bound that never holds: a call to one of its methods through such a hub is refused with the
+/// bound's message, which says to add `client = ...`, instead of "no method found".
+fn no_client(model: &ClientModel) -> TokenStream {
+    let krate = &model.krate;
+    let trait_ident = &model.item.ident;
+    let methods = model.methods.iter().map(|method| {
+        let ident = &method.ident;
+        let types = method.params.iter().map(|(_, ty)| ty);
+        let output = method.returns.as_ref().map(|ty| quote! { -> #ty });
+        quote! {
+            async fn #ident(&self, #(_: #types),*) #output {
+                ::core::unreachable!("no type implements `ClientDeclared`")
+            }
+        }
+    });
+    quote! {
+        #[doc(hidden)]
+        impl<__K> #trait_ident for #krate::NoClient<__K>
+        where
+            Self: #krate::__private::ClientDeclared,
+        {
+            #(#methods)*
         }
     }
 }

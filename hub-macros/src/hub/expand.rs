@@ -7,15 +7,21 @@ use syn::spanned::Spanned;
 
 use super::{Hook, HookParam, HubMethod, HubModel, Param};
 use crate::runtime_path;
-use crate::types::{Returns, result_ok_type, stream_item};
+use crate::types::{Returns, result_ok_type, result_types, stream_item};
+
+/// `Hub::Client`: the proxy of the client trait, or `NoClient`.
+fn client_proxy(model: &HubModel) -> TokenStream {
+    let krate = &model.krate;
+    match &model.client_proxy {
+        Some(proxy) => quote! { #proxy },
+        None => quote! { #krate::NoClient },
+    }
+}
 
 pub(super) fn generate(model: &HubModel) -> TokenStream {
     let krate = &model.krate;
     let self_ty = &model.self_ty;
-    let client = match &model.client_proxy {
-        Some(proxy) => quote! { #proxy },
-        None => quote! { #krate::NoClient },
-    };
+    let client = client_proxy(model);
     let client_check = model.client_trait.as_ref().map(|path| {
         quote_spanned! {path.span()=>
             const _: () = {
@@ -275,6 +281,9 @@ fn bind_arm(
     } else {
         call
     };
+    // The types of the value and the error go in the turbofish as the user wrote them, so that
+    // "`T: Serialize` is not satisfied" or "`E` cannot be the error of a hub method" lands on
+    // them.
     let outcome = match &method.returns {
         Returns::Unit => quote! { #krate::__private::outcome::unit(__ret) },
         Returns::Value(ty) => {
@@ -283,17 +292,48 @@ fn bind_arm(
         }
         Returns::FallibleUnit(ty) => {
             let krate = runtime_path::at(krate, ty.span());
-            quote_spanned! {ty.span()=> #krate::__private::outcome::fallible_unit(__ret) }
+            let (_, err) = result_args(ty);
+            quote_spanned! {ty.span()=>
+                #krate::__private::outcome::fallible_unit::<#err, _>(__ret)
+            }
         }
         Returns::FallibleValue(ty) => {
             let krate = runtime_path::at(krate, ty.span());
-            quote_spanned! {ty.span()=> #krate::__private::outcome::fallible_value(__ret) }
+            let (ok, err) = result_args(ty);
+            quote_spanned! {ty.span()=>
+                #krate::__private::outcome::fallible_value::<#ok, #err, _>(__ret)
+            }
         }
         Returns::Stream {
             ty,
             fallible_items,
             fallible_start,
         } => {
+            // `Result<impl Stream<Item = Result<T, E2>>, E>`: the generic parameters are
+            // `S, T`, then `E, M` for a fallible start, then `E2, M2` for fallible items.
+            let stream = if *fallible_start {
+                result_ok_type(ty).unwrap_or(ty)
+            } else {
+                ty
+            };
+            let item = stream_item(stream).unwrap_or(stream);
+            let mut args = Vec::new();
+            let item_err = if *fallible_items {
+                let (ok, err) = result_args(item);
+                args.push(ok);
+                Some(err)
+            } else {
+                args.push(quote! { #item });
+                None
+            };
+            if *fallible_start {
+                args.push(result_args(ty).1);
+                args.push(quote! { _ });
+            }
+            if let Some(item_err) = item_err {
+                args.push(item_err);
+                args.push(quote! { _ });
+            }
             let convert = match (fallible_start, fallible_items) {
                 (false, false) => quote! { stream },
                 (false, true) => quote! { fallible_stream },
@@ -302,7 +342,7 @@ fn bind_arm(
             };
             let krate = runtime_path::at(krate, ty.span());
             quote_spanned! {ty.span()=>
-                #krate::__private::outcome::#convert(__ret, __sink).await
+                #krate::__private::outcome::#convert::<_, #(#args),*>(__ret, __sink).await
             }
         }
     };
@@ -343,8 +383,14 @@ fn bind_arm(
         let finish = match &method.returns {
             Returns::Unit => quote! { __now.unit(__ret) },
             Returns::Value(ty) => quote_spanned! {ty.span()=> __now.value::<#ty>(&__ret) },
-            Returns::FallibleUnit(_) => quote! { __now.fallible_unit(__ret) },
-            Returns::FallibleValue(_) => quote! { __now.fallible_value(__ret) },
+            Returns::FallibleUnit(ty) => {
+                let (_, err) = result_args(ty);
+                quote_spanned! {ty.span()=> __now.fallible_unit::<#err, _>(__ret) }
+            }
+            Returns::FallibleValue(ty) => {
+                let (ok, err) = result_args(ty);
+                quote_spanned! {ty.span()=> __now.fallible_value::<#ok, #err, _>(__ret) }
+            }
             Returns::Stream { .. } => unreachable!("streaming methods are excluded above"),
         };
         quote! {
@@ -360,6 +406,19 @@ fn bind_arm(
             #ctx
             #now
             ::core::result::Result::Ok({ #bound })
+        }
+    }
+}
+
+/// The `T` and `E` of a `Result` return type as turbofish arguments: the types as written, where
+/// the compiler reports an unsatisfied bound; `_` (reported at the whole type) for an alias such
+/// as `io::Result<T>`, whose types are not written.
+fn result_args(ty: &syn::Type) -> (TokenStream, TokenStream) {
+    match result_types(ty) {
+        Some((ok, err)) => (quote! { #ok }, quote! { #err }),
+        None => {
+            let infer = quote_spanned! {ty.span()=> _ };
+            (infer.clone(), infer)
         }
     }
 }
@@ -381,12 +440,15 @@ fn hook_fn(krate: &syn::Path, self_ty: &syn::Type, hook: &Hook, disconnected: bo
     } else {
         call
     };
+    let fallible = hook.fallible.as_ref().map(|ty| {
+        let (_, err) = result_args(ty);
+        let krate = runtime_path::at(krate, ty.span());
+        quote_spanned! {ty.span()=> #krate::__private::outcome::hook_fallible::<#err, _>(__ret) }
+    });
     if disconnected {
-        let finish = if hook.fallible {
+        let finish = if let Some(fallible) = fallible {
             quote! {
-                if let ::core::result::Result::Err(__err) =
-                    #krate::__private::outcome::hook_fallible(__ret)
-                {
+                if let ::core::result::Result::Err(__err) = #fallible {
                     #krate::__private::log_hook_error("on_disconnected", &__err);
                 }
             }
@@ -408,11 +470,8 @@ fn hook_fn(krate: &syn::Path, self_ty: &syn::Type, hook: &Hook, disconnected: bo
             }
         }
     } else {
-        let outcome = if hook.fallible {
-            quote! { #krate::__private::outcome::hook_fallible(__ret) }
-        } else {
-            quote! { #krate::__private::outcome::hook_unit(__ret) }
-        };
+        let outcome =
+            fallible.unwrap_or_else(|| quote! { #krate::__private::outcome::hook_unit(__ret) });
         quote! {
             fn __on_connected(
                 self: &#krate::__private::Arc<Self>,
@@ -430,11 +489,16 @@ fn hook_fn(krate: &syn::Path, self_ty: &syn::Type, hook: &Hook, disconnected: bo
 }
 
 /// Emitted beside the errors of a hub whose impl block is otherwise fine, so that uses of the hub
-/// elsewhere (`HubRouter::new`) do not add "`Hub` is not implemented" errors to the real one.
-pub(super) fn fallback(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
+/// elsewhere (`HubRouter::new`) do not add "`Hub` is not implemented" errors to the real one. Its
+/// client proxy is the real one: the hub's calls to its clients (`ctx.clients().all().x()`, in the
+/// hub or through `HubContext`) still type-check, and add no errors either.
+pub(super) fn fallback(model: &HubModel) -> TokenStream {
+    let krate = &model.krate;
+    let self_ty = &model.self_ty;
+    let client = client_proxy(model);
     quote! {
         impl #krate::Hub for #self_ty {
-            type Client = #krate::NoClient;
+            type Client = #client;
             const METHODS: &'static [#krate::__private::MethodInfo] = &[];
             fn __bind(
                 self: &#krate::__private::Arc<Self>,

@@ -15,9 +15,12 @@ use crate::attr::{Macro, MacroArgs, take_method_attrs};
 use crate::errors::Errors;
 use crate::names::{collision_key, doc_text, pascal_case};
 use crate::types::{
-    Returns, contains_impl_trait, contains_reference, is_cancellation_token, is_client_stream,
-    is_ctx_ref, returns,
+    Returns, borrowed_reference, contains_impl_trait, contains_reference, is_cancellation_token,
+    is_client_stream, is_ctx_ref, is_misused_ctx, returns,
 };
+
+/// Said on a context parameter taken by value or by `&mut`.
+const CTX_BY_REFERENCE: &str = "take the context by reference: `ctx: &Ctx<Self>`";
 
 /// A hub, as the expansion needs it.
 pub(crate) struct HubModel {
@@ -81,7 +84,8 @@ pub(crate) struct Hook {
     pub(crate) ident: syn::Ident,
     pub(crate) is_async: bool,
     pub(crate) params: Vec<HookParam>,
-    pub(crate) fallible: bool,
+    /// The `Result<(), E>` of a fallible hook.
+    pub(crate) fallible: Option<Type>,
 }
 
 pub(crate) enum HookParam {
@@ -109,7 +113,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         // `crate` argument the runtime's path is unknown.
         let fallback =
             (item.trait_.is_none() && item.generics.params.is_empty() && !args.krate_invalid)
-                .then(|| expand::fallback(&model.krate, &item.self_ty));
+                .then(|| expand::fallback(&model));
         return quote! { #item #compile_errors #fallback };
     }
     let generated = expand::generate(&model);
@@ -249,6 +253,8 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
             }
             ctx_seen = true;
             params.push(Param::Ctx);
+        } else if is_misused_ctx(ty) {
+            errors.spanned(ty, CTX_BY_REFERENCE);
         } else if is_client_stream(ty) {
             params.push(Param::Upload(Box::new(ty.clone()), name));
         } else if is_cancellation_token(ty) {
@@ -279,6 +285,7 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
             );
             return None;
         }
+        check_owned_return(ty, "hub methods", errors);
     }
     Some(HubMethod {
         ident: sig.ident.clone(),
@@ -288,6 +295,17 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
         returns,
         docs: doc_text(&method.attrs),
     })
+}
+
+/// A returned value outlives the call (the runtime encodes it afterwards): it cannot borrow, but
+/// `&'static` data is fine.
+fn check_owned_return(ty: &Type, what: &str, errors: &mut Errors) {
+    if let Some(reference) = borrowed_reference(ty) {
+        errors.spanned(
+            reference,
+            format!("{what} return owned values: use `String` for `&str`, `Vec<T>` for `&[T]`"),
+        );
+    }
 }
 
 fn parse_hook(method: &ImplItemFn, disconnected: bool, errors: &mut Errors) -> Hook {
@@ -300,6 +318,8 @@ fn parse_hook(method: &ImplItemFn, disconnected: bool, errors: &mut Errors) -> H
         };
         if is_ctx_ref(&typed.ty) {
             params.push(HookParam::Ctx);
+        } else if is_misused_ctx(&typed.ty) {
+            errors.spanned(&typed.ty, CTX_BY_REFERENCE);
         } else if disconnected && !params.iter().any(|p| matches!(p, HookParam::Error)) {
             params.push(HookParam::Error);
         } else {
@@ -315,11 +335,14 @@ fn parse_hook(method: &ImplItemFn, disconnected: bool, errors: &mut Errors) -> H
         }
     }
     let fallible = match returns(&sig.output) {
-        Returns::Unit => false,
-        Returns::FallibleUnit(_) => true,
+        Returns::Unit => None,
+        Returns::FallibleUnit(ty) => {
+            check_owned_return(&ty, "lifecycle hooks", errors);
+            Some(ty)
+        }
         Returns::Value(ty) | Returns::FallibleValue(ty) | Returns::Stream { ty, .. } => {
             errors.spanned(ty, "lifecycle hooks return `()` or `Result<(), E>`");
-            false
+            None
         }
     };
     Hook {

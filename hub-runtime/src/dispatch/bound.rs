@@ -7,7 +7,7 @@ use std::pin::Pin;
 use serde::Serialize;
 
 use super::completion::completion;
-use crate::model::HubError;
+use crate::model::{HubError, IntoHubError};
 use crate::protocol::Protocol;
 use crate::stream::StreamStart;
 
@@ -52,15 +52,18 @@ impl Now<'_> {
     }
 
     /// A method that returned `Result<(), E>`.
-    pub fn fallible_unit<E: Into<HubError>>(self, result: Result<(), E>) -> Bound {
-        self.finish(result.map(|()| None::<&()>).map_err(Into::into))
+    pub fn fallible_unit<E: IntoHubError<M>, M>(self, result: Result<(), E>) -> Bound {
+        self.finish(result.map(|()| None::<&()>).map_err(E::into_hub_error))
     }
 
     /// A method that returned `Result<T, E>`.
-    pub fn fallible_value<T: Serialize, E: Into<HubError>>(self, result: Result<T, E>) -> Bound {
+    pub fn fallible_value<T: Serialize, E: IntoHubError<M>, M>(
+        self,
+        result: Result<T, E>,
+    ) -> Bound {
         match result {
             Ok(value) => self.value(&value),
-            Err(error) => self.finish(Err::<Option<&()>, _>(error.into())),
+            Err(error) => self.finish(Err::<Option<&()>, _>(error.into_hub_error())),
         }
     }
 

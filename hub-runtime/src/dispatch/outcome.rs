@@ -1,9 +1,15 @@
 //! What the generated glue calls to turn a method's return value into a [`MethodOutcome`].
+//!
+//! The error of a fallible method or hook is anything [`IntoHubError`] accepts; the type parameter
+//! `M` of the functions below only tells its implementations apart and is always inferred.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use serde::Serialize;
 
 use super::bound::MethodOutcome;
-use crate::model::HubError;
+use crate::model::{HubError, IntoHubError};
 use crate::stream::{StreamFailure, StreamSink};
 
 /// A method that returns nothing.
@@ -17,87 +23,101 @@ pub fn value<T: Serialize + Send + 'static>(value: T) -> MethodOutcome {
 }
 
 /// A method that returns `Result<(), E>`.
-pub fn fallible_unit<E: Into<HubError>>(result: Result<(), E>) -> MethodOutcome {
-    result.map(|()| None).map_err(Into::into)
+pub fn fallible_unit<E: IntoHubError<M>, M>(result: Result<(), E>) -> MethodOutcome {
+    result.map(|()| None).map_err(E::into_hub_error)
 }
 
 /// A method that returns `Result<T, E>`.
-pub fn fallible_value<T: Serialize + Send + 'static, E: Into<HubError>>(
+pub fn fallible_value<T: Serialize + Send + 'static, E: IntoHubError<M>, M>(
     result: Result<T, E>,
 ) -> MethodOutcome {
     match result {
         Ok(value) => Ok(Some(Box::new(value))),
-        Err(err) => Err(err.into()),
+        Err(err) => Err(err.into_hub_error()),
     }
 }
 
+/// The future that forwards the items of a server stream. Boxed rather than `async fn`, so that an
+/// unsatisfied bound of the functions below is reported once, on the type the generated code
+/// names in their turbofish (an `async fn` repeats it on the call and on its `.await`).
+pub type Forwarding<'a> = Pin<Box<dyn Future<Output = Result<(), StreamFailure>> + Send + 'a>>;
+
 /// A method that returns `impl Stream<Item = T>`: forwards its items.
-pub async fn stream<S, T>(stream: S, sink: StreamSink) -> Result<(), StreamFailure>
+pub fn stream<'a, S, T>(stream: S, sink: StreamSink) -> Forwarding<'a>
 where
-    S: futures_util::Stream<Item = T> + Send,
+    S: futures_util::Stream<Item = T> + Send + 'a,
     T: Serialize + Send + 'static,
 {
-    let mut stream = std::pin::pin!(stream);
-    while let Some(item) = futures_util::StreamExt::next(&mut stream).await {
-        if !sink.send(item).await {
-            break;
+    Box::pin(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(item) = futures_util::StreamExt::next(&mut stream).await {
+            if !sink.send(item).await {
+                break;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// A method that returns `impl Stream<Item = Result<T, E>>`: an error ends the stream.
-pub async fn fallible_stream<S, T, E>(stream: S, sink: StreamSink) -> Result<(), StreamFailure>
+pub fn fallible_stream<'a, S, T, E, M>(stream: S, sink: StreamSink) -> Forwarding<'a>
 where
-    S: futures_util::Stream<Item = Result<T, E>> + Send,
+    S: futures_util::Stream<Item = Result<T, E>> + Send + 'a,
     T: Serialize + Send + 'static,
-    E: Into<HubError>,
+    E: IntoHubError<M>,
 {
-    let mut stream = std::pin::pin!(stream);
-    while let Some(item) = futures_util::StreamExt::next(&mut stream).await {
-        match item {
-            Ok(item) => {
-                if !sink.send(item).await {
-                    break;
+    Box::pin(async move {
+        let mut stream = std::pin::pin!(stream);
+        loop {
+            // An error is converted at once, so it need not be `Send`.
+            let item = match futures_util::StreamExt::next(&mut stream).await {
+                None => break,
+                Some(Ok(item)) => item,
+                Some(Err(error)) => {
+                    return Err(StreamFailure::new(error.into_hub_error(), true));
                 }
+            };
+            if !sink.send(item).await {
+                break;
             }
-            Err(error) => return Err(StreamFailure::new(error.into(), true)),
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// A method that returns `Result<impl Stream<Item = T>, E>`.
-pub async fn started_stream<S, T, E>(
-    result: Result<S, E>,
-    sink: StreamSink,
-) -> Result<(), StreamFailure>
+pub fn started_stream<'a, S, T, E, M>(result: Result<S, E>, sink: StreamSink) -> Forwarding<'a>
 where
-    S: futures_util::Stream<Item = T> + Send,
+    S: futures_util::Stream<Item = T> + Send + 'a,
     T: Serialize + Send + 'static,
-    E: Into<HubError>,
+    E: IntoHubError<M>,
 {
     match result {
-        Ok(items) => stream(items, sink).await,
-        Err(error) => Err(StreamFailure::new(error.into(), false)),
+        Ok(items) => stream(items, sink),
+        Err(error) => failed_start(error.into_hub_error()),
     }
 }
 
 /// A method that returns `Result<impl Stream<Item = Result<T, E2>>, E>`.
-pub async fn started_fallible_stream<S, T, E, E2>(
+pub fn started_fallible_stream<'a, S, T, E, M, E2, M2>(
     result: Result<S, E>,
     sink: StreamSink,
-) -> Result<(), StreamFailure>
+) -> Forwarding<'a>
 where
-    S: futures_util::Stream<Item = Result<T, E2>> + Send,
+    S: futures_util::Stream<Item = Result<T, E2>> + Send + 'a,
     T: Serialize + Send + 'static,
-    E: Into<HubError>,
-    E2: Into<HubError>,
+    E: IntoHubError<M>,
+    E2: IntoHubError<M2>,
 {
     match result {
-        Ok(items) => fallible_stream(items, sink).await,
-        Err(error) => Err(StreamFailure::new(error.into(), false)),
+        Ok(items) => fallible_stream(items, sink),
+        Err(error) => failed_start(error.into_hub_error()),
     }
+}
+
+/// A stream that failed to start: no item, and its error.
+fn failed_start<'a>(error: HubError) -> Forwarding<'a> {
+    Box::pin(std::future::ready(Err(StreamFailure::new(error, false))))
 }
 
 /// A lifecycle hook that returns nothing.
@@ -106,6 +126,6 @@ pub fn hook_unit(_: ()) -> Result<(), HubError> {
 }
 
 /// A lifecycle hook that returns `Result<(), E>`.
-pub fn hook_fallible<E: Into<HubError>>(result: Result<(), E>) -> Result<(), HubError> {
-    result.map_err(Into::into)
+pub fn hook_fallible<E: IntoHubError<M>, M>(result: Result<(), E>) -> Result<(), HubError> {
+    result.map_err(E::into_hub_error)
 }

@@ -128,6 +128,48 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for HubError {
     }
 }
 
+/// The error of a hub method or lifecycle hook: [`HubError`], any `std::error::Error + Send +
+/// Sync + 'static` (and any other type that converts `Into<HubError>`), or a message
+/// (`String`, `&'static str`) that the client receives as a `HubException`, as if returned as
+/// `HubError::new(message)`.
+///
+/// `M` is [`Converted`] or [`Message`]: the two implementations differ in it, so they do not
+/// overlap (a blanket `impl<E: Error>` beside `impl for String` would, since a future std may make
+/// `String` an `Error`). Generated code leaves `M` to inference.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error of a hub method",
+    label = "not an error a hub method can return",
+    note = "return `HubError`, a message (`String`, `&'static str`), or a type that implements `std::error::Error + Send + Sync + 'static`"
+)]
+pub trait IntoHubError<M> {
+    /// The error the client is told about.
+    fn into_hub_error(self) -> HubError;
+}
+
+/// Marks the [`IntoHubError`] of the types that convert `Into<HubError>`.
+pub enum Converted {}
+
+/// Marks the [`IntoHubError`] of messages: `String` and `&'static str`.
+pub enum Message {}
+
+impl<E: Into<HubError>> IntoHubError<Converted> for E {
+    fn into_hub_error(self) -> HubError {
+        self.into()
+    }
+}
+
+impl IntoHubError<Message> for String {
+    fn into_hub_error(self) -> HubError {
+        HubError::new(self)
+    }
+}
+
+impl IntoHubError<Message> for &'static str {
+    fn into_hub_error(self) -> HubError {
+        HubError::new(self)
+    }
+}
+
 /// `std::io::Error` -> `Error`: the last path segment, as .NET shows `GetType().Name`.
 fn short_type_name<T: ?Sized>() -> &'static str {
     let full = std::any::type_name::<T>();
@@ -232,6 +274,20 @@ mod tests {
             refused.client_text("P.", true),
             "Failed to invoke 'X' because user is unauthorized"
         );
+    }
+
+    #[test]
+    fn a_message_is_a_hub_exception_and_an_error_a_failure() {
+        let text = String::from("no").into_hub_error();
+        assert_eq!(text.client_text("P.", false), "P. HubException: no");
+        assert_eq!(
+            "no".into_hub_error().client_text("P.", false),
+            "P. HubException: no"
+        );
+        let io = std::io::Error::other("disk").into_hub_error();
+        assert_eq!(io.client_text("P.", false), "P.");
+        let hub = HubError::new("as is").into_hub_error();
+        assert_eq!(hub.client_text("P.", false), "P. HubException: as is");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 mod error;
 mod method;
 
-pub use error::{ClientResultError, HubError, LifetimeError};
+pub use error::{ClientResultError, Converted, HubError, IntoHubError, LifetimeError, Message};
 pub use method::MethodInfo;
 
 pub(crate) use method::{find_method, panic_message};

@@ -36,6 +36,7 @@ mod hygiene {
         #[client(rename = "Reset")]
         async fn reset_all(&self, reason: &str);
         async fn ping(&self);
+        async fn confirm(&self, question: ::std::string::String) -> bool;
     }
 
     pub struct ColorHub;
@@ -50,6 +51,7 @@ mod hygiene {
             ctx.clients().all().color_changed(color).await;
             ctx.clients().caller().reset_all("changed").await;
             ctx.clients().others().ping().await;
+            let _ = ctx.clients().caller().confirm(color_name()).await;
         }
 
         #[hub(rename = "Opposite")]
@@ -59,6 +61,10 @@ mod hygiene {
 
         pub fn checked(&self, n: u32) -> ::std::result::Result<u32, ::hub_runtime::HubError> {
             ::std::result::Result::Ok(n)
+        }
+
+        pub fn message(&self, _n: u32) -> ::std::result::Result<u32, &'static str> {
+            ::std::result::Result::Err("no")
         }
 
         pub fn io(&self) -> ::std::io::Result<()> {
@@ -81,6 +87,10 @@ mod hygiene {
             _error: ::std::option::Option<::hub_runtime::HubError>,
         ) {
         }
+    }
+
+    fn color_name() -> ::std::string::String {
+        ::std::string::String::new()
     }
 
     pub struct PlainHub;
