@@ -18,9 +18,17 @@ mod types;
 /// Makes the `pub` methods of an impl block callable by SignalR clients.
 ///
 /// ```text
+/// pub struct ChatHub;
+///
 /// #[hub_runtime::hub(client = ChatClient)]
 /// impl ChatHub {
-///     pub async fn send_message(&self, ctx: &Ctx<Self>, user: String, message: String) { .. }
+///     pub async fn send_message(&self, ctx: &Ctx<Self>, user: String, message: String) {
+///         ctx.clients().all().receive_message(user, message).await;
+///     }
+///     pub async fn divide(&self, a: i64, b: i64) -> Result<i64, String> {
+///         if b == 0 { return Err("cannot divide by zero".into()) } // the client sees this text
+///         Ok(a / b)
+///     }
 ///     #[hub(rename = "Ping")]
 ///     pub fn ping(&self) -> &'static str { "pong" }
 ///     async fn on_connected(&self, ctx: &Ctx<Self>) { .. }
@@ -28,19 +36,58 @@ mod types;
 /// }
 /// ```
 ///
-/// Generates `impl hub_runtime::Hub for ChatHub`: the method table (wire names in PascalCase,
-/// matched case-insensitively), argument decoding and result encoding. Set
-/// `HUB_MACROS_DEBUG=1` at build time to print the expansion.
+/// Generates `impl hub_runtime::Hub for ChatHub`: the method table, argument decoding, result
+/// encoding and the manifest entry of every method. Set `HUB_MACROS_DEBUG=1` at build time to
+/// print the expansion.
 ///
-/// A method returns nothing, an owned `Serialize` value (`&'static str` is fine, other references
-/// are not), `impl Stream<Item = T>`, or a `Result` of these. The error of a `Result` (and of a
-/// stream's `Result` items) is a `HubError`, any `std::error::Error + Send + Sync + 'static`, or a
-/// message: `Err(text)` with a `String` or `&'static str` is `Err(HubError::new(text))`, whose
-/// text the client receives. Lifecycle hooks may return `Result<(), E>` with the same errors.
+/// # Which methods clients call
 ///
-/// Arguments, each at most once:
+/// - Every `pub` method is a hub method; private methods are helpers the macro leaves alone.
+/// - The wire name is the method name in PascalCase (`send_message` is `SendMessage`), matched
+///   case-insensitively as ASP.NET Core does. `#[hub(rename = "Name")]` on a method picks
+///   another name; `#[hub(skip)]` keeps a `pub` method away from clients. Two wire names that
+///   differ only in case are a compile error.
+/// - `on_connected` and `on_disconnected` (private or not) are the lifecycle hooks, called when
+///   a connection has completed its handshake and when it has ended (`error` is `Some` when it
+///   ended with an error). Both may take `ctx` and be `async`; `on_connected` may return
+///   `Result<(), E>` to refuse the connection.
 ///
-/// - `client = ChatClient`: the `#[client]` trait whose proxy `ctx.clients()` hands out.
+/// # Parameters
+///
+/// - The receiver is `&self`: one hub value serves every connection, so shared state lives in
+///   it behind `Mutex`, atomics or channels. `&mut self` and `self` are compile errors.
+/// - `ctx: &Ctx<Self>` (by reference, anywhere in the list) gives the caller's connection id,
+///   user, request, groups and the typed client proxies.
+/// - `CancellationToken` is cancelled when the client cancels a streaming method, or when the
+///   connection ends.
+/// - `ClientStream<T>` receives a stream the client uploads; stream parameters bind in order to
+///   the invocation's `streamIds` and are not among its arguments.
+/// - Every other parameter is an argument the client sends: an owned type implementing
+///   `serde::Deserialize` and `schemars::JsonSchema`. Borrowed arguments, `impl Trait`
+///   arguments and generic methods are compile errors.
+///
+/// # Return types
+///
+/// - Nothing (the client's `invoke` resolves with `null`), or an owned `Serialize +
+///   JsonSchema` value; `&'static str` is accepted, other references are not.
+/// - `impl Stream<Item = T>` or `impl Stream<Item = Result<T, E>>`: a streaming method, which
+///   clients call with `stream` and which sends items as the stream yields them.
+/// - `Result<T, E>` of any of these. The error `E` is:
+///   - `HubError` (`HubError::new("text")` is an error raised on purpose, ASP.NET's
+///     `HubException`: the client receives `text`);
+///   - a message, `String` or `&'static str`, which is `HubError::new(message)`;
+///   - any `std::error::Error + Send + Sync + 'static`, whose text the client receives only
+///     when detailed errors are on (`HubOptions::detailed_errors(true)`).
+///
+/// A panicking method fails only its own invocation, with the generic error text.
+///
+/// # Arguments of the macro
+///
+/// Each at most once:
+///
+/// - `client = ChatClient`: the `#[client]` trait whose proxies `ctx.clients()` and
+///   `HubContext::clients()` hand out. Without it those proxies have no client methods, and
+///   calling one is a compile error that says to add `client = ...`.
 /// - `crate = "path"`: where the generated code finds hub_runtime (`::hub_runtime` by default),
 ///   for a crate that re-exports it under another path, as serde's `#[serde(crate = "...")]`:
 ///
@@ -49,6 +96,12 @@ mod types;
 /// #[my_framework::hub::hub(client = ChatClient, crate = "my_framework::hub")]
 /// impl ChatHub { .. }
 /// ```
+///
+/// # Mistakes
+///
+/// Every rule above is checked when the crate compiles, and each mistake is one error on the
+/// offending token. The impl block is still emitted beside the errors, with its client proxies
+/// typed, so one mistake does not cascade into errors elsewhere.
 #[proc_macro_attribute]
 pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
     debug_print("hub", hub::expand(args.into(), input.into())).into()
@@ -60,13 +113,37 @@ pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
 /// #[hub_runtime::client]
 /// pub trait ChatClient {
 ///     async fn receive_message(&self, user: String, message: String);
+///     #[client(rename = "notify")]
+///     async fn notify_user(&self, text: String);
+///     async fn confirm(&self, question: String) -> bool; // a client result
 /// }
 /// ```
 ///
-/// Generates `ChatClientProxy<K>`, whose methods send `ReceiveMessage` to the proxy's target.
+/// Keeps the trait and generates `ChatClientProxy<K>`, whose methods send the call to the clients
+/// of a target (`ctx.clients().all()`, `.caller()`, `.group(name)`, `.user(id)`, ...). A call
+/// names a method that exists with arguments of the right types, or the crate does not compile.
 ///
-/// An optional argument, `crate = "path"`: where the generated code finds hub_runtime
-/// (`::hub_runtime` by default), for a crate that re-exports it under another path:
+/// # Rules
+///
+/// - Every method is a declaration without a body, `async fn` taking `&self`, not generic; the
+///   other parameters, plain names, are the arguments sent to the client: `Serialize +
+///   JsonSchema` types.
+/// - The wire name is the method name in PascalCase (`receive_message` is `ReceiveMessage`, the
+///   name a JavaScript client registers with `connection.on`); `#[client(rename = "Name")]`
+///   picks another.
+/// - A method without a return type is fire-and-forget: the message is encoded once and queued
+///   for every recipient when the proxy method is called. It returns a `#[must_use]` `Delivery`
+///   that completes once every server took the message (at once in memory; with a backplane,
+///   when published).
+/// - A method with a return type `T: DeserializeOwned` is a client result: the server waits for
+///   the client's answer and gets `Result<T, ClientResultError>`. Only proxies of one
+///   connection offer it (`caller()`, `client(id)`): asking `all()` or a group for one answer
+///   is a compile error.
+///
+/// # Arguments of the macro
+///
+/// `crate = "path"`: where the generated code finds hub_runtime (`::hub_runtime` by default),
+/// for a crate that re-exports it under another path:
 ///
 /// ```text
 /// #[my_framework::hub::client(crate = "my_framework::hub")]
