@@ -684,7 +684,9 @@ fn hub_proxy_receivers_and_naming() {
              "result": {"type": "string", "format": "date-time"}},
             {"name": "Upload", "rustName": "upload", "kind": "invoke",
              "params": [{"name": "label", "schema": {"type": "string"}}, {"name": "items", "schema": {"type": "string"}, "stream": true}],
-             "result": {"type": "integer", "format": "uint32"}}
+             "result": {"type": "integer", "format": "uint32"}},
+            {"name": "Ingest", "rustName": "ingest", "kind": "invoke",
+             "params": [{"name": "items", "schema": {"type": "string"}, "stream": true}]}
         ]),
         json!([
             {"name": "Notify", "rustName": "notify", "description": "Told.", "params": [{"name": "receiver", "schema": {"type": "string"}}]},
@@ -700,16 +702,16 @@ fn hub_proxy_receivers_and_naming() {
 
         /**
          * Typed calls to the hub `TestHub` through a `HubConnection` of `@microsoft/signalr`: one method
-         * per hub method, and their fire-and-forget variants in `send`. Receive the hub's calls with
-         * {@link registerTestClient}.
+         * per hub method, and fire-and-forget variants of those without a result in `send`. Receive the
+         * hub's calls with {@link registerTestClient}.
          */
         export class TestHubProxy {
           /** The connection the calls go through. */
           readonly connection: HubConnection;
           /**
-           * Fire-and-forget variants of the methods that are not server streams (`connection.send`): each
-           * resolves once the invocation is sent, without waiting for the server, and never sees its result
-           * or error.
+           * Fire-and-forget variants (`connection.send`) of the methods without a result (server streams
+           * and methods that return a value have none): each resolves once the invocation is sent, without
+           * waiting for the server, and never sees its error.
            */
           readonly send: {
             /**
@@ -718,14 +720,10 @@ fn hub_proxy_receivers_and_naming() {
              * Sends `SendMessage` without waiting for it to run.
              */
             sendMessage(user: string, class_: string): Promise<void>;
-            /** Sends `Send` without waiting for it to run. */
-            send_(): Promise<void>;
             /** Sends `Connection` without waiting for it to run. */
             connection_(): Promise<void>;
-            /** Sends `get-items` without waiting for it to run. */
-            getItems(toStreamResult_: number): Promise<void>;
-            /** Sends `Upload` without waiting for it to run. */
-            upload(label: string, items: HubStreamSource<string>): Promise<void>;
+            /** Sends `Ingest` without waiting for it to run. */
+            ingest(items: HubStreamSource<string>): Promise<void>;
           };
 
           /** Calls go through `connection`, which the caller starts (`connection.start()`) and stops. */
@@ -733,10 +731,8 @@ fn hub_proxy_receivers_and_naming() {
             this.connection = connection;
             this.send = {
               sendMessage: (user, class_) => this.connection.send("SendMessage", user, class_),
-              send_: () => this.connection.send("Send"),
               connection_: () => this.connection.send("Connection"),
-              getItems: (toStreamResult_) => this.connection.send("get-items", toStreamResult_),
-              upload: (label, items) => this.connection.send("Upload", label, toStreamResult(items)),
+              ingest: (items) => this.connection.send("Ingest", toStreamResult(items)),
             };
           }
 
@@ -778,6 +774,11 @@ fn hub_proxy_receivers_and_naming() {
           /** Invokes `Upload`: resolves with its result, rejects with the server's error. */
           upload(label: string, items: HubStreamSource<string>): Promise<number> {
             return this.connection.invoke<number>("Upload", label, toStreamResult(items));
+          }
+
+          /** Invokes `Ingest`: resolves once the server has run it, rejects with the server's error. */
+          ingest(items: HubStreamSource<string>): Promise<void> {
+            return this.connection.invoke<void>("Ingest", toStreamResult(items));
           }
         }
 
@@ -822,6 +823,58 @@ fn hub_proxy_receivers_and_naming() {
         }
     "#]]
     .assert_eq(&hub_ts(&manifest, "test-hub.ts"));
+}
+
+/// The members of the proxy's `send` object type, in order.
+fn send_members(hub_ts: &str) -> Vec<String> {
+    let block = hub_ts
+        .split_once("  readonly send: {")
+        .and_then(|(_, rest)| rest.split_once("\n  };"))
+        .map_or("", |(block, _)| block);
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.ends_with("): Promise<void>;"))
+        .map(|line| line.split_once('(').expect("a member").0.to_owned())
+        .collect()
+}
+
+/// Fire-and-forget variants exist only for invocations without a result (client streams or
+/// not): a result sent for nothing would be lost, and a server stream needs a subscriber.
+#[test]
+fn send_variants_only_for_methods_without_a_result() {
+    let mixed = manifest(
+        json!([
+            {"name": "Notify", "rustName": "notify", "kind": "invoke", "params": []},
+            {"name": "Echo", "rustName": "echo", "kind": "invoke",
+             "params": [{"name": "text", "schema": {"type": "string"}}], "result": {"type": "string"}},
+            {"name": "Ticks", "rustName": "ticks", "kind": "stream", "params": [], "result": {"type": "boolean"}},
+            {"name": "Ingest", "rustName": "ingest", "kind": "invoke",
+             "params": [{"name": "items", "schema": {"type": "string"}, "stream": true}]},
+            {"name": "Count", "rustName": "count", "kind": "invoke",
+             "params": [{"name": "items", "schema": {"type": "string"}, "stream": true}],
+             "result": {"type": "integer", "format": "uint32"}}
+        ]),
+        json!([]),
+        json!({}),
+    );
+    let hub = hub_ts(&mixed, "test-hub.ts");
+    assert_eq!(send_members(&hub), ["notify", "ingest"], "{hub}");
+    assert!(!hub.contains("this.connection.send(\"Echo\""), "{hub}");
+    assert!(
+        hub.contains("echo(text: string): Promise<string> {"),
+        "{hub}"
+    );
+
+    // Nothing to send: an empty object.
+    let echo_only = manifest(
+        json!([{"name": "Echo", "rustName": "echo", "kind": "invoke", "params": [], "result": {"type": "string"}}]),
+        json!([]),
+        json!({}),
+    );
+    let hub = hub_ts(&echo_only, "test-hub.ts");
+    assert!(hub.contains("  readonly send: {};\n"), "{hub}");
+    assert!(hub.contains("    this.send = {};\n"), "{hub}");
 }
 
 #[test]
@@ -1230,10 +1283,10 @@ export async function use(connection: Connection): Promise<void> {
   await proxy.sendMessage("a", "b");
   await proxy.send.sendMessage("a", "b");
   const sent: boolean = await proxy.send_();
-  await proxy.send.send_();
   await proxy.connection_();
   await proxy.constructor_();
   const then: string = await proxy.then_();
+  // @ts-expect-error: methods with a result have no fire-and-forget variant
   await proxy.send.then_();
   const record: RecordDto = { scores: { a: 1 } };
   const items: PromiseDto[] = await proxy.getItems(1, record);

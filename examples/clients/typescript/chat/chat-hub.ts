@@ -5,16 +5,16 @@ import type { Notification } from "./types.js";
 
 /**
  * Typed calls to the hub `ChatHub` through a `HubConnection` of `@microsoft/signalr`: one method
- * per hub method, and their fire-and-forget variants in `send`. Receive the hub's calls with
- * {@link registerChatClient}.
+ * per hub method, and fire-and-forget variants of those without a result in `send`. Receive the
+ * hub's calls with {@link registerChatClient}.
  */
 export class ChatHubProxy {
   /** The connection the calls go through. */
   readonly connection: HubConnection;
   /**
-   * Fire-and-forget variants of the methods that are not server streams (`connection.send`): each
-   * resolves once the invocation is sent, without waiting for the server, and never sees its result
-   * or error.
+   * Fire-and-forget variants (`connection.send`) of the methods without a result (server streams
+   * and methods that return a value have none): each resolves once the invocation is sent, without
+   * waiting for the server, and never sees its error.
    */
   readonly send: {
     /**
@@ -42,12 +42,6 @@ export class ChatHubProxy {
      */
     leaveGroup(groupName: string): Promise<void>;
     /**
-     * Returns its argument.
-     *
-     * Sends `Echo` without waiting for it to run.
-     */
-    echo(message: string): Promise<void>;
-    /**
      * Sends a message to everybody but the caller.
      *
      * Sends `Broadcast` without waiting for it to run.
@@ -69,7 +63,6 @@ export class ChatHubProxy {
       sendMessageToGroup: (groupName, user, message) => this.connection.send("SendMessageToGroup", groupName, user, message),
       joinGroup: (groupName) => this.connection.send("JoinGroup", groupName),
       leaveGroup: (groupName) => this.connection.send("LeaveGroup", groupName),
-      echo: (message) => this.connection.send("Echo", message),
       broadcast: (message) => this.connection.send("Broadcast", message),
       whisper: (toConnectionId, message) => this.connection.send("Whisper", toConnectionId, message),
     };

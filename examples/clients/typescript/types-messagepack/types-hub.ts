@@ -8,159 +8,31 @@ import type { Address, Amount, Attachment, Color, Event, Everything, Message, Sh
  * Each method returns what it was sent, so a client can compare.
  *
  * Typed calls to the hub `TypesHub` through a `HubConnection` of `@microsoft/signalr`: one method
- * per hub method, and their fire-and-forget variants in `send`. Receive the hub's calls with
- * {@link registerTypesClient}.
+ * per hub method, and fire-and-forget variants of those without a result in `send`. Receive the
+ * hub's calls with {@link registerTypesClient}.
  */
 export class TypesHubProxy {
   /** The connection the calls go through. */
   readonly connection: HubConnection;
   /**
-   * Fire-and-forget variants of the methods that are not server streams (`connection.send`): each
-   * resolves once the invocation is sent, without waiting for the server, and never sees its result
-   * or error.
+   * Fire-and-forget variants (`connection.send`) of the methods without a result (server streams
+   * and methods that return a value have none): each resolves once the invocation is sent, without
+   * waiting for the server, and never sees its error.
    */
   readonly send: {
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoEverything` without waiting for it to run.
-     */
-    echoEverything(value: Everything): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoShape` without waiting for it to run.
-     */
-    echoShape(shape: Shape): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoEvent` without waiting for it to run.
-     */
-    echoEvent(event: Event): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoMessage` without waiting for it to run.
-     */
-    echoMessage(message: Message): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoAmount` without waiting for it to run.
-     */
-    echoAmount(amount: Amount): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoColor` without waiting for it to run.
-     */
-    echoColor(color: Color): Promise<void>;
-    /**
-     * Returns its argument; `null` stays `null`.
-     *
-     * Sends `EchoOptional` without waiting for it to run.
-     */
-    echoOptional(value: string | null): Promise<void>;
-    /**
-     * Returns its arguments as a tuple.
-     *
-     * Sends `EchoPair` without waiting for it to run.
-     */
-    echoPair(number: number, text: string): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoTree` without waiting for it to run.
-     */
-    echoTree(tree: Tree): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoMap` without waiting for it to run.
-     */
-    echoMap(map: Record<string, Address[]>): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoJson` without waiting for it to run.
-     */
-    echoJson(value: unknown): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoDate` without waiting for it to run.
-     *
-     * @param date Dates and times are RFC 3339 strings, such as `2024-05-01T12:00:00Z`.
-     */
-    echoDate(date: string): Promise<void>;
-    /**
-     * Returns its argument.
-     *
-     * Sends `EchoAttachment` without waiting for it to run.
-     */
-    echoAttachment(attachment: Attachment): Promise<void>;
-    /**
-     * An attachment the server made: [`Attachment::sample`].
-     *
-     * Sends `SampleAttachment` without waiting for it to run.
-     */
-    sampleAttachment(): Promise<void>;
-    /**
-     * Whether the argument equals [`Attachment::sample`], as the server read it.
-     *
-     * Sends `IsSampleAttachment` without waiting for it to run.
-     */
-    isSampleAttachment(attachment: Attachment): Promise<void>;
-    /**
-     * Returns its argument, and fails with a HubException when it exceeds `limit`.
-     *
-     * Sends `Checked` without waiting for it to run.
-     */
-    checked(value: number, limit: number): Promise<void>;
     /**
      * Sends `value` to every client's `ReceiveEverything`, the caller included.
      *
      * Sends `BroadcastEverything` without waiting for it to run.
      */
     broadcastEverything(value: Everything): Promise<void>;
-    /**
-     * Asks the caller to transform `shape` and returns its answer.
-     *
-     * Sends `TransformByCaller` without waiting for it to run.
-     */
-    transformByCaller(shape: Shape): Promise<void>;
-    /**
-     * Collects the uploaded shapes.
-     *
-     * Sends `CollectShapes` without waiting for it to run.
-     */
-    collectShapes(shapes: HubStreamSource<Shape>): Promise<void>;
   };
 
   /** Calls go through `connection`, which the caller starts (`connection.start()`) and stops. */
   constructor(connection: HubConnection) {
     this.connection = connection;
     this.send = {
-      echoEverything: (value) => this.connection.send("EchoEverything", value),
-      echoShape: (shape) => this.connection.send("EchoShape", shape),
-      echoEvent: (event) => this.connection.send("EchoEvent", event),
-      echoMessage: (message) => this.connection.send("EchoMessage", message),
-      echoAmount: (amount) => this.connection.send("EchoAmount", amount),
-      echoColor: (color) => this.connection.send("EchoColor", color),
-      echoOptional: (value) => this.connection.send("EchoOptional", value),
-      echoPair: (number, text) => this.connection.send("EchoPair", number, text),
-      echoTree: (tree) => this.connection.send("EchoTree", tree),
-      echoMap: (map) => this.connection.send("EchoMap", map),
-      echoJson: (value) => this.connection.send("EchoJson", value),
-      echoDate: (date) => this.connection.send("EchoDate", date),
-      echoAttachment: (attachment) => this.connection.send("EchoAttachment", attachment),
-      sampleAttachment: () => this.connection.send("SampleAttachment"),
-      isSampleAttachment: (attachment) => this.connection.send("IsSampleAttachment", attachment),
-      checked: (value, limit) => this.connection.send("Checked", value, limit),
       broadcastEverything: (value) => this.connection.send("BroadcastEverything", value),
-      transformByCaller: (shape) => this.connection.send("TransformByCaller", shape),
-      collectShapes: (shapes) => this.connection.send("CollectShapes", toStreamResult(shapes)),
     };
   }
 

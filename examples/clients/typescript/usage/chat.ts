@@ -36,12 +36,11 @@ export async function chat(url: string): Promise<void> {
   await hub.broadcast("to the others");
   await hub.whisper(connection.connectionId ?? "", "psst");
 
-  // Fire and forget: resolved once sent.
+  // Fire and forget, for the methods without a result: resolved once sent.
   await hub.send.sendMessage("ada", "hello");
   await hub.send.sendMessageToGroup("rustaceans", "ada", "hello");
   await hub.send.joinGroup("rustaceans");
   await hub.send.leaveGroup("rustaceans");
-  await hub.send.echo("ping");
   await hub.send.broadcast("to the others");
   await hub.send.whisper("id", "psst");
 
@@ -49,10 +48,10 @@ export async function chat(url: string): Promise<void> {
   await hub.sendMessage("ada");
   // @ts-expect-error: so are results
   const wrong: number = await hub.echo("ping");
-  // @ts-expect-error: a fire-and-forget send has no result
-  const none: string = await hub.send.echo("ping");
+  // @ts-expect-error: a method with a result has no fire-and-forget variant
+  await hub.send.echo("ping");
 
   unregister();
   await hub.connection.stop();
-  void [echoed, wrong, none];
+  void [echoed, wrong];
 }
