@@ -3,7 +3,10 @@
 
 use hub_schema::MethodKind;
 
-use super::names::{MethodNames, member_names, param_names, proxy_name, register_name};
+use super::connection::hub_path;
+use super::names::{
+    MethodNames, factory_name, member_names, param_names, proxy_name, register_name,
+};
 use super::signatures::call_args;
 use crate::Error;
 use crate::model::{Hub, Method};
@@ -158,8 +161,8 @@ fn has_send_variant(method: &Method) -> bool {
 
 /// The class's documentation: the hub's, and how to use the proxy.
 fn proxy_doc(out: &mut String, hub: &Hub) {
-    let served = hub
-        .path
+    let path = hub_path(hub);
+    let served = path
         .as_ref()
         .map(|path| format!(" (served at `{path}`)"))
         .unwrap_or_default();
@@ -167,6 +170,12 @@ fn proxy_doc(out: &mut String, hub: &Hub) {
         "Typed calls to the hub `{}`{served} through a `HubConnection` of `@microsoft/signalr`: one method per hub method, and fire-and-forget variants of those without a result in `send`.",
         hub.name
     );
+    if path.is_some() {
+        about.push_str(&format!(
+            " Create the connection with {{@link {}}}.",
+            factory_name(hub)
+        ));
+    }
     if !hub.client_methods.is_empty() {
         about.push_str(&format!(
             " Receive the hub's calls with {{@link {}}}.",
