@@ -10,6 +10,7 @@ import { Subject } from "@microsoft/signalr";
 import {
   Color,
   TypesHubProxy,
+  createTypesHubConnection,
   registerTypesClient,
   type Amount,
   type Attachment,
@@ -103,7 +104,9 @@ function recorder(label: string): { receiver: TypesClient; received: Inbox<Every
 
 async function connect(scope: Scope, server: Server, label: string) {
   const { receiver, received, asked } = recorder(label);
-  const connection = await scope.connect(server, (connection) => registerTypesClient(connection, receiver));
+  const connection = await scope.start(createTypesHubConnection(server.baseUrl, undefined, scope.configure), (connection) =>
+    registerTypesClient(connection, receiver),
+  );
   return { connection, hub: new TypesHubProxy(connection), received, asked };
 }
 

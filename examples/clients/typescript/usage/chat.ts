@@ -1,12 +1,28 @@
 // Uses every API of the generated chat client, type-checked by `tsc --strict` (see ../tsconfig.json
 // and hub-codegen's tests); tests/node/typed/ runs them against the chat example.
 
-import { HubConnectionBuilder, type HubConnection } from "@microsoft/signalr";
+import { HttpTransportType, LogLevel, type HubConnection } from "@microsoft/signalr";
 
-import { ChatHubProxy, registerChatClient, type ChatClient, type Notification } from "../chat/index.js";
+import {
+  CHAT_HUB_PATH,
+  ChatHubProxy,
+  createChatHubConnection,
+  registerChatClient,
+  type ChatClient,
+  type Notification,
+} from "../chat/index.js";
 
-export async function chat(url: string): Promise<void> {
-  const connection: HubConnection = new HubConnectionBuilder().withUrl(url).build();
+/** `baseUrl` is the server's, such as `http://127.0.0.1:5000`: the factory appends the hub's path. */
+export async function chat(baseUrl: string, token: () => string): Promise<void> {
+  // The simplest connection: the hub's URL and the default settings.
+  const plain: HubConnection = createChatHubConnection(baseUrl);
+  // HTTP connection options go to `withUrl`; `configure` sets the rest of the builder.
+  const connection: HubConnection = createChatHubConnection(
+    baseUrl,
+    { accessTokenFactory: token, transport: HttpTransportType.WebSockets },
+    (builder) => builder.withAutomaticReconnect().configureLogging(LogLevel.Warning),
+  );
+  const path: "/hubs/chat" = CHAT_HUB_PATH;
   const hub = new ChatHubProxy(connection);
 
   // Receivers: one method per client method; register before start() to miss nothing.
@@ -50,8 +66,10 @@ export async function chat(url: string): Promise<void> {
   const wrong: number = await hub.echo("ping");
   // @ts-expect-error: a method with a result has no fire-and-forget variant
   await hub.send.echo("ping");
+  // @ts-expect-error: the factory takes the options of `withUrl`, not a transport alone
+  createChatHubConnection(baseUrl, HttpTransportType.LongPolling);
 
   unregister();
   await hub.connection.stop();
-  void [echoed, wrong];
+  void [plain, path, echoed, wrong];
 }

@@ -1,11 +1,12 @@
 // Uses every API of the generated types client, type-checked by `tsc --strict` (see ../tsconfig.json
 // and hub-codegen's tests); tests/node/typed/ runs them against the types example.
 
-import { HubConnectionBuilder, Subject, type HubConnection, type IStreamResult } from "@microsoft/signalr";
+import { Subject, type HubConnection, type IStreamResult } from "@microsoft/signalr";
 
 import {
   Color,
   TypesHubProxy,
+  createTypesHubConnection,
   registerTypesClient,
   type Address,
   type Amount,
@@ -82,8 +83,8 @@ export function describe(shape: Shape, event: Event, message: Message): string {
   return `${s} ${e} ${m}`;
 }
 
-export async function types(url: string): Promise<void> {
-  const connection: HubConnection = new HubConnectionBuilder().withUrl(url).build();
+export async function types(baseUrl: string): Promise<void> {
+  const connection: HubConnection = createTypesHubConnection(baseUrl);
   const hub = new TypesHubProxy(connection);
 
   // A receiver with a client result (`transformShape`): its return value goes back to the server.
