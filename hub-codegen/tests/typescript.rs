@@ -12,7 +12,7 @@ use std::process::Command;
 use expect_test::{Expect, expect};
 use hub_codegen::typescript::{self, Int64, Options, Protocol};
 use hub_codegen::{Error, File, Model};
-use hub_runtime::Hub;
+use hub_runtime::HubOptions;
 use hub_schema::Manifest;
 use serde_json::{Value, json};
 
@@ -136,50 +136,68 @@ fn diff(old: &str, new: &str) -> String {
     out
 }
 
+/// The chat example's manifest, as `chat --print-manifest` prints it (with the hub's path).
+fn chat_manifest() -> Manifest {
+    chat::hub(HubOptions::default()).manifest()
+}
+
+/// The types example's manifest, as `types --print-manifest` prints it (with the hub's path).
+fn types_manifest() -> Manifest {
+    types::hub(HubOptions::default()).manifest()
+}
+
 #[test]
 fn chat_client_is_committed() {
-    let files = generate(&chat::ChatHub::manifest());
+    let files = generate(&chat_manifest());
     assert_dir(&repo().join("examples/clients/typescript/chat"), &files);
 }
 
 #[test]
 fn types_client_is_committed() {
-    let files = generate(&types::TypesHub::manifest());
+    let files = generate(&types_manifest());
     assert_dir(&repo().join("examples/clients/typescript/types"), &files);
 }
 
-/// The same hub for MessagePack clients: only `types.ts` differs, where `Timestamp` and `Binary`
-/// values are `Date` and `Uint8Array`.
+/// The same hub for MessagePack clients: `types.ts` differs, where `Timestamp` and `Binary`
+/// values are `Date` and `Uint8Array`, and the connection factory sets the MessagePack protocol;
+/// the rest is the same.
 #[test]
 fn types_messagepack_client_is_committed() {
     let options = Options {
         protocol: Protocol::MessagePack,
         ..Options::default()
     };
-    let files = generate_with(&types::TypesHub::manifest(), &options).unwrap();
+    let files = generate_with(&types_manifest(), &options).unwrap();
     assert_dir(
         &repo().join("examples/clients/typescript/types-messagepack"),
         &files,
     );
-    let json = generate(&types::TypesHub::manifest());
+    let json = generate(&types_manifest());
     for (file, json) in files.iter().zip(&json) {
         assert_eq!(file.path, json.path);
         assert_eq!(
             file.contents == json.contents,
-            file.path != "types.ts",
+            !["types.ts", "types-hub.ts"].contains(&file.path.as_str()),
             "{}",
             file.path
         );
+    }
+    let hub = file(&files, "types-hub.ts");
+    let json_hub = file(&json, "types-hub.ts");
+    let proxy = |text: &str| text[text.find("export class").expect("a proxy")..].to_owned();
+    assert_eq!(proxy(&hub), proxy(&json_hub));
+    for messagepack_only in [
+        "import { MessagePackHubProtocol } from \"@microsoft/signalr-protocol-msgpack\";\n",
+        "  builder.withHubProtocol(new MessagePackHubProtocol());\n",
+    ] {
+        assert!(hub.contains(messagepack_only), "{hub}");
+        assert!(!json_hub.contains(messagepack_only), "{json_hub}");
     }
 }
 
 #[test]
 fn generated_code_has_no_any() {
-    for manifest in [
-        chat::ChatHub::manifest(),
-        types::TypesHub::manifest(),
-        edge_manifest(),
-    ] {
+    for manifest in [chat_manifest(), types_manifest(), edge_manifest()] {
         let options = Options {
             int64: Int64::Number,
             ..Options::default()
@@ -684,7 +702,9 @@ fn hub_proxy_receivers_and_naming() {
              "result": {"type": "string", "format": "date-time"}},
             {"name": "Upload", "rustName": "upload", "kind": "invoke",
              "params": [{"name": "label", "schema": {"type": "string"}}, {"name": "items", "schema": {"type": "string"}, "stream": true}],
-             "result": {"type": "integer", "format": "uint32"}}
+             "result": {"type": "integer", "format": "uint32"}},
+            {"name": "Ingest", "rustName": "ingest", "kind": "invoke",
+             "params": [{"name": "items", "schema": {"type": "string"}, "stream": true}]}
         ]),
         json!([
             {"name": "Notify", "rustName": "notify", "description": "Told.", "params": [{"name": "receiver", "schema": {"type": "string"}}]},
@@ -700,16 +720,16 @@ fn hub_proxy_receivers_and_naming() {
 
         /**
          * Typed calls to the hub `TestHub` through a `HubConnection` of `@microsoft/signalr`: one method
-         * per hub method, and their fire-and-forget variants in `send`. Receive the hub's calls with
-         * {@link registerTestClient}.
+         * per hub method, and fire-and-forget variants of those without a result in `send`. Receive the
+         * hub's calls with {@link registerTestClient}.
          */
         export class TestHubProxy {
           /** The connection the calls go through. */
           readonly connection: HubConnection;
           /**
-           * Fire-and-forget variants of the methods that are not server streams (`connection.send`): each
-           * resolves once the invocation is sent, without waiting for the server, and never sees its result
-           * or error.
+           * Fire-and-forget variants (`connection.send`) of the methods without a result (server streams
+           * and methods that return a value have none): each resolves once the invocation is sent, without
+           * waiting for the server, and never sees its error.
            */
           readonly send: {
             /**
@@ -718,14 +738,10 @@ fn hub_proxy_receivers_and_naming() {
              * Sends `SendMessage` without waiting for it to run.
              */
             sendMessage(user: string, class_: string): Promise<void>;
-            /** Sends `Send` without waiting for it to run. */
-            send_(): Promise<void>;
             /** Sends `Connection` without waiting for it to run. */
             connection_(): Promise<void>;
-            /** Sends `get-items` without waiting for it to run. */
-            getItems(toStreamResult_: number): Promise<void>;
-            /** Sends `Upload` without waiting for it to run. */
-            upload(label: string, items: HubStreamSource<string>): Promise<void>;
+            /** Sends `Ingest` without waiting for it to run. */
+            ingest(items: HubStreamSource<string>): Promise<void>;
           };
 
           /** Calls go through `connection`, which the caller starts (`connection.start()`) and stops. */
@@ -733,10 +749,8 @@ fn hub_proxy_receivers_and_naming() {
             this.connection = connection;
             this.send = {
               sendMessage: (user, class_) => this.connection.send("SendMessage", user, class_),
-              send_: () => this.connection.send("Send"),
               connection_: () => this.connection.send("Connection"),
-              getItems: (toStreamResult_) => this.connection.send("get-items", toStreamResult_),
-              upload: (label, items) => this.connection.send("Upload", label, toStreamResult(items)),
+              ingest: (items) => this.connection.send("Ingest", toStreamResult(items)),
             };
           }
 
@@ -778,6 +792,11 @@ fn hub_proxy_receivers_and_naming() {
           /** Invokes `Upload`: resolves with its result, rejects with the server's error. */
           upload(label: string, items: HubStreamSource<string>): Promise<number> {
             return this.connection.invoke<number>("Upload", label, toStreamResult(items));
+          }
+
+          /** Invokes `Ingest`: resolves once the server has run it, rejects with the server's error. */
+          ingest(items: HubStreamSource<string>): Promise<void> {
+            return this.connection.invoke<void>("Ingest", toStreamResult(items));
           }
         }
 
@@ -822,6 +841,178 @@ fn hub_proxy_receivers_and_naming() {
         }
     "#]]
     .assert_eq(&hub_ts(&manifest, "test-hub.ts"));
+}
+
+/// `manifest` with its hub served at `path`.
+fn served_at(mut manifest: Manifest, path: &str) -> Manifest {
+    manifest.hubs[0].path = Some(path.to_owned());
+    manifest
+}
+
+/// The part of a hub module before the proxy class: imports, path constant and factory.
+fn before_proxy(hub_ts: &str) -> &str {
+    &hub_ts[..hub_ts.find("/**\n * Typed calls").expect("a proxy")]
+}
+
+/// With the hub's path, the module exports it and a connection factory; the path is
+/// normalized as the server does (one leading `/`, no trailing `/`).
+#[test]
+fn hub_path_constant_and_connection_factory() {
+    let manifest = served_at(
+        manifest(
+            echo(json!({"$ref": "#/$defs/HubConnectionBuilder"})),
+            json!([]),
+            json!({"HubConnectionBuilder": {"type": "string"}}),
+        ),
+        "hubs/test/",
+    );
+    let hub = hub_ts(&manifest, "test-hub.ts");
+    expect![[r#"
+        import { HubConnectionBuilder, type HubConnection, type IHttpConnectionOptions } from "@microsoft/signalr";
+        import type { HubConnectionBuilder as HubConnectionBuilder_ } from "./types.js";
+
+        /** The URL path the hub `TestHub` is served at, relative to the server's base URL. */
+        export const TEST_HUB_PATH = "/hubs/test";
+
+        /**
+         * A connection to the hub `TestHub`, built and not started: register receivers, then `start()` it.
+         *
+         * Its URL is `baseUrl` without trailing slashes, followed by {@link TEST_HUB_PATH}:
+         * `http://localhost:5000` and `http://localhost:5000/` give `http://localhost:5000/hubs/test`, and
+         * a base with a path prefix keeps it (`https://example.com/app/` gives
+         * `https://example.com/app/hubs/test`). `baseUrl` has no query or fragment; in a browser it may be
+         * relative to the page (`""` for the page's origin).
+         *
+         * @param baseUrl The server's URL, with the prefix the hub's routes are nested under, if any.
+         * @param options HTTP connection options, as `withUrl` takes them: `accessTokenFactory`,
+         *   `transport`, `headers`, `withCredentials`...
+         * @param configure Further settings of the builder (`withAutomaticReconnect()`,
+         *   `configureLogging(...)`, `withServerTimeout(...)`...), applied before the hub's URL is set, so
+         *   a `withUrl` there does not change it.
+         */
+        export function createTestHubConnection(baseUrl: string, options?: IHttpConnectionOptions, configure?: (builder: HubConnectionBuilder) => void): HubConnection {
+          const builder = new HubConnectionBuilder();
+          configure?.(builder);
+          builder.withUrl(`${baseUrl.replace(/\/+$/, "")}${TEST_HUB_PATH}`, options ?? {});
+          return builder.build();
+        }
+
+    "#]]
+    .assert_eq(before_proxy(&hub));
+    assert!(
+        hub.contains("Create the connection with {@link createTestHubConnection}."),
+        "{hub}"
+    );
+
+    // The MessagePack client's factory sets its protocol, after `configure`.
+    let options = Options {
+        protocol: Protocol::MessagePack,
+        ..Options::default()
+    };
+    let files = generate_with(&manifest, &options).unwrap();
+    let hub = strip_header(&file(&files, "test-hub.ts"));
+    let imports: Vec<&str> = hub.lines().take_while(|line| !line.is_empty()).collect();
+    assert_eq!(
+        imports,
+        [
+            "import { HubConnectionBuilder, type HubConnection, type IHttpConnectionOptions } from \"@microsoft/signalr\";",
+            "import { MessagePackHubProtocol } from \"@microsoft/signalr-protocol-msgpack\";",
+            "import type { HubConnectionBuilder as HubConnectionBuilder_ } from \"./types.js\";",
+        ]
+    );
+    assert!(
+        hub.contains(
+            "  configure?.(builder);\n  builder.withUrl(`${baseUrl.replace(/\\/+$/, \"\")}${TEST_HUB_PATH}`, options ?? {});\n  builder.withHubProtocol(new MessagePackHubProtocol());\n  return builder.build();\n"
+        ),
+        "{hub}"
+    );
+
+    // The root path stays `/`.
+    let root = served_at(manifest, "/");
+    assert!(
+        hub_ts(&root, "test-hub.ts").contains("export const TEST_HUB_PATH = \"/\";\n"),
+        "root"
+    );
+}
+
+/// Without a path (a manifest of the hub type alone, `Hub::manifest()`), there is nothing to
+/// join a base URL with: no constant, no factory, and type imports only.
+#[test]
+fn no_path_no_constant_and_no_factory() {
+    let manifest = manifest(echo(json!({"type": "string"})), json!([]), json!({}));
+    for protocol in [Protocol::Json, Protocol::MessagePack] {
+        let options = Options {
+            protocol,
+            ..Options::default()
+        };
+        let files = generate_with(&manifest, &options).unwrap();
+        let hub = strip_header(&file(&files, "test-hub.ts"));
+        assert_eq!(
+            before_proxy(&hub),
+            "import type { HubConnection } from \"@microsoft/signalr\";\n\n",
+            "{protocol:?}"
+        );
+        for absent in [
+            "_PATH",
+            "createTestHubConnection",
+            "HubConnectionBuilder",
+            "msgpack",
+        ] {
+            assert!(!hub.contains(absent), "{absent} in {hub}");
+        }
+    }
+}
+
+/// The members of the proxy's `send` object type, in order.
+fn send_members(hub_ts: &str) -> Vec<String> {
+    let block = hub_ts
+        .split_once("  readonly send: {")
+        .and_then(|(_, rest)| rest.split_once("\n  };"))
+        .map_or("", |(block, _)| block);
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.ends_with("): Promise<void>;"))
+        .map(|line| line.split_once('(').expect("a member").0.to_owned())
+        .collect()
+}
+
+/// Fire-and-forget variants exist only for invocations without a result (client streams or
+/// not): a result sent for nothing would be lost, and a server stream needs a subscriber.
+#[test]
+fn send_variants_only_for_methods_without_a_result() {
+    let mixed = manifest(
+        json!([
+            {"name": "Notify", "rustName": "notify", "kind": "invoke", "params": []},
+            {"name": "Echo", "rustName": "echo", "kind": "invoke",
+             "params": [{"name": "text", "schema": {"type": "string"}}], "result": {"type": "string"}},
+            {"name": "Ticks", "rustName": "ticks", "kind": "stream", "params": [], "result": {"type": "boolean"}},
+            {"name": "Ingest", "rustName": "ingest", "kind": "invoke",
+             "params": [{"name": "items", "schema": {"type": "string"}, "stream": true}]},
+            {"name": "Count", "rustName": "count", "kind": "invoke",
+             "params": [{"name": "items", "schema": {"type": "string"}, "stream": true}],
+             "result": {"type": "integer", "format": "uint32"}}
+        ]),
+        json!([]),
+        json!({}),
+    );
+    let hub = hub_ts(&mixed, "test-hub.ts");
+    assert_eq!(send_members(&hub), ["notify", "ingest"], "{hub}");
+    assert!(!hub.contains("this.connection.send(\"Echo\""), "{hub}");
+    assert!(
+        hub.contains("echo(text: string): Promise<string> {"),
+        "{hub}"
+    );
+
+    // Nothing to send: an empty object.
+    let echo_only = manifest(
+        json!([{"name": "Echo", "rustName": "echo", "kind": "invoke", "params": [], "result": {"type": "string"}}]),
+        json!([]),
+        json!({}),
+    );
+    let hub = hub_ts(&echo_only, "test-hub.ts");
+    assert!(hub.contains("  readonly send: {};\n"), "{hub}");
+    assert!(hub.contains("    this.send = {};\n"), "{hub}");
 }
 
 #[test]
@@ -1101,12 +1292,16 @@ fn name_clashes_are_errors() {
     assert!(err.message.contains("#[client(rename"), "{err}");
 
     // A type named like a generated export.
+    // (Type names are PascalCase: none can be `TEST_HUB_PATH` or `createTestHubConnection`.)
     for name in ["TestHubProxy", "TestClient", "HubStream"] {
         let err = generate_with(
-            &manifest(
-                json!([{"name": "Ticks", "rustName": "ticks", "kind": "stream", "params": [], "result": {"type": "boolean"}}]),
-                json!([{"name": "Tick", "rustName": "tick", "params": []}]),
-                json!({name: {"type": "string"}}),
+            &served_at(
+                manifest(
+                    json!([{"name": "Ticks", "rustName": "ticks", "kind": "stream", "params": [], "result": {"type": "boolean"}}]),
+                    json!([{"name": "Tick", "rustName": "tick", "params": []}]),
+                    json!({name: {"type": "string"}}),
+                ),
+                "/hubs/test",
             ),
             &Options::default(),
         )
@@ -1157,65 +1352,76 @@ fn committed_clients_and_their_usage_type_check() {
 
 /// Every construct and naming rule of the focused tests, in one manifest.
 fn edge_manifest() -> Manifest {
-    manifest(
-        json!([
-            {"name": "SendMessage", "rustName": "send_message", "kind": "invoke",
-             "params": [{"name": "user", "schema": {"type": "string"}}, {"name": "class", "schema": {"type": "string"}}]},
-            {"name": "Send", "rustName": "send", "kind": "invoke", "params": [], "result": {"type": "boolean"}},
-            {"name": "Connection", "rustName": "connection", "kind": "invoke", "params": []},
-            {"name": "Constructor", "rustName": "constructor", "kind": "invoke", "params": []},
-            {"name": "Then", "rustName": "then", "kind": "invoke", "params": [], "result": {"type": "string"}},
-            {"name": "get-items", "rustName": "get_items", "kind": "invoke",
-             "params": [{"name": "to_stream_result", "schema": {"type": "integer", "format": "int32"}}, {"name": "hub_stream", "schema": {"$ref": "#/$defs/Record"}}],
-             "result": {"type": "array", "items": {"$ref": "#/$defs/Promise"}}},
-            {"name": "Counter", "rustName": "counter", "kind": "stream",
-             "params": [{"name": "count", "schema": uint64()}],
-             "result": {"type": "string", "format": "date-time"}},
-            {"name": "Upload", "rustName": "upload", "kind": "stream",
-             "params": [{"name": "label", "schema": {"$ref": "#/$defs/HubConnection"}}, {"name": "items", "schema": {"$ref": "#/$defs/Shape"}, "stream": true}],
-             "result": {"$ref": "#/$defs/Event"}},
-            {"name": "Everything", "rustName": "everything", "kind": "invoke",
-             "params": [{"name": "a", "schema": {"$ref": "#/$defs/Amount"}}, {"name": "m", "schema": {"$ref": "#/$defs/Message"}}, {"name": "c", "schema": {"$ref": "#/$defs/Color"}}, {"name": "u", "schema": {"type": "null"}}],
-             "result": true}
-        ]),
-        json!([
-            {"name": "Notify", "rustName": "notify", "params": [{"name": "receiver", "schema": {"type": "string"}}, {"name": "this", "schema": {"$ref": "#/$defs/Promise"}}]},
-            {"name": "Ask", "rustName": "ask", "params": [], "result": {"type": ["boolean", "null"]}},
-            {"name": "Constructor", "rustName": "constructor", "params": []}
-        ]),
-        json!({
-            "Promise": {"type": "object", "properties": {"id": {"type": "string"}, "a-b": {"type": "integer", "format": "int64"}, "$x": {"type": "string"}}, "required": ["id"]},
-            "HubConnection": {"type": "string", "enum": ["a", "b-c"]},
-            "Record": {"type": "object", "properties": {"scores": {"type": "object", "additionalProperties": {"type": "integer", "format": "int32"}}}, "required": ["scores"]},
-            "Empty": {"type": "object", "properties": {}},
-            "Shape": {"oneOf": [
-                {"type": "string", "const": "Point"},
-                {"type": "object", "properties": {"Circle": {"type": "object", "properties": {"radius": {"type": "number"}}, "required": ["radius"]}}, "required": ["Circle"], "additionalProperties": false},
-                {"type": "object", "properties": {"odd-name": {"type": "array", "prefixItems": [{"type": "integer", "format": "int32"}, {"type": ["string", "null"]}], "minItems": 2, "maxItems": 2}}, "required": ["odd-name"], "additionalProperties": false}
-            ]},
-            "Event": {"oneOf": [
-                {"type": "object", "properties": {"kind": {"type": "string", "const": "started"}}, "required": ["kind"]},
-                {"$ref": "#/$defs/Empty", "type": "object", "properties": {"kind": {"type": "string", "const": "empty"}}, "required": ["kind"]},
-                {"type": "object", "properties": {"kind": {"type": "string", "const": "x-y"}, "when": {"type": "string", "format": "date-time"}}, "required": ["kind"]}
-            ]},
-            "Message": {"oneOf": [
-                {"type": "object", "properties": {"type": {"type": "string", "const": "Ping"}}, "required": ["type"]},
-                {"type": "object", "properties": {"type": {"type": "string", "const": "Move"}, "data": {"type": "object", "properties": {"x": {"type": "integer", "format": "int32"}}, "required": ["x"]}}, "required": ["type", "data"]}
-            ]},
-            "Amount": {"anyOf": [{"type": "null"}, {"type": "number"}, {"type": "object", "properties": {"min": {"type": "number"}}, "required": ["min"]}]},
-            "Color": {"type": "string", "const": "only"}
-        }),
+    served_at(
+        manifest(
+            json!([
+                {"name": "SendMessage", "rustName": "send_message", "kind": "invoke",
+                 "params": [{"name": "user", "schema": {"type": "string"}}, {"name": "class", "schema": {"type": "string"}}]},
+                {"name": "Send", "rustName": "send", "kind": "invoke", "params": [], "result": {"type": "boolean"}},
+                {"name": "Connection", "rustName": "connection", "kind": "invoke", "params": []},
+                {"name": "Constructor", "rustName": "constructor", "kind": "invoke", "params": []},
+                {"name": "Then", "rustName": "then", "kind": "invoke", "params": [], "result": {"type": "string"}},
+                {"name": "get-items", "rustName": "get_items", "kind": "invoke",
+                 "params": [{"name": "to_stream_result", "schema": {"type": "integer", "format": "int32"}}, {"name": "hub_stream", "schema": {"$ref": "#/$defs/Record"}}],
+                 "result": {"type": "array", "items": {"$ref": "#/$defs/Promise"}}},
+                {"name": "Counter", "rustName": "counter", "kind": "stream",
+                 "params": [{"name": "count", "schema": uint64()}],
+                 "result": {"type": "string", "format": "date-time"}},
+                {"name": "Upload", "rustName": "upload", "kind": "stream",
+                 "params": [{"name": "label", "schema": {"$ref": "#/$defs/HubConnection"}}, {"name": "items", "schema": {"$ref": "#/$defs/Shape"}, "stream": true}],
+                 "result": {"$ref": "#/$defs/Event"}},
+                {"name": "Everything", "rustName": "everything", "kind": "invoke",
+                 "params": [{"name": "a", "schema": {"$ref": "#/$defs/Amount"}}, {"name": "m", "schema": {"$ref": "#/$defs/Message"}}, {"name": "c", "schema": {"$ref": "#/$defs/Color"}}, {"name": "u", "schema": {"type": "null"}}],
+                 "result": true},
+                {"name": "Configure", "rustName": "configure", "kind": "invoke",
+                 "params": [{"name": "builder", "schema": {"$ref": "#/$defs/HubConnectionBuilder"}}, {"name": "options", "schema": {"$ref": "#/$defs/IHttpConnectionOptions"}}]}
+            ]),
+            json!([
+                {"name": "Notify", "rustName": "notify", "params": [{"name": "receiver", "schema": {"type": "string"}}, {"name": "this", "schema": {"$ref": "#/$defs/Promise"}}]},
+                {"name": "Ask", "rustName": "ask", "params": [], "result": {"type": ["boolean", "null"]}},
+                {"name": "Constructor", "rustName": "constructor", "params": []}
+            ]),
+            json!({
+                "Promise": {"type": "object", "properties": {"id": {"type": "string"}, "a-b": {"type": "integer", "format": "int64"}, "$x": {"type": "string"}}, "required": ["id"]},
+                "HubConnection": {"type": "string", "enum": ["a", "b-c"]},
+                "Record": {"type": "object", "properties": {"scores": {"type": "object", "additionalProperties": {"type": "integer", "format": "int32"}}}, "required": ["scores"]},
+                "Empty": {"type": "object", "properties": {}},
+                "Shape": {"oneOf": [
+                    {"type": "string", "const": "Point"},
+                    {"type": "object", "properties": {"Circle": {"type": "object", "properties": {"radius": {"type": "number"}}, "required": ["radius"]}}, "required": ["Circle"], "additionalProperties": false},
+                    {"type": "object", "properties": {"odd-name": {"type": "array", "prefixItems": [{"type": "integer", "format": "int32"}, {"type": ["string", "null"]}], "minItems": 2, "maxItems": 2}}, "required": ["odd-name"], "additionalProperties": false}
+                ]},
+                "Event": {"oneOf": [
+                    {"type": "object", "properties": {"kind": {"type": "string", "const": "started"}}, "required": ["kind"]},
+                    {"$ref": "#/$defs/Empty", "type": "object", "properties": {"kind": {"type": "string", "const": "empty"}}, "required": ["kind"]},
+                    {"type": "object", "properties": {"kind": {"type": "string", "const": "x-y"}, "when": {"type": "string", "format": "date-time"}}, "required": ["kind"]}
+                ]},
+                "Message": {"oneOf": [
+                    {"type": "object", "properties": {"type": {"type": "string", "const": "Ping"}}, "required": ["type"]},
+                    {"type": "object", "properties": {"type": {"type": "string", "const": "Move"}, "data": {"type": "object", "properties": {"x": {"type": "integer", "format": "int32"}}, "required": ["x"]}}, "required": ["type", "data"]}
+                ]},
+                "Amount": {"anyOf": [{"type": "null"}, {"type": "number"}, {"type": "object", "properties": {"min": {"type": "number"}}, "required": ["min"]}]},
+                "Color": {"type": "string", "const": "only"},
+                "HubConnectionBuilder": {"type": "string"},
+                "IHttpConnectionOptions": {"type": "integer", "format": "int32"}
+            }),
+        ),
+        "/edge/",
     )
 }
 
 const EDGE_USAGE: &str = r#"import type { HubConnection as Connection } from "@microsoft/signalr";
 import {
   Color,
+  TEST_HUB_PATH,
   TestHubProxy,
+  createTestHubConnection,
   registerTestClient,
   type Amount,
   type Event,
   type HubConnection,
+  type HubConnectionBuilder as BuilderDto,
+  type IHttpConnectionOptions as OptionsDto,
   type HubStream,
   type HubStreamSource,
   type Message,
@@ -1230,10 +1436,10 @@ export async function use(connection: Connection): Promise<void> {
   await proxy.sendMessage("a", "b");
   await proxy.send.sendMessage("a", "b");
   const sent: boolean = await proxy.send_();
-  await proxy.send.send_();
   await proxy.connection_();
   await proxy.constructor_();
   const then: string = await proxy.then_();
+  // @ts-expect-error: methods with a result have no fire-and-forget variant
   await proxy.send.then_();
   const record: RecordDto = { scores: { a: 1 } };
   const items: PromiseDto[] = await proxy.getItems(1, record);
@@ -1270,7 +1476,18 @@ export async function use(connection: Connection): Promise<void> {
   };
   const off: () => void = registerTestClient(connection, receiver);
   off();
-  void [sent, items, first, json, event, then];
+  const builderDto: BuilderDto = "a string";
+  const optionsDto: OptionsDto = 1;
+  await proxy.configure(builderDto, optionsDto);
+  await proxy.send.configure(builderDto, optionsDto);
+  const path: "/edge" = TEST_HUB_PATH;
+  const created: Connection = createTestHubConnection(
+    "https://example.com/app/",
+    { accessTokenFactory: () => "token", withCredentials: false },
+    (builder) => builder.withAutomaticReconnect(),
+  );
+  const plain: Connection = createTestHubConnection("");
+  void [sent, items, first, json, event, then, path, created, plain];
 }
 "#;
 

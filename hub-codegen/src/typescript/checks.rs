@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::files::STREAM_EXPORTS;
-use super::hub::{proxy_name, register_name};
+use super::hub::{factory_name, hub_path, path_constant_name, proxy_name, register_name};
 use crate::model::{Param, Ty, TypeKind, VariantData};
 use crate::{Error, Model};
 
@@ -32,6 +32,16 @@ pub(super) fn check_exported_names(model: &Model, streams: bool) -> Result<(), E
         }
     }
     for hub in &model.hubs {
+        if hub_path(hub).is_some() {
+            claim(
+                path_constant_name(hub),
+                format!("the path constant of {}", hub.name),
+            )?;
+            claim(
+                factory_name(hub),
+                format!("the connection factory of {}", hub.name),
+            )?;
+        }
         claim(proxy_name(hub), format!("the proxy of {}", hub.name))?;
         if !hub.client_methods.is_empty() {
             claim(

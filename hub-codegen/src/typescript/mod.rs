@@ -1,12 +1,17 @@
 //! The TypeScript backend: see `docs/codegen.md`.
 //!
 //! The output is ES modules for `tsc --strict` (`module`/`moduleResolution` `NodeNext`), on top
-//! of `@microsoft/signalr` (type imports only, so it adds no runtime dependency):
+//! of `@microsoft/signalr` (and `@microsoft/signalr-protocol-msgpack` with
+//! [`Protocol::MessagePack`]); only the connection factories import values from them, the rest
+//! imports types:
 //!
 //! - `types.ts`: every type of the manifest;
-//! - one module per hub (`chat-hub.ts`): the proxy class (`ChatHubProxy`), the receiver
-//!   interface named after the hub's client trait (`ChatClient`) and its registration function
-//!   (`registerChatClient`);
+//! - one module per hub (`chat-hub.ts`): when the manifest gives the hub's path, the path
+//!   (`CHAT_HUB_PATH`) and a connection factory (`createChatHubConnection(baseUrl, options?,
+//!   configure?)`, which sets the MessagePack protocol for [`Protocol::MessagePack`]); the proxy
+//!   class (`ChatHubProxy`, with fire-and-forget variants of the methods without a result in
+//!   `send`), the receiver interface named after the hub's client trait (`ChatClient`) and its
+//!   registration function (`registerChatClient`);
 //! - `hub-streams.ts`, when a hub streams: `HubStream<T>` (an `IStreamResult<T>` that is also
 //!   async iterable) and `HubStreamSource<T>` (what client-stream parameters accept);
 //! - `index.ts`, re-exporting all of them.

@@ -106,6 +106,16 @@ pub(crate) fn camel(name: &str) -> String {
     out
 }
 
+/// SCREAMING_SNAKE_CASE, for constants: `ChatHub` gives `CHAT_HUB`. A name that would start
+/// with a digit (or be empty) starts with `_`; no reserved word is in capitals.
+pub(crate) fn constant(name: &str) -> String {
+    let mut out = words(name).join("_").to_ascii_uppercase();
+    if out.is_empty() || out.starts_with(|ch: char| ch.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
 /// kebab-case: `ChatHub` gives `chat-hub`.
 pub(crate) fn kebab(name: &str) -> String {
     let out = words(name).join("-");
@@ -174,10 +184,14 @@ mod tests {
     }
 
     #[test]
-    fn kebab_case_and_bindings() {
+    fn kebab_case_constants_and_bindings() {
         assert_eq!(kebab("ChatHub"), "chat-hub");
         assert_eq!(kebab("HTTPHub"), "http-hub");
         assert_eq!(kebab("Types"), "types");
+        assert_eq!(constant("ChatHub"), "CHAT_HUB");
+        assert_eq!(constant("HTTPHub"), "HTTP_HUB");
+        assert_eq!(constant("Hub2Go"), "HUB2_GO");
+        assert_eq!(constant("9Lives"), "_9_LIVES");
         assert_eq!(binding("class", &[]), "class_");
         assert_eq!(binding("receiver", &["receiver"]), "receiver_");
         assert_eq!(binding("group_name", &[]), "groupName");

@@ -1,12 +1,19 @@
-// The generated chat client (examples/clients/typescript/chat/) against the chat example: every
-// hub method (invoked and sent) and every receiver, with two clients.
+// The generated chat client (examples/clients/typescript/chat/) against the chat example: the
+// connection factory (the URL it builds, the options it passes on), every hub method (invoked and
+// sent) and every receiver, with two clients. Every connection comes from the factory.
 
 import assert from "node:assert/strict";
 import test from "node:test";
 
 import type { HubConnection } from "@microsoft/signalr";
 
-import { ChatHubProxy, registerChatClient, type ChatClient } from "../../../examples/clients/typescript/chat/index.js";
+import {
+  CHAT_HUB_PATH,
+  ChatHubProxy,
+  createChatHubConnection,
+  registerChatClient,
+  type ChatClient,
+} from "../../../examples/clients/typescript/chat/index.js";
 import { Inbox, Scope, withTimeout, type Server } from "./support.js";
 
 /** One call of a receiver method: its name and arguments. */
@@ -35,7 +42,9 @@ interface Client {
 
 async function client(scope: Scope, server: Server, label: string): Promise<Client> {
   const { receiver, calls } = recorder(label);
-  const connection = await scope.connect(server, (connection) => registerChatClient(connection, receiver));
+  const connection = await scope.start(createChatHubConnection(server.baseUrl, undefined, scope.configure), (connection) =>
+    registerChatClient(connection, receiver),
+  );
   const id = connection.connectionId;
   assert.ok(id, "a connection id");
   return { connection, hub: new ChatHubProxy(connection), calls, id };
@@ -152,8 +161,10 @@ test("the fire-and-forget variants in `send`", async (t) => {
   await received(bob, "receiveMessage", [ada.id, "others, sent"]);
   await ada.hub.send.whisper(bob.id, "psst, sent");
   await received(bob, "receiveMessage", [ada.id, "psst, sent"]);
-  // Echo's result is dropped: the call resolves with nothing once sent.
-  assert.equal(await ada.hub.send.echo("ping"), undefined);
+  // Echo returns a value: it has no fire-and-forget variant.
+  assert.deepEqual(Object.keys(ada.hub.send), ["sendMessage", "sendMessageToGroup", "joinGroup", "leaveGroup", "broadcast", "whisper"]);
+  // @ts-expect-error: no `send.echo`
+  assert.equal(ada.hub.send.echo, undefined);
   // Every variant really was fire-and-forget: the connection is still in order.
   assert.equal(await ada.hub.echo("still there"), "still there");
   assert.deepEqual(scope.clientErrors, []);
@@ -165,7 +176,7 @@ test("the function registerChatClient returns removes exactly its handlers", asy
   const first = recorder("first");
   const second = recorder("second");
   let unregisterFirst: () => void = () => undefined;
-  const connection = await scope.connect(server, (connection) => {
+  const connection = await scope.start(createChatHubConnection(server.baseUrl, undefined, scope.configure), (connection) => {
     unregisterFirst = registerChatClient(connection, first.receiver);
     registerChatClient(connection, second.receiver);
   });
@@ -185,5 +196,59 @@ test("the function registerChatClient returns removes exactly its handlers", asy
     "the second message on the second receiver",
   );
   assert.equal(first.calls.items.length, firstCount, "the unregistered receiver was called");
+  assert.deepEqual(scope.clientErrors, []);
+});
+
+test("createChatHubConnection: a base URL without trailing slashes, followed by the hub's path", () => {
+  assert.equal(CHAT_HUB_PATH, "/hubs/chat");
+  const cases: [base: string, url: string][] = [
+    ["http://127.0.0.1:5000", "http://127.0.0.1:5000/hubs/chat"],
+    ["http://127.0.0.1:5000/", "http://127.0.0.1:5000/hubs/chat"],
+    ["http://127.0.0.1:5000//", "http://127.0.0.1:5000/hubs/chat"],
+    // A path prefix is kept (where `new URL(CHAT_HUB_PATH, base)` would drop it).
+    ["https://example.com/app", "https://example.com/app/hubs/chat"],
+    ["https://example.com/app/", "https://example.com/app/hubs/chat"],
+    ["https://example.com/nested/app/", "https://example.com/nested/app/hubs/chat"],
+  ];
+  for (const [base, url] of cases) {
+    assert.equal(createChatHubConnection(base).baseUrl, url, base);
+  }
+  // `configure` runs first: a `withUrl` there does not change the hub's URL.
+  const configured = createChatHubConnection("http://127.0.0.1:5000", undefined, (builder) => {
+    builder.withUrl("http://elsewhere.example/other");
+  });
+  assert.equal(configured.baseUrl, "http://127.0.0.1:5000/hubs/chat");
+});
+
+test("a connection of createChatHubConnection, with HTTP options and builder settings, calls the hub", async (t) => {
+  const scope = new Scope(t);
+  const server = await scope.server("chat");
+  let tokens = 0;
+  const connection = createChatHubConnection(
+    `${server.baseUrl}/`,
+    {
+      accessTokenFactory: () => {
+        tokens += 1;
+        return "a token";
+      },
+    },
+    (builder) => {
+      scope.configure(builder);
+      builder.withServerTimeout(45_000);
+    },
+  );
+  assert.equal(connection.baseUrl, server.hubUrl);
+  assert.equal(connection.serverTimeoutInMilliseconds, 45_000, "the builder setting of `configure`");
+  const { receiver, calls } = recorder("factory");
+  await scope.start(connection, (connection) => registerChatClient(connection, receiver));
+  assert.ok(tokens > 0, "the access token factory of `options` was asked");
+
+  const hub = new ChatHubProxy(connection);
+  assert.equal(await hub.echo("through the factory"), "through the factory");
+  await hub.send.sendMessage("ada", "sent through the factory");
+  await calls.find(
+    (call) => call.method === "receiveMessage" && call.args[1] === "sent through the factory",
+    "the message sent through the factory's connection",
+  );
   assert.deepEqual(scope.clientErrors, []);
 });

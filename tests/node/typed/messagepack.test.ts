@@ -1,14 +1,17 @@
 // The types client generated for the MessagePack protocol (examples/clients/typescript/types-messagepack/,
-// `hub-codegen typescript --protocol messagepack`) against the types example, connected with
-// `MessagePackHubProtocol`: the values its types call `Date` and `Uint8Array` arrive as such, and
-// the server reads them back.
+// `hub-codegen typescript --protocol messagepack`) against the types example, connected by its
+// factory, which sets `MessagePackHubProtocol`: the values its types call `Date` and `Uint8Array`
+// arrive as such, and the server reads them back.
 
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
-
-import { TypesHubProxy, type Attachment, type Shape } from "../../../examples/clients/typescript/types-messagepack/index.js";
+import {
+  TypesHubProxy,
+  createTypesHubConnection,
+  type Attachment,
+  type Shape,
+} from "../../../examples/clients/typescript/types-messagepack/index.js";
 import { Scope } from "./support.js";
 
 /** `Attachment::sample()` of the types example. */
@@ -23,7 +26,8 @@ const SAMPLE: Attachment = {
 test("Attachment: Date and Uint8Array values, as the generated types say", async (t) => {
   const scope = new Scope(t);
   const server = await scope.server("types");
-  const connection = await scope.connect(server, undefined, new MessagePackHubProtocol());
+  // The factory of the MessagePack client sets the protocol itself.
+  const connection = await scope.start(createTypesHubConnection(server.baseUrl, undefined, scope.configure));
   const hub = new TypesHubProxy(connection);
 
   const sample: Attachment = await hub.sampleAttachment();

@@ -1,5 +1,5 @@
 // Typed helpers of the end-to-end tests of the generated clients: example servers (through
-// ../harness.mjs), connections of the official client that are stopped after each test, and
+// ../harness.mjs), connections (of the generated factories) that are stopped after each test, and
 // bounded waits for events (never sleeps).
 
 import { existsSync } from "node:fs";
@@ -7,7 +7,7 @@ import path from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-import { HubConnectionBuilder, LogLevel, type HubConnection, type IHubProtocol, type ILogger } from "@microsoft/signalr";
+import { LogLevel, type HubConnection, type HubConnectionBuilder, type ILogger } from "@microsoft/signalr";
 
 /** Bound of every single wait, in milliseconds. */
 export const EVENT_TIMEOUT_MS = Number(process.env["CHAT_EVENT_TIMEOUT_MS"] ?? 5000);
@@ -115,14 +115,10 @@ export class Scope {
   }
 
   /**
-   * A started connection of the official client to `server`; `setup` runs before `start()` (to
-   * register receivers). The hub protocol is JSON unless `protocol` is given.
+   * Builder settings for every test connection (the `configure` argument of the generated
+   * connection factories): what the official client logs as errors goes to `clientErrors`.
    */
-  async connect(
-    server: Server,
-    setup?: (connection: HubConnection) => void,
-    protocol?: IHubProtocol,
-  ): Promise<HubConnection> {
+  readonly configure = (builder: HubConnectionBuilder): void => {
     const errors = this.clientErrors;
     const logger: ILogger = {
       log(level: LogLevel, message: string): void {
@@ -131,11 +127,17 @@ export class Scope {
         }
       },
     };
-    const builder = new HubConnectionBuilder().withUrl(server.hubUrl).configureLogging(logger);
-    const connection = (protocol ? builder.withHubProtocol(protocol) : builder).build();
+    builder.configureLogging(logger);
+  };
+
+  /**
+   * Starts `connection` (of a generated connection factory), stopped after the test; `setup`
+   * runs before `start()` (to register receivers).
+   */
+  async start(connection: HubConnection, setup?: (connection: HubConnection) => void): Promise<HubConnection> {
     setup?.(connection);
     this.cleanups.push(() => connection.stop());
-    await withTimeout(connection.start(), `a connection to ${server.hubUrl}`);
+    await withTimeout(connection.start(), `a connection to ${connection.baseUrl}`);
     return connection;
   }
 }

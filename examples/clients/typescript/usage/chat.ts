@@ -1,12 +1,28 @@
 // Uses every API of the generated chat client, type-checked by `tsc --strict` (see ../tsconfig.json
 // and hub-codegen's tests); tests/node/typed/ runs them against the chat example.
 
-import { HubConnectionBuilder, type HubConnection } from "@microsoft/signalr";
+import { HttpTransportType, LogLevel, type HubConnection } from "@microsoft/signalr";
 
-import { ChatHubProxy, registerChatClient, type ChatClient, type Notification } from "../chat/index.js";
+import {
+  CHAT_HUB_PATH,
+  ChatHubProxy,
+  createChatHubConnection,
+  registerChatClient,
+  type ChatClient,
+  type Notification,
+} from "../chat/index.js";
 
-export async function chat(url: string): Promise<void> {
-  const connection: HubConnection = new HubConnectionBuilder().withUrl(url).build();
+/** `baseUrl` is the server's, such as `http://127.0.0.1:5000`: the factory appends the hub's path. */
+export async function chat(baseUrl: string, token: () => string): Promise<void> {
+  // The simplest connection: the hub's URL and the default settings.
+  const plain: HubConnection = createChatHubConnection(baseUrl);
+  // HTTP connection options go to `withUrl`; `configure` sets the rest of the builder.
+  const connection: HubConnection = createChatHubConnection(
+    baseUrl,
+    { accessTokenFactory: token, transport: HttpTransportType.WebSockets },
+    (builder) => builder.withAutomaticReconnect().configureLogging(LogLevel.Warning),
+  );
+  const path: "/hubs/chat" = CHAT_HUB_PATH;
   const hub = new ChatHubProxy(connection);
 
   // Receivers: one method per client method; register before start() to miss nothing.
@@ -36,12 +52,11 @@ export async function chat(url: string): Promise<void> {
   await hub.broadcast("to the others");
   await hub.whisper(connection.connectionId ?? "", "psst");
 
-  // Fire and forget: resolved once sent.
+  // Fire and forget, for the methods without a result: resolved once sent.
   await hub.send.sendMessage("ada", "hello");
   await hub.send.sendMessageToGroup("rustaceans", "ada", "hello");
   await hub.send.joinGroup("rustaceans");
   await hub.send.leaveGroup("rustaceans");
-  await hub.send.echo("ping");
   await hub.send.broadcast("to the others");
   await hub.send.whisper("id", "psst");
 
@@ -49,10 +64,12 @@ export async function chat(url: string): Promise<void> {
   await hub.sendMessage("ada");
   // @ts-expect-error: so are results
   const wrong: number = await hub.echo("ping");
-  // @ts-expect-error: a fire-and-forget send has no result
-  const none: string = await hub.send.echo("ping");
+  // @ts-expect-error: a method with a result has no fire-and-forget variant
+  await hub.send.echo("ping");
+  // @ts-expect-error: the factory takes the options of `withUrl`, not a transport alone
+  createChatHubConnection(baseUrl, HttpTransportType.LongPolling);
 
   unregister();
   await hub.connection.stop();
-  void [echoed, wrong, none];
+  void [plain, path, echoed, wrong];
 }

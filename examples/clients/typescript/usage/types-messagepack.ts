@@ -2,16 +2,13 @@
 // type-checked by `tsc --strict` (see ../tsconfig.json and hub-codegen's tests): `Timestamp` and
 // `Binary` values are `Date` and `Uint8Array`, everything else is as in the JSON client.
 
-import { HubConnectionBuilder, type HubConnection } from "@microsoft/signalr";
-import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
+import type { HubConnection } from "@microsoft/signalr";
 
-import { TypesHubProxy, type Attachment } from "../types-messagepack/index.js";
+import { TypesHubProxy, createTypesHubConnection, type Attachment } from "../types-messagepack/index.js";
 
-export async function typesOverMessagePack(url: string): Promise<void> {
-  const connection: HubConnection = new HubConnectionBuilder()
-    .withUrl(url)
-    .withHubProtocol(new MessagePackHubProtocol())
-    .build();
+export async function typesOverMessagePack(baseUrl: string): Promise<void> {
+  // The factory of a MessagePack client connects with `MessagePackHubProtocol` itself.
+  const connection: HubConnection = createTypesHubConnection(baseUrl, undefined, (builder) => builder.withAutomaticReconnect());
   const hub = new TypesHubProxy(connection);
   await connection.start();
 

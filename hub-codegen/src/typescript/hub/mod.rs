@@ -1,5 +1,7 @@
-//! One module per hub: the proxy class, the receiver interface and its registration function.
+//! One module per hub: the hub's path and a connection factory (when the manifest gives the
+//! path), the proxy class, the receiver interface and its registration function.
 
+mod connection;
 mod names;
 mod proxy;
 mod receiver;
@@ -9,17 +11,25 @@ use std::collections::BTreeSet;
 
 use hub_schema::MethodKind;
 
+use super::Protocol;
 use super::files::{HEADER, STREAMS_FILE, TYPES_FILE};
 use super::generator::{Generator, Scope};
 use super::text::line;
 use crate::Error;
 use crate::model::{Hub, Ty};
 
-pub(super) use names::{proxy_name, register_name};
+pub(super) use connection::hub_path;
+pub(super) use names::{factory_name, path_constant_name, proxy_name, register_name};
 
 /// Global or imported types a hub module refers to: types of these names are imported under
 /// an alias (`Promise as Promise_`).
-const SHADOWED: &[&str] = &["HubConnection", "Promise"];
+const SHADOWED: &[&str] = &[
+    "HubConnection",
+    "HubConnectionBuilder",
+    "IHttpConnectionOptions",
+    "MessagePackHubProtocol",
+    "Promise",
+];
 
 /// Whether the hub's module needs the stream helpers.
 pub(super) fn streams(hub: &Hub) -> bool {
@@ -33,10 +43,15 @@ impl Generator<'_> {
     pub(super) fn hub_file(&self, hub: &Hub) -> Result<String, Error> {
         let used = hub_types(hub);
         let scope = self.hub_scope(&used);
+        let path = hub_path(hub);
         let mut out = String::from(HEADER);
         out.push('\n');
-        imports(&mut out, hub, &used, &scope);
+        self.imports(&mut out, hub, path.is_some(), &used, &scope);
         out.push('\n');
+        if let Some(path) = &path {
+            self.connection_factory(hub, path, &mut out);
+            out.push('\n');
+        }
         self.proxy(&scope, hub, &mut out)?;
         if !hub.client_methods.is_empty() {
             out.push('\n');
@@ -62,61 +77,86 @@ impl Generator<'_> {
     }
 }
 
-/// The imports of a hub module: `HubConnection`, the stream helpers it uses, and the types it
-/// uses (`used`, under their aliases in `scope`).
-fn imports(out: &mut String, hub: &Hub, used: &BTreeSet<String>, scope: &Scope) {
-    let server_streams = hub
-        .methods
-        .iter()
-        .any(|method| method.kind == MethodKind::Stream);
-    let client_streams = hub
-        .methods
-        .iter()
-        .any(|method| method.params.iter().any(|param| param.stream));
-    line(
-        out,
-        0,
-        "import type { HubConnection } from \"@microsoft/signalr\";",
-    );
-    let mut helpers = Vec::new();
-    if server_streams {
-        helpers.push("hubStream");
-    }
-    if client_streams {
-        helpers.push("toStreamResult");
-    }
-    if server_streams {
-        helpers.push("type HubStream");
-    }
-    if client_streams {
-        helpers.push("type HubStreamSource");
-    }
-    if !helpers.is_empty() {
-        line(
-            out,
-            0,
-            &format!(
-                "import {{ {} }} from \"./{STREAMS_FILE}.js\";",
-                helpers.join(", ")
-            ),
-        );
-    }
-    if !used.is_empty() {
-        let imports: Vec<String> = used
+impl Generator<'_> {
+    /// The imports of a hub module: `HubConnection` (and what the connection factory uses, with
+    /// `factory`), the stream helpers it uses, and the types it uses (`used`, under their
+    /// aliases in `scope`).
+    fn imports(
+        &self,
+        out: &mut String,
+        hub: &Hub,
+        factory: bool,
+        used: &BTreeSet<String>,
+        scope: &Scope,
+    ) {
+        let server_streams = hub
+            .methods
             .iter()
-            .map(|name| match scope.aliases.get(name) {
-                Some(alias) => format!("{name} as {alias}"),
-                None => name.clone(),
-            })
-            .collect();
-        line(
-            out,
-            0,
-            &format!(
-                "import type {{ {} }} from \"./{TYPES_FILE}.js\";",
-                imports.join(", ")
-            ),
-        );
+            .any(|method| method.kind == MethodKind::Stream);
+        let client_streams = hub
+            .methods
+            .iter()
+            .any(|method| method.params.iter().any(|param| param.stream));
+        if factory {
+            line(
+                out,
+                0,
+                "import { HubConnectionBuilder, type HubConnection, type IHttpConnectionOptions } from \"@microsoft/signalr\";",
+            );
+            if self.protocol == Protocol::MessagePack {
+                line(
+                    out,
+                    0,
+                    "import { MessagePackHubProtocol } from \"@microsoft/signalr-protocol-msgpack\";",
+                );
+            }
+        } else {
+            line(
+                out,
+                0,
+                "import type { HubConnection } from \"@microsoft/signalr\";",
+            );
+        }
+        let mut helpers = Vec::new();
+        if server_streams {
+            helpers.push("hubStream");
+        }
+        if client_streams {
+            helpers.push("toStreamResult");
+        }
+        if server_streams {
+            helpers.push("type HubStream");
+        }
+        if client_streams {
+            helpers.push("type HubStreamSource");
+        }
+        if !helpers.is_empty() {
+            line(
+                out,
+                0,
+                &format!(
+                    "import {{ {} }} from \"./{STREAMS_FILE}.js\";",
+                    helpers.join(", ")
+                ),
+            );
+        }
+        if !used.is_empty() {
+            let imports: Vec<String> = used
+                .iter()
+                .map(|name| match scope.aliases.get(name) {
+                    Some(alias) => format!("{name} as {alias}"),
+                    None => name.clone(),
+                })
+                .collect();
+            line(
+                out,
+                0,
+                &format!(
+                    "import type {{ {} }} from \"./{TYPES_FILE}.js\";",
+                    imports.join(", ")
+                ),
+            );
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::Error;
 use crate::model::{Hub, Param};
-use crate::typescript::names::{binding, camel};
+use crate::typescript::names::{binding, camel, constant};
 
 /// `ChatHubProxy`.
 pub(in crate::typescript) fn proxy_name(hub: &Hub) -> String {
@@ -14,6 +14,16 @@ pub(in crate::typescript) fn proxy_name(hub: &Hub) -> String {
 /// `registerChatClient`.
 pub(in crate::typescript) fn register_name(hub: &Hub) -> String {
     format!("register{}", hub.client_name)
+}
+
+/// `CHAT_HUB_PATH`: the constant of the hub's URL path.
+pub(in crate::typescript) fn path_constant_name(hub: &Hub) -> String {
+    format!("{}_PATH", constant(&hub.name))
+}
+
+/// `createChatHubConnection`: the connection factory.
+pub(in crate::typescript) fn factory_name(hub: &Hub) -> String {
+    format!("create{}Connection", hub.name)
 }
 
 /// The names of one side's methods (the proxy's, or the receiver's): a member and parameter

@@ -1,8 +1,12 @@
-//! The proxy class: a method per hub method, and `send`, their fire-and-forget variants.
+//! The proxy class: a method per hub method, and `send`, the fire-and-forget variants of those
+//! without a result.
 
 use hub_schema::MethodKind;
 
-use super::names::{MethodNames, member_names, param_names, proxy_name, register_name};
+use super::connection::hub_path;
+use super::names::{
+    MethodNames, factory_name, member_names, param_names, proxy_name, register_name,
+};
 use super::signatures::call_args;
 use crate::Error;
 use crate::model::{Hub, Method};
@@ -41,7 +45,7 @@ impl Generator<'_> {
         );
         line(out, 2, "readonly connection: HubConnection;");
         let sendable: Vec<usize> = (0..hub.methods.len())
-            .filter(|&index| hub.methods[index].kind == MethodKind::Invoke)
+            .filter(|&index| has_send_variant(&hub.methods[index]))
             .collect();
         self.send_member(scope, hub, &names, &sendable, out);
         out.push('\n');
@@ -73,7 +77,7 @@ impl Generator<'_> {
             out,
             2,
             &[String::from(
-                "Fire-and-forget variants of the methods that are not server streams (`connection.send`): each resolves once the invocation is sent, without waiting for the server, and never sees its result or error.",
+                "Fire-and-forget variants (`connection.send`) of the methods without a result (server streams and methods that return a value have none): each resolves once the invocation is sent, without waiting for the server, and never sees its error.",
             )],
         );
         if sendable.is_empty() {
@@ -148,17 +152,30 @@ impl Generator<'_> {
     }
 }
 
+/// Whether `method` has a fire-and-forget variant in `send`: an invocation without a result (a
+/// Rust method returning `()` or `Result<(), E>`), client streams or not. A result sent for
+/// nothing would be lost, and a server stream needs a subscriber.
+fn has_send_variant(method: &Method) -> bool {
+    method.kind == MethodKind::Invoke && method.result.is_none()
+}
+
 /// The class's documentation: the hub's, and how to use the proxy.
 fn proxy_doc(out: &mut String, hub: &Hub) {
-    let served = hub
-        .path
+    let path = hub_path(hub);
+    let served = path
         .as_ref()
         .map(|path| format!(" (served at `{path}`)"))
         .unwrap_or_default();
     let mut about = format!(
-        "Typed calls to the hub `{}`{served} through a `HubConnection` of `@microsoft/signalr`: one method per hub method, and their fire-and-forget variants in `send`.",
+        "Typed calls to the hub `{}`{served} through a `HubConnection` of `@microsoft/signalr`: one method per hub method, and fire-and-forget variants of those without a result in `send`.",
         hub.name
     );
+    if path.is_some() {
+        about.push_str(&format!(
+            " Create the connection with {{@link {}}}.",
+            factory_name(hub)
+        ));
+    }
     if !hub.client_methods.is_empty() {
         about.push_str(&format!(
             " Receive the hub's calls with {{@link {}}}.",
