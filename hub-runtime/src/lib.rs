@@ -34,6 +34,7 @@
 
 // The layers, lowest first: each imports only the layers above it in this list (checked by
 // `tests/layers.rs`); see docs/architecture.md.
+pub mod auth;
 pub mod connection;
 mod context;
 mod dispatch;
@@ -50,7 +51,7 @@ mod stream;
 mod transport;
 
 pub use connection::{
-    ConnectionId, ConnectionOptions, Cors, RequestInfo, TransportType, Transports,
+    ConnectionId, ConnectionOptions, Cors, RequestInfo, TransportType, Transports, User,
 };
 pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext};
 pub use dispatch::{HubFilter, HubInvocation, InvocationResult, Next};

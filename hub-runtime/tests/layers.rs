@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("manifest", 0),
     ("connection", 1),
     ("model", 2),
+    ("auth", 2),
     ("lifetime", 3),
     ("stream", 4),
     ("dispatch", 5),

@@ -38,12 +38,14 @@ mod metrics;
 mod options;
 mod request;
 mod tracker;
+mod user;
 
 pub use frame::Frame;
 pub use id::ConnectionId;
 pub use io::{Closed, Connection, ConnectionError, TransportType};
 pub use options::{ConnectionOptions, Cors, Transports};
-pub use request::RequestInfo;
+pub use request::{RequestInfo, bearer_token};
+pub use user::{AuthError, AuthFuture, Authenticator, User};
 
 pub(crate) use clock::{coarse_now_ms, now_ms, tick};
 pub(crate) use id::random_token;

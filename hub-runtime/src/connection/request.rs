@@ -3,7 +3,10 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Uri};
+
+use super::user::User;
 
 /// The HTTP request that opened a connection (for WebSockets, the upgrade request; for
 /// Server-Sent Events and long polling, the request that started the transport), without the
@@ -121,11 +124,13 @@ impl RequestInfo {
     /// clients), or the `access_token` query parameter (browsers, which cannot set headers on
     /// WebSockets and Server-Sent Events).
     pub fn access_token(&self) -> Option<String> {
-        let header = self
-            .header("authorization")
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::to_owned);
-        header.or_else(|| self.query_param("access_token"))
+        bearer(self.headers(), self.uri().query())
+    }
+
+    /// The authenticated user, if an [`Authenticator`](super::Authenticator) or a layer of the
+    /// app put one in the request's extensions.
+    pub fn user(&self) -> Option<&User> {
+        self.extensions().get::<User>()
     }
 
     /// The first value of query parameter `name`, percent-decoded.
@@ -133,6 +138,27 @@ impl RequestInfo {
         let query = self.uri().query()?;
         query_param(query, name)
     }
+}
+
+/// The bearer token of a request: the `Authorization: Bearer` header (Node and .NET clients),
+/// else the `access_token` query parameter (browsers, which cannot set headers on WebSockets and
+/// Server-Sent Events), percent-decoded.
+pub fn bearer_token(request: &Parts) -> Option<String> {
+    bearer(&request.headers, request.uri.query())
+}
+
+/// [`bearer_token`] from a request's parts.
+fn bearer(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        });
+    header.or_else(|| query_param(query?, "access_token"))
 }
 
 /// The first value of parameter `name` in `query`, percent-decoded.
