@@ -8,6 +8,7 @@
 use proc_macro::TokenStream;
 
 mod attr;
+mod authorize;
 mod client;
 mod errors;
 mod hub;
@@ -152,6 +153,42 @@ pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn client(args: TokenStream, input: TokenStream) -> TokenStream {
     debug_print("client", client::expand(args.into(), input.into())).into()
+}
+
+/// Restricts a hub, or one of its methods, to authenticated users, optionally in given roles
+/// or allowed by named policies (ASP.NET's `[Authorize]`).
+///
+/// ```text
+/// #[hub_runtime::hub(client = ChatClient)]
+/// #[authorize]                                  // every connection: an authenticated user
+/// impl SecureHub {
+///     pub async fn send_message(&self, ctx: &Ctx<Self>, message: String) { .. }
+///
+///     #[authorize(roles = "Admin")]            // and for this method: role Admin
+///     pub async fn send_admin_message(&self, ctx: &Ctx<Self>, message: String) { .. }
+///
+///     #[authorize(roles = ["Admin", "Ops"], policy = "business-hours")]
+///     pub async fn restart(&self) { .. }
+/// }
+/// ```
+///
+/// - `#[authorize]` on the impl block (below `#[hub]`, or above it) applies to the connection:
+///   negotiate and connect without valid credentials are answered 401 (with
+///   `WWW-Authenticate: Bearer`), a user who does not meet it 403. It applies to every method
+///   call too.
+/// - On a method, it applies to calls of that method (and streams, and client-to-server
+///   streams): a caller who does not meet it gets the Completion error `Failed to invoke 'X'
+///   because user is unauthorized`, and the connection stays open.
+/// - `roles = "A"`, `roles = "A,B"` or `roles = ["A", "B"]`: the user has one of them.
+///   `policy = "name"` (or `policies = [..]`): the policy registered with
+///   `HubOptions::policy("name", ..)` allows; mounting a hub whose policy is not registered
+///   panics. Several `#[authorize]` attributes must all be met.
+/// - The user is the one the hub's authenticator (`HubOptions::authenticate`) or a layer of the
+///   app put in the request (`hub_runtime::User`). The manifest records each requirement, and
+///   the generated TypeScript and C# clients mention them in their doc comments.
+#[proc_macro_attribute]
+pub fn authorize(args: TokenStream, input: TokenStream) -> TokenStream {
+    debug_print("authorize", authorize::expand(args.into(), input.into())).into()
 }
 
 fn debug_print(name: &str, tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::{ConnectionId, RequestInfo, TransportType};
+use crate::connection::{ConnectionId, RequestInfo, TransportType, User};
 use crate::hub::Hub;
 use crate::lifetime::{
     CallContext, CloseReason, ConnectionHandle, HubLifetime, LifetimeError, Target,
@@ -58,9 +58,16 @@ impl<H: Hub> Ctx<H> {
         self.connection().id()
     }
 
-    /// The caller's user id, as the [user id provider](crate::HubOptions::user_id_provider) found it.
+    /// The caller's user id, as the [user id provider](crate::HubOptions::user_id_provider) found it
+    /// (by default, the authenticated user's id).
     pub fn user_id(&self) -> Option<&str> {
         self.connection().user_id()
+    }
+
+    /// The caller's authenticated user (id, name, roles, claims), if the connection was opened
+    /// with credentials (see [`HubOptions::authenticate`](crate::HubOptions::authenticate)).
+    pub fn user(&self) -> Option<&User> {
+        self.connection().request().user()
     }
 
     /// The HTTP request that opened the caller's connection, with the extensions the layers in

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::dispatch::{Bound, BoxFuture, Dispatcher, Now};
 use crate::lifetime::CallContext;
 use crate::manifest::{HubManifest, Manifest, ManifestBuilder};
-use crate::model::{HubError, MethodInfo};
+use crate::model::{HubError, MethodInfo, Requirement};
 use crate::protocol::{ArgumentError, Arguments};
 use crate::proxy::ClientProxy;
 use crate::stream::StreamArgs;
@@ -21,6 +21,10 @@ pub trait Hub: Send + Sync + Sized + 'static {
 
     #[doc(hidden)]
     const METHODS: &'static [MethodInfo];
+
+    /// What `#[authorize]` on the impl block asks of every connection (checked when it is
+    /// opened, and again for every method call); empty for a hub anyone may use.
+    const AUTHORIZE: &'static [Requirement] = &[];
 
     /// This hub's part of a manifest: its methods, its client methods, and (collected in
     /// `builder`) the schemas of their types. Combine several hubs in one manifest with
@@ -81,6 +85,10 @@ pub(crate) struct HubDispatcher<H>(pub(crate) Arc<H>);
 impl<H: Hub> Dispatcher for HubDispatcher<H> {
     fn methods(&self) -> &'static [MethodInfo] {
         H::METHODS
+    }
+
+    fn authorization(&self) -> &'static [Requirement] {
+        H::AUTHORIZE
     }
 
     fn bind(

@@ -56,7 +56,7 @@ pub use connection::{
 pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext};
 pub use dispatch::{HubFilter, HubInvocation, InvocationResult, Next};
 pub use hub::Hub;
-pub use hub_macros::{client, hub};
+pub use hub_macros::{authorize, client, hub};
 pub use model::{ClientResultError, HubError};
 pub use options::HubOptions;
 pub use protocol::{Binary, Timestamp, TimestampValue};
@@ -72,7 +72,8 @@ pub use tokio_util::sync::CancellationToken;
 pub mod prelude {
     pub use crate::{
         CallerClients, CancellationToken, ClientResultError, ClientStream, ConnectionId, Ctx,
-        GroupManager, HubClients, HubContext, HubError, HubOptions, HubRouter, client, hub,
+        GroupManager, HubClients, HubContext, HubError, HubOptions, HubRouter, User, authorize,
+        client, hub,
     };
 }
 
@@ -81,7 +82,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::dispatch::{Bound, BoxFuture, MethodOutcome, Now, outcome};
     pub use crate::lifetime::CallContext;
-    pub use crate::model::{Converted, IntoHubError, Message, MethodInfo};
+    pub use crate::model::{Converted, IntoHubError, Message, MethodInfo, Requirement};
     pub use crate::protocol::{ArgumentError, Arguments};
     pub use crate::proxy::{ClientDeclared, FromTarget, ProxyTarget, SingleTarget, TypedTarget};
     pub use crate::stream::{StreamArgs, StreamFailure, StreamSink, StreamStart};

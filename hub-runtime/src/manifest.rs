@@ -9,5 +9,5 @@
 
 pub use hub_schema::{
     ClientMethod, HubManifest, HubMethod, MANIFEST_JSON_SCHEMA, MANIFEST_VERSION, Manifest,
-    ManifestBuilder, MethodKind, Param, ReadError, schemars,
+    ManifestBuilder, MethodKind, Param, ReadError, Requirement, schemars,
 };

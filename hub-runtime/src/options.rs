@@ -4,9 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::connection::{ConnectionOptions, Cors, RequestInfo, Transports};
+use crate::connection::{Authenticator, ConnectionOptions, Cors, RequestInfo, Transports};
 use crate::dispatch::{Filters, HubFilter};
 use crate::lifetime::HubLimits;
+use crate::model::{AuthorizationContext, Policies};
 use crate::protocol::Protocol;
 
 type UserIdProvider = Arc<dyn Fn(&RequestInfo) -> Option<String> + Send + Sync>;
@@ -29,6 +30,8 @@ pub struct HubOptions {
     pub(crate) user_id_provider: Option<UserIdProvider>,
     pub(crate) protocols: Vec<Protocol>,
     pub(crate) filters: Filters,
+    pub(crate) policies: Policies,
+    pub(crate) close_on_authentication_expiration: bool,
     /// The transports' options; the hub derives some of them (see [`connection_options`](Self::connection_options)).
     pub(crate) connection: ConnectionOptions,
 }
@@ -51,6 +54,8 @@ impl Default for HubOptions {
             user_id_provider: None,
             protocols: Protocol::ALL.to_vec(),
             filters: Arc::new([]),
+            policies: Policies::default(),
+            close_on_authentication_expiration: false,
             connection: ConnectionOptions::default(),
         }
     }
@@ -80,6 +85,11 @@ impl fmt::Debug for HubOptions {
             .field("user_id_provider", &self.user_id_provider.is_some())
             .field("protocols", &self.protocols)
             .field("filters", &self.filters.len())
+            .field("policies", &self.policies)
+            .field(
+                "close_on_authentication_expiration",
+                &self.close_on_authentication_expiration,
+            )
             .field("connection", &self.connection)
             .finish()
     }
@@ -261,12 +271,59 @@ impl HubOptions {
     }
 
     /// How a connection's user id is found in its HTTP request (for [`user`](crate::HubClients::user)
-    /// targets). By default no connection has a user id.
+    /// targets). By default it is the id of the authenticated [`User`](crate::User) (a JWT's
+    /// `sub`), and an anonymous connection has none.
     pub fn user_id_provider(
         mut self,
         provider: impl Fn(&RequestInfo) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.user_id_provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// Finds the user of every request to the hub's paths with `authenticator` (such as
+    /// `hub_runtime::auth::JwtAuthenticator` of the `jwt` feature): see
+    /// [`ConnectionOptions::authenticate`]. It runs on the hub's paths only, so the
+    /// `access_token` query parameter that browsers must use is accepted nowhere else.
+    pub fn authenticate(mut self, authenticator: impl Authenticator) -> Self {
+        self.connection = self.connection.authenticate(authenticator);
+        self
+    }
+
+    /// Registers policy `name` for `#[authorize(policy = "name")]`: a function of the user and,
+    /// for a hub method, the call (its name and arguments). Every policy a hub names must be
+    /// registered: mounting the hub panics otherwise.
+    ///
+    /// ```
+    /// # use hub_runtime::HubOptions;
+    /// let options = HubOptions::default()
+    ///     .policy("verified-email", |cx| {
+    ///         cx.user().claim("email_verified").and_then(|v| v.as_bool()) == Some(true)
+    ///     })
+    ///     // Moderators may delete only in the rooms they moderate.
+    ///     .policy("room-moderator", |cx| match cx.call() {
+    ///         Some(call) => call.argument::<String>(0).is_ok_and(|room| {
+    ///             cx.user().is_in_role(&format!("moderator:{room}"))
+    ///         }),
+    ///         None => true,
+    ///     });
+    /// ```
+    pub fn policy(
+        mut self,
+        name: &str,
+        policy: impl Fn(&AuthorizationContext<'_>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.policies.insert(name, policy);
+        self
+    }
+
+    /// Closes a connection when its user's credentials expire ([`User::expires_at`](crate::User::expires_at),
+    /// a JWT's `exp`), as ASP.NET's `CloseOnAuthenticationExpiration` (default off, as there).
+    /// The client gets a Close message with the error `Connection closed because its
+    /// authentication expired.` and `allowReconnect`, so a client with automatic reconnect
+    /// comes back with fresh credentials.
+    pub fn close_on_authentication_expiration(mut self, enabled: bool) -> Self {
+        self.close_on_authentication_expiration = enabled;
         self
     }
 

@@ -54,6 +54,23 @@ pub struct HubManifest {
     pub methods: Vec<HubMethod>,
     /// The methods the hub calls on clients (its `#[client]` trait).
     pub client_methods: Vec<ClientMethod>,
+    /// What `#[authorize]` on the hub asks of every connection and call: all must be met.
+    /// Empty: anyone may connect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorize: Vec<Requirement>,
+}
+
+/// One `#[authorize]`: an authenticated user, in one of `roles` when any are named, whom every
+/// policy in `policies` allows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Requirement {
+    /// The user must have one of these roles; empty: any authenticated user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Named policies of the server, each of which must allow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
 /// How a hub method answers.
@@ -85,6 +102,9 @@ pub struct HubMethod {
     /// invocation completes without a value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
+    /// What `#[authorize]` on the method asks, besides the hub's own: all must be met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorize: Vec<Requirement>,
 }
 
 /// A parameter.
@@ -258,13 +278,25 @@ mod tests {
                     stream: false,
                 }],
                 result: Some(schema),
+                authorize: vec![Requirement {
+                    roles: vec!["Admin".into()],
+                    policies: Vec::new(),
+                }],
             }],
             client_methods: Vec::new(),
+            authorize: vec![Requirement::default()],
         });
         let manifest = builder.finish();
         let json = manifest.to_json_pretty();
         assert_eq!(Manifest::from_json(&json).unwrap(), manifest);
         assert_eq!(manifest.hubs[0].description.as_deref(), Some("Echoes."));
+        // Requirements are written without their empty lists.
+        let value: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["hubs"][0]["authorize"], serde_json::json!([{}]));
+        assert_eq!(
+            value["hubs"][0]["methods"][0]["authorize"],
+            serde_json::json!([{ "roles": ["Admin"] }])
+        );
 
         let newer = json.replace("\"manifestVersion\": 1", "\"manifestVersion\": 2");
         let err = Manifest::from_json(&newer).unwrap_err();

@@ -34,12 +34,14 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
         let params = method.arg_count();
         let streams = method.upload_count();
         let streaming = method.is_streaming();
+        let authorize = method.authorize.iter().map(|r| r.tokens(krate));
         quote! {
             #krate::__private::MethodInfo {
                 name: #name,
                 params: #params,
                 streams: #streams,
                 streaming: #streaming,
+                authorize: &[#(#authorize),*],
             }
         }
     });
@@ -57,6 +59,7 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
         .as_ref()
         .map(|hook| hook_fn(krate, self_ty, hook, true));
     let describe = describe(model);
+    let hub_authorize = model.authorize.iter().map(|r| r.tokens(krate));
     quote! {
         #client_check
 
@@ -64,6 +67,8 @@ pub(super) fn generate(model: &HubModel) -> TokenStream {
             type Client = #client;
 
             const METHODS: &'static [#krate::__private::MethodInfo] = &[#(#infos),*];
+
+            const AUTHORIZE: &'static [#krate::__private::Requirement] = &[#(#hub_authorize),*];
 
             fn __bind(
                 self: &#krate::__private::Arc<Self>,
@@ -102,6 +107,7 @@ fn describe(model: &HubModel) -> TokenStream {
         other => quote!(#other).to_string(),
     };
     let hub_docs = option_str(krate, model.docs.as_deref());
+    let hub_authorize = model.authorize.iter().map(|r| r.manifest_tokens(krate));
     let client_name = option_str(
         krate,
         model
@@ -122,6 +128,7 @@ fn describe(model: &HubModel) -> TokenStream {
         let rust_name = method.ident.to_string();
         let rust_name = rust_name.trim_start_matches("r#");
         let docs = option_str(krate, method.docs.as_deref());
+        let authorize = method.authorize.iter().map(|r| r.manifest_tokens(krate));
         let params = method.params.iter().filter_map(|param| match param {
             Param::Ctx | Param::Cancel => None,
             Param::Arg(ty, name) => {
@@ -205,6 +212,7 @@ fn describe(model: &HubModel) -> TokenStream {
                 kind: #krate::manifest::MethodKind::#kind,
                 params: #krate::__private::vec![#(#ordered),*],
                 result: #result,
+                authorize: #krate::__private::vec![#(#authorize),*],
             }
         }
     });
@@ -219,6 +227,7 @@ fn describe(model: &HubModel) -> TokenStream {
                 client_name: #client_name,
                 methods: #krate::__private::vec![#(#methods),*],
                 client_methods: #client_methods,
+                authorize: #krate::__private::vec![#(#hub_authorize),*],
             }
         }
     }

@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Path, Type, Visibility};
 
 use crate::attr::{Macro, MacroArgs, take_method_attrs};
+use crate::authorize::{self, Requirement};
 use crate::errors::Errors;
 use crate::names::{collision_key, doc_text, pascal_case};
 use crate::types::{
@@ -36,6 +37,8 @@ pub(crate) struct HubModel {
     pub(crate) on_disconnected: Option<Hook>,
     /// The `///` documentation of the impl block.
     pub(crate) docs: Option<String>,
+    /// Its `#[authorize]` attributes.
+    pub(crate) authorize: Vec<Requirement>,
 }
 
 pub(crate) struct HubMethod {
@@ -46,6 +49,8 @@ pub(crate) struct HubMethod {
     pub(crate) returns: Returns,
     /// The `///` documentation.
     pub(crate) docs: Option<String>,
+    /// Its `#[authorize]` attributes.
+    pub(crate) authorize: Vec<Requirement>,
 }
 
 pub(crate) enum Param {
@@ -149,6 +154,7 @@ fn parse_model(args: &MacroArgs, item: &mut ItemImpl, errors: &mut Errors) -> Hu
         on_connected: None,
         on_disconnected: None,
         docs: doc_text(&item.attrs),
+        authorize: authorize::take(&mut item.attrs, errors),
     };
     let mut seen: HashMap<String, (String, proc_macro2::Span)> = HashMap::new();
     for impl_item in &mut item.items {
@@ -156,8 +162,20 @@ fn parse_model(args: &MacroArgs, item: &mut ItemImpl, errors: &mut Errors) -> Hu
             continue;
         };
         let attrs = take_method_attrs(&mut method.attrs, "hub", true, errors);
+        let authorize_span = method
+            .attrs
+            .iter()
+            .find(|attr| authorize::is_authorize(attr))
+            .map(|attr| attr.span());
+        let requirements = authorize::take(&mut method.attrs, errors);
         let name = method.sig.ident.to_string();
         if name == "on_connected" || name == "on_disconnected" {
+            if let Some(span) = authorize_span {
+                errors.push(syn::Error::new(
+                    span,
+                    "#[authorize] on a lifecycle hook: put it on the impl block to authorize connections",
+                ));
+            }
             if let Some(rename) = &attrs.rename {
                 errors.spanned(rename, "lifecycle hooks have no wire name");
             }
@@ -171,6 +189,12 @@ fn parse_model(args: &MacroArgs, item: &mut ItemImpl, errors: &mut Errors) -> Hu
         }
         let is_pub = matches!(method.vis, Visibility::Public(_));
         if attrs.skip || !is_pub {
+            if let Some(span) = authorize_span {
+                errors.push(syn::Error::new(
+                    span,
+                    "#[authorize] on a method clients cannot call: only `pub` hub methods are authorized",
+                ));
+            }
             if !is_pub && (attrs.rename.is_some() || attrs.skip) {
                 errors.spanned(
                     &method.sig.ident,
@@ -197,7 +221,8 @@ fn parse_model(args: &MacroArgs, item: &mut ItemImpl, errors: &mut Errors) -> Hu
         } else {
             seen.insert(collision_key(&wire_name), (wire_name.clone(), span));
         }
-        if let Some(method) = parse_method(method, wire_name, errors) {
+        if let Some(mut method) = parse_method(method, wire_name, errors) {
+            method.authorize = requirements;
             model.methods.push(method);
         }
     }
@@ -294,6 +319,7 @@ fn parse_method(method: &ImplItemFn, wire_name: String, errors: &mut Errors) -> 
         params,
         returns,
         docs: doc_text(&method.attrs),
+        authorize: Vec::new(),
     })
 }
 

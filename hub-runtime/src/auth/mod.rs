@@ -7,3 +7,4 @@
 //! instead. See `docs/security.md`.
 
 pub use crate::connection::{AuthError, AuthFuture, Authenticator, User, bearer_token};
+pub use crate::model::{AuthorizationContext, MethodCall, Requirement};

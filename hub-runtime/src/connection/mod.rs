@@ -47,6 +47,10 @@ pub use options::{ConnectionOptions, Cors, Transports};
 pub use request::{RequestInfo, bearer_token};
 pub use user::{AuthError, AuthFuture, Authenticator, User};
 
+pub(crate) use options::AccessCheck;
+pub(crate) use request::query_param;
+pub(crate) use user::Access;
+
 pub(crate) use clock::{coarse_now_ms, now_ms, tick};
 pub(crate) use id::random_token;
 pub(crate) use io::{IoFuture, Received, TransportIo};

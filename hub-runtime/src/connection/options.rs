@@ -1,6 +1,11 @@
 //! What a mapped endpoint accepts: transports, timeouts, sizes, cross-origin access.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::request::RequestInfo;
+use super::user::{Access, Authenticator, User};
 
 /// The options of an endpoint's transports, as ASP.NET's `HttpConnectionDispatcherOptions`.
 ///
@@ -19,6 +24,38 @@ pub struct ConnectionOptions {
     pub(crate) minimum_negotiate_version: u32,
     pub(crate) max_pending_connections: usize,
     pub(crate) max_pending_bytes: usize,
+    pub(crate) authenticator: Option<SharedAuthenticator>,
+    pub(crate) access: Option<AccessCheck>,
+}
+
+/// The endpoint's authenticator.
+#[derive(Clone)]
+pub(crate) struct SharedAuthenticator(pub(crate) Arc<dyn Authenticator>);
+
+impl fmt::Debug for SharedAuthenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Authenticator")
+    }
+}
+
+type AccessFn = dyn Fn(Option<&User>, &RequestInfo) -> Access + Send + Sync;
+
+/// Who may open a connection: checked on negotiate and on every transport request.
+#[derive(Clone)]
+pub(crate) struct AccessCheck(pub(crate) Arc<AccessFn>);
+
+impl AccessCheck {
+    pub(crate) fn new(
+        check: impl Fn(Option<&User>, &RequestInfo) -> Access + Send + Sync + 'static,
+    ) -> Self {
+        AccessCheck(Arc::new(check))
+    }
+}
+
+impl fmt::Debug for AccessCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessCheck")
+    }
 }
 
 impl Default for ConnectionOptions {
@@ -35,6 +72,8 @@ impl Default for ConnectionOptions {
             minimum_negotiate_version: 0,
             max_pending_connections: 10_000,
             max_pending_bytes: 16 << 20,
+            authenticator: None,
+            access: None,
         }
     }
 }
@@ -116,6 +155,30 @@ impl ConnectionOptions {
     /// Cross-origin access for browser clients (default: none, same origin only).
     pub fn cors(mut self, cors: Cors) -> Self {
         self.cors = Some(cors);
+        self
+    }
+
+    /// Finds the user of every request to the endpoint's paths with `authenticator` (such as
+    /// the JWT bearer one of the `jwt` feature), and puts it in the request's extensions. A
+    /// user a layer of the app put there already is kept. Without an authenticator (the
+    /// default) every request is anonymous unless such a layer says otherwise.
+    pub fn authenticate(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(SharedAuthenticator(Arc::new(authenticator)));
+        self
+    }
+
+    /// Lets only authenticated users whom `check` allows open connections: negotiate and every
+    /// transport request are answered 401 (with `WWW-Authenticate: Bearer`) without a user, 403
+    /// when `check` refuses. (A hub says this with `#[authorize]` instead.)
+    pub fn authorize(
+        mut self,
+        check: impl Fn(&User, &RequestInfo) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.access = Some(AccessCheck::new(move |user, request| match user {
+            None => Access::Unauthenticated,
+            Some(user) if check(user, request) => Access::Allowed,
+            Some(_) => Access::Forbidden,
+        }));
         self
     }
 }

@@ -162,7 +162,7 @@ fn bearer(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 }
 
 /// The first value of parameter `name` in `query`, percent-decoded.
-fn query_param(query: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (percent_decode(key) == name).then(|| percent_decode(value))

@@ -148,6 +148,16 @@ impl fmt::Display for AuthError {
 
 impl std::error::Error for AuthError {}
 
+/// Whether a user may do something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Allowed,
+    /// No user: answered 401 (a connection) or "unauthorized" (a method).
+    Unauthenticated,
+    /// A user, without a role or a policy's consent: answered 403 or "unauthorized".
+    Forbidden,
+}
+
 /// The future of [`Authenticator::authenticate`].
 pub type AuthFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Option<User>, AuthError>> + Send + 'a>>;

@@ -12,8 +12,9 @@ use super::call::{BoundCall, PendingCall};
 use super::completion::completion;
 use super::dispatcher::Dispatcher;
 use super::filter::{Filters, HubInvocation, filter_call, filter_stream};
+use crate::connection::Access;
 use crate::lifetime::CallContext;
-use crate::model::{HubError, find_method, panic_message};
+use crate::model::{HubError, MethodCall, Policies, authorize, find_method, panic_message};
 use crate::protocol::{Invocation, Protocol};
 use crate::stream::{ServerStream, StreamArgs, StreamInput};
 
@@ -33,6 +34,8 @@ pub(crate) struct BindContext<'a> {
     pub(crate) protocol: Protocol,
     pub(crate) detailed: bool,
     pub(crate) filters: &'a Filters,
+    /// The named authorization policies.
+    pub(crate) policies: &'a Policies,
     /// How many items of an upload stream may wait for the method.
     pub(crate) stream_capacity: usize,
     /// Whether the call may run at once: nothing waits before it and a slot is free.
@@ -91,6 +94,30 @@ pub(crate) fn bind(
     };
     let name = info.name;
     let invocation_id = invocation.invocation_id.as_deref();
+    // `#[authorize]` on the hub and on the method. Checked before the arguments are bound, so
+    // that a caller who may not call the method learns nothing of its parameters.
+    let hub_requirements = cx.dispatcher.authorization();
+    if !hub_requirements.is_empty() || !info.authorize.is_empty() {
+        let request = cx.call.connection().request();
+        let call = MethodCall::new(name, invocation.arguments.values());
+        let user = request.user();
+        let allowed = [hub_requirements, info.authorize]
+            .iter()
+            .all(|requirements| {
+                authorize(requirements, cx.policies, user, request, Some(call)) == Access::Allowed
+            });
+        if !allowed {
+            tracing::debug!(
+                method = name,
+                user = user.map(|u| u.id()),
+                "hub method not authorized"
+            );
+            return Err(refuse(format!(
+                "Failed to invoke '{}' because user is unauthorized",
+                invocation.target
+            )));
+        }
+    }
     // ASP.NET Core's order: arguments are bound while parsing (count and types), then the
     // dispatcher checks the invocation kind, the id and the streams. A method runs while it is
     // bound only when none of the later checks will refuse it (and no filter wraps it).

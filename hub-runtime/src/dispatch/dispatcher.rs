@@ -3,7 +3,7 @@
 
 use crate::dispatch::bound::{Bound, BoxFuture, Now};
 use crate::lifetime::CallContext;
-use crate::model::{HubError, MethodInfo};
+use crate::model::{HubError, MethodInfo, Requirement};
 use crate::protocol::{ArgumentError, Arguments};
 use crate::stream::StreamArgs;
 
@@ -12,6 +12,9 @@ use crate::stream::StreamArgs;
 pub(crate) trait Dispatcher: Send + Sync + 'static {
     /// The methods clients may call, as `#[hub]` generated them.
     fn methods(&self) -> &'static [MethodInfo];
+
+    /// What `#[authorize]` on the hub asks of every call.
+    fn authorization(&self) -> &'static [Requirement];
 
     /// Decodes the arguments of method `index` and returns its future; with `now`, a
     /// synchronous method runs at once and returns its Completion instead.

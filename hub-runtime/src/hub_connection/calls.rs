@@ -72,6 +72,7 @@ impl HubConnection {
                     protocol: self.protocol,
                     detailed: runtime.options.detailed_errors,
                     filters: &runtime.options.filters,
+                    policies: &runtime.options.policies,
                     stream_capacity: capacity,
                     may_run_now,
                     id_in_use: &id_in_use,

@@ -106,6 +106,7 @@ impl End {
             End::Server(CloseReason::ClientTimeout) => "timeout",
             End::Server(CloseReason::Shutdown) => "shutdown",
             End::Server(CloseReason::Aborted) => "aborted",
+            End::Server(CloseReason::AuthenticationExpired) => "authentication_expired",
             End::ConnectFailed(_) => "connect_refused",
         }
     }
@@ -171,6 +172,10 @@ fn close_message(end: End, detailed: bool) -> (Option<Close>, Option<HubError>) 
             true,
         ),
         End::Server(CloseReason::Aborted) => (Some(Close::default()), None),
+        End::Server(CloseReason::AuthenticationExpired) => with_error(
+            HubError::refused("Connection closed because its authentication expired."),
+            true,
+        ),
         End::ConnectFailed(error) => with_error(error, false),
     }
 }

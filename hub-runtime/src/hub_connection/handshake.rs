@@ -43,11 +43,13 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
     };
 
     let request = io.shared_request();
-    let user = options
-        .user_id_provider
-        .as_ref()
-        .and_then(|provide| provide(&request))
-        .map(Arc::from);
+    // The provider's user id, or the authenticated user's.
+    let user = match &options.user_id_provider {
+        Some(provide) => provide(&request),
+        None => request.user().map(|user| user.id().to_owned()),
+    }
+    .map(Arc::from);
+    let expires_at = request.user().and_then(|user| user.expires_at());
     let handle = ConnectionHandle::new(
         io.id().clone(),
         user,
@@ -56,6 +58,9 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         io.transport(),
         options.outbound_buffer_limit,
     );
+    if let Some(expires_at) = expires_at.filter(|_| options.close_on_authentication_expiration) {
+        handle.close_at_expiry(expires_at);
+    }
     let lifetime = runtime.lifetime.clone();
     // Registered before the client learns it is connected, so a client that saw the handshake
     // response can be reached by its id at once. Messages sent to it meanwhile wait in its queue,

@@ -27,6 +27,9 @@ pub enum CloseReason {
     Shutdown,
     /// Hub code asked for it ([`Ctx::abort`](crate::Ctx::abort)).
     Aborted,
+    /// The user's credentials expired (with
+    /// [`close_on_authentication_expiration`](crate::HubOptions::close_on_authentication_expiration)).
+    AuthenticationExpired,
 }
 
 fn advance(stamp: &AtomicU64, now: u64) {
@@ -65,6 +68,8 @@ pub struct ConnectionHandle {
     /// When the write in progress started to wait for the client to take data (0: none waits).
     write_blocked_since_ms: AtomicU64,
     ping_queued: AtomicBool,
+    /// When the user's credentials expire, on the connection clock (0: never, or not checked).
+    auth_expires_ms: AtomicU64,
     /// Client results awaited from this connection; `Gone` once it is.
     pending_results: Mutex<PendingResults>,
     /// Cancelled when the connection ends; created on first use.
@@ -186,9 +191,20 @@ impl ConnectionHandle {
             last_write_ms: AtomicU64::new(now),
             write_blocked_since_ms: AtomicU64::new(0),
             ping_queued: AtomicBool::new(false),
+            auth_expires_ms: AtomicU64::new(0),
             pending_results: Mutex::new(PendingResults::None),
             aborted: OnceLock::new(),
         })
+    }
+
+    /// Closes the connection (from the heartbeat) once its user's credentials expire at
+    /// `expires_at`.
+    pub(crate) fn close_at_expiry(&self, expires_at: std::time::SystemTime) {
+        let left = expires_at
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        let at = now_ms().saturating_add(left.as_millis() as u64).max(1);
+        self.auth_expires_ms.store(at, Ordering::Relaxed);
     }
 
     /// The connection's id.
@@ -196,7 +212,8 @@ impl ConnectionHandle {
         &self.id
     }
 
-    /// The user id the [user id provider](crate::HubOptions::user_id_provider) found.
+    /// The user id the [user id provider](crate::HubOptions::user_id_provider) found (by
+    /// default, the authenticated user's id).
     pub fn user_id(&self) -> Option<&str> {
         self.user.as_deref()
     }
@@ -379,6 +396,11 @@ impl ConnectionHandle {
     /// silent for `timeout_ms`. Connections on a transport that keeps itself alive (long
     /// polling) are left to it.
     pub(crate) fn heartbeat(&self, now: u64, timing: &HeartbeatTiming, ping: &Frame) {
+        let expires = self.auth_expires_ms.load(Ordering::Relaxed);
+        if expires != 0 && now >= expires {
+            self.close(CloseReason::AuthenticationExpired);
+            return;
+        }
         let blocked_since = self.write_blocked_since_ms.load(Ordering::Relaxed);
         if blocked_since != 0 && now.saturating_sub(blocked_since) >= timing.slow_ms {
             self.close(CloseReason::SlowClient);

@@ -12,6 +12,8 @@ pub struct MethodInfo {
     pub streams: usize,
     /// Whether it returns a stream (clients call it with a StreamInvocation).
     pub streaming: bool,
+    /// Its `#[authorize]` attributes (the hub's own are in [`Hub::AUTHORIZE`](crate::Hub::AUTHORIZE)).
+    pub authorize: &'static [super::Requirement],
 }
 
 /// Finds a method by wire name, ignoring case as ASP.NET Core does (`OrdinalIgnoreCase`).

@@ -157,6 +157,20 @@ impl ArgumentValue<'_> {
     }
 }
 
+/// Decodes argument `index` of `values` into `T`.
+pub(crate) fn decode_argument<T: DeserializeOwned>(
+    values: &[ArgumentValue<'_>],
+    index: usize,
+) -> Result<T, ArgumentError> {
+    let value = values.get(index).ok_or_else(|| ArgumentError {
+        index,
+        detail: "missing argument".to_owned(),
+    })?;
+    value
+        .decode()
+        .map_err(|detail| ArgumentError { index, detail })
+}
+
 /// An argument that could not be decoded into the parameter's type.
 #[derive(Debug)]
 pub struct ArgumentError {
@@ -171,6 +185,11 @@ impl<'a> Arguments<'a> {
         Arguments { values }
     }
 
+    /// The values, as a slice (which, unlike `Arguments`, may be borrowed for less than `'a`).
+    pub(crate) fn values(&self) -> &[ArgumentValue<'a>] {
+        &self.values
+    }
+
     /// How many arguments the client sent.
     pub fn len(&self) -> usize {
         self.values.len()
@@ -183,13 +202,7 @@ impl<'a> Arguments<'a> {
 
     /// Decodes argument `index` into `T`.
     pub fn decode<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgumentError> {
-        let value = self.values.get(index).ok_or_else(|| ArgumentError {
-            index,
-            detail: "missing argument".to_owned(),
-        })?;
-        value
-            .decode()
-            .map_err(|detail| ArgumentError { index, detail })
+        decode_argument(&self.values, index)
     }
 
     /// Each argument as it arrived, owned: a JSON argument as its text, a MessagePack argument as

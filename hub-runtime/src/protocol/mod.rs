@@ -30,7 +30,9 @@ pub use message::{ArgumentError, Arguments};
 
 pub(crate) use handshake::{HandshakeResponse, parse_handshake};
 pub(crate) use json::{RECORD_SEPARATOR, parse_json_text};
-pub(crate) use message::{Close, Completion, CompletionBody, HubMessage, Invocation};
+pub(crate) use message::{
+    ArgumentValue, Close, Completion, CompletionBody, HubMessage, Invocation, decode_argument,
+};
 pub(crate) use value::EncodedValue;
 
 use serde::Serialize;

@@ -41,6 +41,10 @@ pub(crate) fn endpoint_router<S: Clone + Send + Sync + 'static>(
                 .post(transport::send)
                 .delete(transport::delete),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            endpoint.clone(),
+            transport::admit,
+        ))
         .with_state(endpoint);
     for (suffix, route) in extra {
         router = router.route(&format!("{base}{suffix}"), route);

@@ -8,12 +8,13 @@ use axum::routing::get;
 
 use super::endpoint::{endpoint_router, normalize_path};
 use super::service::HubService;
-use crate::connection::HubMetrics;
+use crate::connection::{AccessCheck, HubMetrics};
 use crate::context::HubContext;
 use crate::hub::{Hub, HubDispatcher};
 use crate::hub_connection::{HubConnectionHandler, HubRuntime};
 use crate::lifetime::{HubLifetime, HubLifetimeManager, LocalConnections};
 use crate::manifest::Manifest;
+use crate::model::authorize;
 use crate::options::HubOptions;
 
 /// A hub mounted at a path: merge it into your axum `Router`.
@@ -171,7 +172,15 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
             });
             extra.push(("/manifest", serve));
         }
-        let connection_options = options.connection_options();
+        let mut connection_options = options.connection_options();
+        check_policies::<H>(&options);
+        if !H::AUTHORIZE.is_empty() {
+            // `#[authorize]` on the hub: who may negotiate and connect.
+            let policies = options.policies.clone();
+            connection_options.access = Some(AccessCheck::new(move |user, request| {
+                authorize(H::AUTHORIZE, &policies, user, request, None)
+            }));
+        }
         let tracker = router.lifetime.tracker().clone();
         let runtime = Arc::new(HubRuntime {
             dispatcher: Arc::new(HubDispatcher(router.hub)),
@@ -186,5 +195,19 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
             tracker,
             extra,
         )
+    }
+}
+
+/// Panics unless every policy the hub's `#[authorize]` attributes name is registered: a typo in
+/// a policy name would otherwise refuse every call at run time.
+fn check_policies<H: Hub>(options: &HubOptions) {
+    let methods = H::METHODS.iter().map(|method| method.authorize);
+    for requirements in std::iter::once(H::AUTHORIZE).chain(methods) {
+        if let Some(name) = options.policies.missing(requirements) {
+            panic!(
+                "#[authorize] of hub `{}` names policy \"{name}\", which is not registered: add `HubOptions::policy(\"{name}\", ...)`",
+                std::any::type_name::<H>()
+            );
+        }
     }
 }

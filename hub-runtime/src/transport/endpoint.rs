@@ -19,7 +19,7 @@ pub(crate) struct Endpoint {
     pub(crate) options: ConnectionOptions,
     pub(crate) tracker: Arc<ConnectionTracker>,
     /// Connection tokens handed out by negotiate.
-    pub(crate) tokens: DashMap<Box<str>, TokenState>,
+    pub(crate) tokens: DashMap<Box<str>, TokenEntry>,
     /// Negotiated connections whose transport has not connected yet.
     pending: AtomicUsize,
     /// Bytes POSTed to those before their transport connected.
@@ -27,6 +27,14 @@ pub(crate) struct Endpoint {
     /// Whether the task that forgets expired negotiations and closes long-polling connections
     /// without polls runs.
     sweeping: AtomicBool,
+}
+
+/// A connection token negotiate handed out.
+pub(crate) struct TokenEntry {
+    /// The id of the user who negotiated it (`None`: anonymous). Only that user may present
+    /// the token: another one, or nobody, is answered 403.
+    pub(crate) owner: Option<Box<str>>,
+    pub(crate) state: TokenState,
 }
 
 /// Where a negotiated connection stands.
@@ -78,7 +86,12 @@ impl Endpoint {
 
     /// Registers a negotiated connection; `false` when the endpoint holds its maximum of
     /// connections waiting for their transport.
-    pub(crate) fn add_pending(self: &Arc<Self>, token: &str, id: ConnectionId) -> bool {
+    pub(crate) fn add_pending(
+        self: &Arc<Self>,
+        token: &str,
+        id: ConnectionId,
+        owner: Option<&str>,
+    ) -> bool {
         let max = self.options.max_pending_connections;
         if self
             .pending
@@ -94,8 +107,11 @@ impl Endpoint {
             negotiated_ms: now_ms(),
             early: Vec::new(),
         };
-        self.tokens
-            .insert(token.into(), TokenState::Pending(pending));
+        let entry = TokenEntry {
+            owner: owner.map(Box::from),
+            state: TokenState::Pending(pending),
+        };
+        self.tokens.insert(token.into(), entry);
         self.ensure_sweep();
         true
     }
@@ -140,8 +156,10 @@ impl Endpoint {
     }
 
     pub(crate) fn forget_token(&self, token: &str) {
-        if let Some((_, TokenState::Pending(pending))) = self.tokens.remove(token) {
-            self.forget_pending(&pending);
+        if let Some((_, entry)) = self.tokens.remove(token) {
+            if let TokenState::Pending(pending) = &entry.state {
+                self.forget_pending(pending);
+            }
         }
     }
 
@@ -216,7 +234,7 @@ impl Endpoint {
                     return;
                 };
                 let now = now_ms();
-                endpoint.tokens.retain(|_, state| match state {
+                endpoint.tokens.retain(|_, entry| match &entry.state {
                     TokenState::Pending(pending)
                         if now.saturating_sub(pending.negotiated_ms) >= negotiate_ms =>
                     {

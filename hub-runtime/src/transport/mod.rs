@@ -6,6 +6,7 @@
 //! to the endpoint's handler. They import only the connection layer (and the protocol layer's
 //! transfer formats).
 
+mod access;
 mod cors;
 mod endpoint;
 mod http;
@@ -13,6 +14,7 @@ mod negotiate;
 mod response;
 mod websocket;
 
+pub(crate) use access::admit;
 pub(crate) use cors::cors_layer;
 pub(crate) use endpoint::Endpoint;
 pub(crate) use http::{delete, send};

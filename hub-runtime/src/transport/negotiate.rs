@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::endpoint::Endpoint;
-use crate::connection::{ConnectionId, Transports, random_token};
+use crate::connection::{ConnectionId, Transports, User, random_token};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,6 +33,7 @@ struct AvailableTransport {
 pub(crate) async fn negotiate(
     State(endpoint): State<Arc<Endpoint>>,
     Query(query): Query<HashMap<String, String>>,
+    user: Option<Extension<User>>,
 ) -> Response {
     if endpoint.tracker.is_shutting_down() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -60,7 +62,9 @@ pub(crate) async fn negotiate(
     } else {
         random_token()
     };
-    if !endpoint.add_pending(&token, id.clone()) {
+    // The token is bound to the user who negotiated it (see `access::admit`).
+    let owner = user.as_ref().map(|Extension(user)| user.id());
+    if !endpoint.add_pending(&token, id.clone(), owner) {
         // As many connections as allowed wait for their transport: come back later.
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }

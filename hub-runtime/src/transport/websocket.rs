@@ -53,10 +53,10 @@ pub(crate) async fn connect(
     let (id, token, early) = match query.get("id") {
         None => (ConnectionId::random(), None, Vec::new()),
         Some(token) => {
-            let Some(mut state) = endpoint.tokens.get_mut(token.as_str()) else {
+            let Some(mut entry) = endpoint.tokens.get_mut(token.as_str()) else {
                 return plain(StatusCode::NOT_FOUND, "No Connection with that ID");
             };
-            let (id, early) = match &mut *state {
+            let (id, early) = match &mut entry.state {
                 TokenState::Pending(pending) => endpoint.take_pending(pending),
                 TokenState::Connected(None) => return StatusCode::CONFLICT.into_response(),
                 TokenState::Connected(Some(_)) => {
@@ -66,7 +66,7 @@ pub(crate) async fn connect(
                     );
                 }
             };
-            *state = TokenState::Connected(None);
+            entry.state = TokenState::Connected(None);
             (id, Some(Box::<str>::from(token.as_str())), early)
         }
     };

@@ -52,7 +52,7 @@ pub(crate) async fn get(
     };
     let state = match endpoint.tokens.get_mut(token.as_str()) {
         None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
-        Some(mut state) => match &mut *state {
+        Some(mut entry) => match &mut entry.state {
             // A shutting-down endpoint takes no new connections, but still answers the polls
             // of the connections it has: their last poll carries the last messages.
             TokenState::Pending(_) if endpoint.tracker.is_shutting_down() => {
@@ -121,9 +121,9 @@ fn start(
         // The first poll (this request) counts as the client's last sign of life.
         poll.activity.last_ms.store(now_ms(), Ordering::Relaxed);
     }
-    endpoint
-        .tokens
-        .insert(token.into(), TokenState::Connected(Some(http.clone())));
+    if let Some(mut entry) = endpoint.tokens.get_mut(token) {
+        entry.state = TokenState::Connected(Some(http.clone()));
+    }
     let io = Box::new(HttpIo::new(http, incoming, early));
     tokio::spawn(endpoint.run(io, id, Some(token.into()), request, kind));
 }

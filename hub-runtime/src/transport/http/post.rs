@@ -23,7 +23,13 @@ pub(crate) async fn send(
     let Some(token) = query.get("id") else {
         return plain(StatusCode::BAD_REQUEST, "Connection ID required");
     };
-    let http = match endpoint.tokens.get_mut(token.as_str()).as_deref_mut() {
+    // The entry's guard locks a shard of the table: it must not live across an await.
+    let http = match endpoint
+        .tokens
+        .get_mut(token.as_str())
+        .as_deref_mut()
+        .map(|entry| &mut entry.state)
+    {
         None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
         Some(TokenState::Pending(pending)) => {
             // Sent before the transport connected: kept for the connection, as ASP.NET Core
@@ -61,7 +67,12 @@ pub(crate) async fn delete(
     let Some(token) = query.get("id") else {
         return plain(StatusCode::BAD_REQUEST, "Connection ID required");
     };
-    let http = match endpoint.tokens.get(token.as_str()).as_deref() {
+    let http = match endpoint
+        .tokens
+        .get(token.as_str())
+        .as_deref()
+        .map(|entry| &entry.state)
+    {
         None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
         Some(TokenState::Connected(Some(http))) if http.kind == TransportType::LongPolling => {
             http.clone()
