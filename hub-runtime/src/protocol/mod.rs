@@ -27,6 +27,11 @@ pub(crate) use handshake::{HandshakeResponse, parse_handshake};
 pub(crate) use json::{RECORD_SEPARATOR, parse_json_text};
 pub(crate) use message::{Close, Completion, CompletionBody, HubMessage, Invocation};
 pub(crate) use value::EncodedValue;
+// What `crate::__fuzz` reaches besides the above.
+#[cfg(feature = "fuzzing")]
+pub(crate) use json::{parse_any_message, parse_plain_invocation};
+#[cfg(all(feature = "fuzzing", feature = "messagepack"))]
+pub(crate) use msgpack::skip_value;
 
 use serde::Serialize;
 

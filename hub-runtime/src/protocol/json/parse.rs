@@ -66,7 +66,7 @@ pub(crate) fn parse_json_text(text: &str) -> Result<Option<HubMessage<'_>>, Prot
 }
 
 /// Parses any JSON hub message with serde.
-fn parse_any_message(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+pub(crate) fn parse_any_message(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError> {
     let raw: RawMessage<'_> =
         serde_json::from_str(text).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
     let kind = raw.kind.ok_or(ProtocolError::MissingProperty("type"))?;
