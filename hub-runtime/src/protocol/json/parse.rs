@@ -578,19 +578,7 @@ mod tests {
                     Json::Number(text) => self.out.push_str(text),
                     Json::Text(text) => self.string(text),
                     Json::Array(items) => {
-                        self.depth += 1;
-                        self.out.push('[');
-                        for (i, item) in items.iter().enumerate() {
-                            self.space();
-                            if i > 0 {
-                                self.out.push(',');
-                                self.space();
-                            }
-                            self.value(item);
-                        }
-                        self.space();
-                        self.out.push(']');
-                        self.depth -= 1;
+                        self.sequence(('[', ']'), items, |writer, item| writer.value(item));
                     }
                     Json::Object(entries) => {
                         let entries: Vec<_> =
@@ -601,22 +589,34 @@ mod tests {
             }
 
             pub(super) fn object(&mut self, entries: &[(&str, &Json)]) {
+                self.sequence(('{', '}'), entries, |writer, (name, value)| {
+                    writer.string(name);
+                    writer.space();
+                    writer.out.push(':');
+                    writer.space();
+                    writer.value(value);
+                });
+            }
+
+            /// An array or object: `items` between `ends`, separated by commas.
+            fn sequence<T>(
+                &mut self,
+                ends: (char, char),
+                items: &[T],
+                mut write: impl FnMut(&mut Self, &T),
+            ) {
                 self.depth += 1;
-                self.out.push('{');
-                for (i, (name, value)) in entries.iter().enumerate() {
+                self.out.push(ends.0);
+                for (i, item) in items.iter().enumerate() {
                     self.space();
                     if i > 0 {
                         self.out.push(',');
                         self.space();
                     }
-                    self.string(name);
-                    self.space();
-                    self.out.push(':');
-                    self.space();
-                    self.value(value);
+                    write(self, item);
                 }
                 self.space();
-                self.out.push('}');
+                self.out.push(ends.1);
                 self.depth -= 1;
             }
         }

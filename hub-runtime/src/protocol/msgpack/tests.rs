@@ -449,27 +449,25 @@ mod against_rmpv {
             form(&|b| rmp::encode::write_i64(b, n).unwrap());
             form(&|b| rmp::encode::write_sint(b, n).map(drop).unwrap());
             if let Ok(n) = u64::try_from(n) {
-                form(&|b| rmp::encode::write_u64(b, n).unwrap());
                 form(&|b| rmp::encode::write_uint(b, n).map(drop).unwrap());
             }
-            if let Ok(n) = u32::try_from(n) {
-                form(&|b| rmp::encode::write_u32(b, n).unwrap());
+            // Each fixed width that holds `n`.
+            macro_rules! widths {
+                ($($ty:ty => $write:path),*) => {
+                    $(if let Ok(n) = <$ty>::try_from(n) {
+                        form(&|b| $write(b, n).unwrap());
+                    })*
+                };
             }
-            if let Ok(n) = i32::try_from(n) {
-                form(&|b| rmp::encode::write_i32(b, n).unwrap());
-            }
-            if let Ok(n) = u16::try_from(n) {
-                form(&|b| rmp::encode::write_u16(b, n).unwrap());
-            }
-            if let Ok(n) = i16::try_from(n) {
-                form(&|b| rmp::encode::write_i16(b, n).unwrap());
-            }
-            if let Ok(n) = u8::try_from(n) {
-                form(&|b| rmp::encode::write_u8(b, n).unwrap());
-            }
-            if let Ok(n) = i8::try_from(n) {
-                form(&|b| rmp::encode::write_i8(b, n).unwrap());
-            }
+            widths!(
+                u64 => rmp::encode::write_u64,
+                u32 => rmp::encode::write_u32,
+                i32 => rmp::encode::write_i32,
+                u16 => rmp::encode::write_u16,
+                i16 => rmp::encode::write_i16,
+                u8 => rmp::encode::write_u8,
+                i8 => rmp::encode::write_i8
+            );
             if (0..128).contains(&n) {
                 form(&|b| rmp::encode::write_pfix(b, n as u8).unwrap());
             }
