@@ -354,30 +354,39 @@ mod against_rmpv {
             .unwrap_or(0)
     }
 
-    /// Lengths on both sides of the format's size classes (fix, 8-bit, 16-bit, 32-bit).
-    fn length() -> impl Strategy<Value = usize> {
-        prop_oneof![
-            16 => 0usize..34,
-            2 => 250usize..260,
-            1 => prop::sample::select(vec![65_535usize, 65_536]),
-        ]
+    /// Lengths on both sides of the format's size classes: fix, 8-bit and 16-bit, and with
+    /// `large`, 32-bit.
+    fn length(large: bool) -> impl Strategy<Value = usize> {
+        let classes = prop_oneof![8 => 0usize..34, 1 => 250usize..260];
+        let large = if large { 1 } else { 0 };
+        prop_oneof![20 => classes, large => prop::sample::select(vec![65_535usize, 65_536])]
     }
 
-    fn text() -> impl Strategy<Value = String> {
+    fn text(large: bool) -> impl Strategy<Value = String> {
         prop_oneof![
             4 => any::<String>(),
-            1 => (length(), prop::char::range('a', 'z'))
+            1 => (length(large), prop::char::range('a', 'z'))
                 .prop_map(|(len, c)| std::iter::repeat_n(c, len).collect()),
         ]
     }
 
-    fn bytes() -> impl Strategy<Value = Vec<u8>> {
-        (length(), any::<u8>()).prop_map(|(len, byte)| vec![byte; len])
+    fn bytes(large: bool) -> impl Strategy<Value = Vec<u8>> {
+        (length(large), any::<u8>()).prop_map(|(len, byte)| vec![byte; len])
     }
 
     /// Every kind of value: integers of every width, floats, strings, binaries, extensions
-    /// (fixext 1 to 16 and ext 8/16/32), arrays and maps of every size class, nested.
+    /// (fixext 1 to 16 and ext 8/16), arrays and maps of every size class, nested; and at the
+    /// top, now and then, a string, binary or extension of the 32-bit class.
     fn value() -> impl Strategy<Value = Value> {
+        let large = prop_oneof![
+            text(true).prop_map(Value::from),
+            bytes(true).prop_map(Value::Binary),
+            (any::<i8>(), bytes(true)).prop_map(|(kind, data)| Value::Ext(kind, data)),
+        ];
+        prop_oneof![9 => nested(), 1 => large]
+    }
+
+    fn nested() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Nil),
             any::<bool>().prop_map(Value::Boolean),
@@ -386,9 +395,9 @@ mod against_rmpv {
             (-40i64..300).prop_map(Value::from),
             any::<f32>().prop_map(Value::F32),
             any::<f64>().prop_map(Value::F64),
-            text().prop_map(Value::from),
-            bytes().prop_map(Value::Binary),
-            (any::<i8>(), bytes()).prop_map(|(kind, data)| Value::Ext(kind, data)),
+            text(false).prop_map(Value::from),
+            bytes(false).prop_map(Value::Binary),
+            (any::<i8>(), bytes(false)).prop_map(|(kind, data)| Value::Ext(kind, data)),
         ];
         leaf.prop_recursive(4, 32, 18, |inner| {
             prop_oneof![
@@ -415,6 +424,8 @@ mod against_rmpv {
             let len = encoded.len();
             for cut in (0..len.min(300)).chain(len.saturating_sub(300)..len) {
                 prop_assert!(Reader::new(&encoded[..cut]).value().is_err(), "{}", cut);
+            }
+            for cut in [len / 2, len - 1] {
                 prop_assert!(rmpv::decode::read_value(&mut &encoded[..cut]).is_err(), "{}", cut);
             }
         }
@@ -487,7 +498,7 @@ mod against_rmpv {
 
         /// A string is read from each of the forms that holds it.
         #[test]
-        fn strings_are_read_from_every_width(text in text()) {
+        fn strings_are_read_from_every_width(text in text(true)) {
             let len = text.len();
             let mut forms = vec![encode(&Value::from(text.as_str()))];
             if len < 32 {
@@ -510,8 +521,8 @@ mod against_rmpv {
         /// is kept as the bytes rmpv wrote for it.
         #[test]
         fn invocations_keep_the_arguments_rmpv_wrote(
-            id in prop::option::of(text()),
-            target in text(),
+            id in prop::option::of(text(false)),
+            target in text(false),
             arguments in prop::collection::vec(value(), 0..6),
             streams in prop::option::of(prop::collection::vec("[a-z0-9]{1,8}", 0..3)),
         ) {
