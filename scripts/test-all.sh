@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit, UI (trybuild) and integration tests (the code generators' golden
-# files, compiled with tsc and mcs), the end-to-end suite with third-party Python clients
-# (pysignalr, signalrcore), a smoke run of the benchmarks, then the end-to-end suites that drive
-# the examples with the official npm @microsoft/signalr client in Node, by hand and through the
-# generated TypeScript clients.
+# files, compiled with tsc and mcs), a short run of every fuzz target (scripts/fuzz.sh, nightly),
+# the end-to-end suite with third-party Python clients (pysignalr, signalrcore), a smoke run of
+# the benchmarks, then the end-to-end suites that drive the examples with the official npm
+# @microsoft/signalr client in Node, by hand and through the generated TypeScript clients.
 # Installs what the tests need (npm packages from the committed lock file, Debian's mono-devel for
-# the C# compiler) and fails loudly when a required tool is missing; it never skips a suite.
+# the C# compiler, cargo-fuzz) and fails loudly when a required tool is missing; it never skips a
+# suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ fail() {
 }
 
 command -v cargo >/dev/null || fail "cargo is required (Rust stable)"
+cargo +nightly --version >/dev/null 2>&1 || fail "the nightly Rust toolchain is required for the fuzz targets (rustup toolchain install nightly)"
 command -v node >/dev/null || fail "node is required (Node.js 20 or newer) for the end-to-end tests"
 command -v npm >/dev/null || fail "npm is required for the end-to-end tests"
 command -v python3 >/dev/null || fail "python3 is required for the Python client tests"
@@ -40,6 +42,9 @@ cargo build --workspace --bins
 
 echo "== cargo test"
 cargo test --workspace
+
+echo "== fuzz targets, 15 s each (cargo test replayed their seeds; this explores beyond them)"
+bash scripts/fuzz.sh 15
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 export CHAT_BIN="$target_dir/debug/chat"

@@ -34,6 +34,11 @@ pub(crate) use message::{
     ArgumentValue, Close, Completion, CompletionBody, HubMessage, Invocation, decode_argument,
 };
 pub(crate) use value::EncodedValue;
+// What `crate::__fuzz` reaches besides the above.
+#[cfg(feature = "fuzzing")]
+pub(crate) use json::{parse_any_message, parse_plain_invocation};
+#[cfg(all(feature = "fuzzing", feature = "messagepack"))]
+pub(crate) use msgpack::skip_value;
 
 use serde::Serialize;
 

@@ -15,3 +15,6 @@ mod string;
 pub(crate) use encode::JsonEncoder;
 pub(crate) use framing::{JsonMessages, RECORD_SEPARATOR};
 pub(crate) use parse::{parse_json_message, parse_json_text};
+// The two readers on their own, for the fuzz targets to compare.
+#[cfg(feature = "fuzzing")]
+pub(crate) use {parse::parse_any_message, plain::parse_plain_invocation};

@@ -66,7 +66,7 @@ pub(crate) fn parse_json_text(text: &str) -> Result<Option<HubMessage<'_>>, Prot
 }
 
 /// Parses any JSON hub message with serde.
-fn parse_any_message(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError> {
+pub(crate) fn parse_any_message(text: &str) -> Result<Option<HubMessage<'_>>, ProtocolError> {
     let raw: RawMessage<'_> =
         serde_json::from_str(text).map_err(|e| ProtocolError::InvalidJson(e.to_string()))?;
     let kind = raw.kind.ok_or(ProtocolError::MissingProperty("type"))?;
@@ -414,5 +414,331 @@ mod tests {
             assert!(parse_plain_invocation(base).is_some(), "{base}");
         }
         assert!(parse_plain_invocation(bases[bases.len() - 1]).is_none());
+    }
+
+    /// Generated messages for the plain reader against serde: a JSON value as written, numbers
+    /// kept as their text so that every form of them is tried.
+    mod generated {
+        use proptest::prelude::*;
+        use proptest::sample::select;
+
+        /// A JSON value as written.
+        #[derive(Debug, Clone)]
+        pub(super) enum Json {
+            Null,
+            Bool(bool),
+            Number(String),
+            Text(String),
+            Array(Vec<Json>),
+            Object(Vec<(String, Json)>),
+        }
+
+        /// Strings: mostly plain, else with what must or may be escaped, and non-ASCII text.
+        pub(super) fn text() -> impl Strategy<Value = String> {
+            let special = prop::collection::vec(
+                prop_oneof![
+                    6 => prop::char::range('a', 'z'),
+                    1 => select(vec![' ', '"', '\\', '/', '\u{7f}', 'é', '日', '😀', '\u{2028}']),
+                    1 => prop::char::range('\u{0}', '\u{1f}'),
+                ],
+                0..10,
+            )
+            .prop_map(String::from_iter);
+            prop_oneof![2 => "[a-zA-Z0-9_.-]{0,12}", 1 => special]
+        }
+
+        /// Numbers in every form JSON allows.
+        pub(super) fn number() -> impl Strategy<Value = String> {
+            let parts = (
+                any::<bool>(),
+                "0|[1-9][0-9]{0,24}",
+                prop::option::of("[0-9]{1,6}"),
+                prop::option::of(("[eE]", "[+-]?", "[0-9]{1,3}")),
+            )
+                .prop_map(|(minus, int, fraction, exponent)| {
+                    let mut text = if minus { format!("-{int}") } else { int };
+                    if let Some(fraction) = fraction {
+                        text = format!("{text}.{fraction}");
+                    }
+                    if let Some((e, sign, digits)) = exponent {
+                        text = format!("{text}{e}{sign}{digits}");
+                    }
+                    text
+                });
+            prop_oneof![
+                3 => any::<i64>().prop_map(|n| n.to_string()),
+                3 => any::<u64>().prop_map(|n| n.to_string()),
+                3 => parts,
+                1 => malformed(),
+            ]
+        }
+
+        /// Near misses of numbers and literals, which both readers must refuse.
+        fn malformed() -> impl Strategy<Value = String> {
+            select(vec![
+                "01", "-01", "00", "-", "1.", ".5", "1e", "1e+", "+1", "0x10", "1_0", "NaN",
+                "Infinity", "--1", "tru", "nul", "True", "1 2", "\"a", "'a'",
+            ])
+            .prop_map(str::to_owned)
+        }
+
+        /// Arguments the plain reader reads by hand: integers, strings without escapes, `true`,
+        /// `false` and `null`, and near misses of them.
+        fn plain_arguments() -> impl Strategy<Value = Vec<Json>> {
+            let scalar = prop_oneof![
+                3 => any::<i64>().prop_map(|n| Json::Number(n.to_string())),
+                3 => "[a-z0-9 ]{0,8}".prop_map(Json::Text),
+                1 => any::<bool>().prop_map(Json::Bool),
+                1 => Just(Json::Null),
+                1 => malformed().prop_map(Json::Number),
+            ];
+            prop::collection::vec(scalar, 0..6)
+        }
+
+        pub(super) fn json() -> impl Strategy<Value = Json> {
+            let leaf = prop_oneof![
+                Just(Json::Null),
+                any::<bool>().prop_map(Json::Bool),
+                number().prop_map(Json::Number),
+                text().prop_map(Json::Text),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                    prop::collection::vec((text(), inner), 0..4).prop_map(Json::Object),
+                ]
+            })
+        }
+
+        /// Writes JSON with the given whitespace between tokens, escaping every string whose bit
+        /// is set in `escapes` beyond what it must (each non-alphanumeric character as `\uXXXX`).
+        pub(super) struct Writer {
+            pub(super) out: String,
+            spaces: Vec<&'static str>,
+            escapes: u64,
+            written: usize,
+            /// How many arrays and objects are open.
+            depth: usize,
+            /// Whether a string written outside the arrays and objects within the outermost
+            /// object (a property name, or a property's value) had an escape.
+            pub(super) escaped_outside: bool,
+        }
+
+        impl Writer {
+            pub(super) fn new(spaces: Vec<&'static str>, escapes: u64) -> Self {
+                Writer {
+                    out: String::new(),
+                    spaces,
+                    escapes,
+                    written: 0,
+                    depth: 0,
+                    escaped_outside: false,
+                }
+            }
+
+            pub(super) fn space(&mut self) {
+                self.out
+                    .push_str(self.spaces[self.written % self.spaces.len()]);
+                self.written += 1;
+            }
+
+            pub(super) fn string(&mut self, text: &str) {
+                let escape_all = self.escapes >> (self.written % 64) & 1 == 1;
+                self.written += 1;
+                let plain = serde_json::to_string(text).unwrap();
+                let outside = self.depth <= 1;
+                if !escape_all {
+                    self.escaped_outside |= outside && plain.len() != text.len() + 2;
+                    self.out.push_str(&plain);
+                    return;
+                }
+                self.out.push('"');
+                for c in text.chars() {
+                    if c.is_ascii_alphanumeric() {
+                        self.out.push(c);
+                        continue;
+                    }
+                    self.escaped_outside |= outside;
+                    for unit in c.encode_utf16(&mut [0; 2]) {
+                        let upper = self.written % 3 == 0;
+                        self.out.push_str(&if upper {
+                            format!("\\u{unit:04X}")
+                        } else {
+                            format!("\\u{unit:04x}")
+                        });
+                    }
+                }
+                self.out.push('"');
+            }
+
+            pub(super) fn value(&mut self, value: &Json) {
+                match value {
+                    Json::Null => self.out.push_str("null"),
+                    Json::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
+                    Json::Number(text) => self.out.push_str(text),
+                    Json::Text(text) => self.string(text),
+                    Json::Array(items) => {
+                        self.sequence(('[', ']'), items, |writer, item| writer.value(item));
+                    }
+                    Json::Object(entries) => {
+                        let entries: Vec<_> =
+                            entries.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                        self.object(&entries);
+                    }
+                }
+            }
+
+            pub(super) fn object(&mut self, entries: &[(&str, &Json)]) {
+                self.sequence(('{', '}'), entries, |writer, (name, value)| {
+                    writer.string(name);
+                    writer.space();
+                    writer.out.push(':');
+                    writer.space();
+                    writer.value(value);
+                });
+            }
+
+            /// An array or object: `items` between `ends`, separated by commas.
+            fn sequence<T>(
+                &mut self,
+                ends: (char, char),
+                items: &[T],
+                mut write: impl FnMut(&mut Self, &T),
+            ) {
+                self.depth += 1;
+                self.out.push(ends.0);
+                for (i, item) in items.iter().enumerate() {
+                    self.space();
+                    if i > 0 {
+                        self.out.push(',');
+                        self.space();
+                    }
+                    write(self, item);
+                }
+                self.space();
+                self.out.push(ends.1);
+                self.depth -= 1;
+            }
+        }
+
+        /// An Invocation as clients write it, or nearly: its text, and whether the plain reader
+        /// must take it (type 1 or 4, the four properties once each, no escapes among them, and
+        /// well-formed arguments).
+        pub(super) fn invocation() -> impl Strategy<Value = (String, bool)> {
+            let kind = prop_oneof![
+                6 => Just("1"),
+                3 => Just("4"),
+                1 => select(vec!["0", "2", "3", "6", "7", "10", "99", "100", "1000", "01", "1.0", "1e0", "-1"]),
+            ];
+            let id = prop_oneof![
+                2 => Just(None),
+                6 => text().prop_map(|id| Some(Json::Text(id))),
+                1 => Just(Some(Json::Null)),
+            ];
+            let extra = prop::option::weighted(
+                0.2,
+                (
+                    select(vec![
+                        "streamIds",
+                        "headers",
+                        "extra",
+                        "type",
+                        "target",
+                        "arguments",
+                        "invocationId",
+                    ]),
+                    json(),
+                ),
+            );
+            let spaces =
+                prop::collection::vec(select(vec!["", "", " ", "\n", "\t", "\r\n  "]), 1..4);
+            let escapes = prop_oneof![3 => Just(0u64), 1 => any::<u64>()];
+            (
+                kind,
+                id,
+                prop::option::weighted(0.95, text()),
+                prop_oneof![prop::collection::vec(json(), 0..5), plain_arguments()],
+                extra,
+                Just(vec![0, 1, 2, 3, 4]).prop_shuffle(),
+                spaces,
+                escapes,
+            )
+                .prop_map(
+                    |(kind, id, target, arguments, extra, order, spaces, escapes)| {
+                        let kind = Json::Number(kind.to_owned());
+                        let target = target.map(Json::Text);
+                        let arguments = Json::Array(arguments);
+                        let properties = [
+                            Some(("type", &kind)),
+                            Some(("arguments", &arguments)),
+                            id.as_ref().map(|id| ("invocationId", id)),
+                            target.as_ref().map(|target| ("target", target)),
+                            extra.as_ref().map(|(name, value)| (*name, value)),
+                        ];
+                        // In one of their orders.
+                        let mut ordered: Vec<_> = order.iter().zip(properties).collect();
+                        ordered.sort_by_key(|&(position, _)| position);
+                        let properties: Vec<_> = ordered
+                            .into_iter()
+                            .filter_map(|(_, property)| property)
+                            .collect();
+                        let mut writer = Writer::new(spaces, escapes);
+                        writer.space();
+                        writer.object(&properties);
+                        writer.space();
+                        let plain = !writer.escaped_outside
+                            && matches!(&kind, Json::Number(kind) if kind == "1" || kind == "4")
+                            && !matches!(id, Some(Json::Null))
+                            && target.is_some()
+                            && extra.is_none();
+                        (writer.out, plain)
+                    },
+                )
+        }
+    }
+
+    /// Where the plain reader answers, it answers as serde does.
+    fn agree(text: &str) -> Result<(), TestCaseError> {
+        if let Some(plain) = parse_plain_invocation(text) {
+            prop_assert_eq!(
+                format!("{:?}", plain.map(Some)),
+                format!("{:?}", parse_any_message(text)),
+                "{}",
+                text
+            );
+        }
+        Ok(())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Generated Invocations (ids, targets, escapes, unicode, numbers, nesting, whitespace,
+        /// property order, extra properties and types), each also with one character dropped
+        /// or one inserted: where the plain reader answers, it answers as serde does, and it
+        /// answers every plain one.
+        #[test]
+        fn the_plain_reader_agrees_with_serde_on_generated_invocations(
+            (text, plain) in generated::invocation(),
+            at in any::<prop::sample::Index>(),
+            inserted in prop::sample::select(vec!['"', ',', ':', '{', '}', '[', ']', '\\', '0', '-', '.', 'e', ' ', 'é']),
+        ) {
+            agree(&text)?;
+            // (A malformed argument leaves even a plain one to serde, which refuses it.)
+            prop_assert!(
+                !plain
+                    || parse_plain_invocation(&text).is_some()
+                    || matches!(parse_any_message(&text), Err(ProtocolError::InvalidJson(_))),
+                "{}",
+                text
+            );
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let cut = boundaries[at.index(boundaries.len())];
+            let next = boundaries.iter().copied().find(|&i| i > cut).unwrap_or(cut);
+            agree(&format!("{}{}", &text[..cut], &text[next..]))?;
+            agree(&format!("{}{inserted}{}", &text[..cut], &text[cut..]))?;
+        }
     }
 }

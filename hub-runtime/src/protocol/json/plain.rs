@@ -13,7 +13,7 @@ use crate::protocol::message::{ArgumentValue, ArgumentValues, Arguments, HubMess
 ///
 /// `None` for anything else (other properties or types, escapes, `null`s, malformed input): the
 /// general parser then decides, so both accept and refuse exactly the same messages.
-pub(super) fn parse_plain_invocation(text: &str) -> Option<Result<HubMessage<'_>, ProtocolError>> {
+pub(crate) fn parse_plain_invocation(text: &str) -> Option<Result<HubMessage<'_>, ProtocolError>> {
     let bytes = text.as_bytes();
     let mut at = skip_whitespace(bytes, 0);
     if bytes.get(at) != Some(&b'{') {

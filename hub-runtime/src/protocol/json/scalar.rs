@@ -255,4 +255,65 @@ mod tests {
     fn serde_bytes_like() -> &'static [u8] {
         b"ab"
     }
+
+    use proptest::prelude::*;
+
+    /// `value` is written after some bytes as serde_json writes it.
+    fn agrees<T: Serialize + ?Sized>(value: &T) -> Result<(), TestCaseError> {
+        let mut out = b"head".to_vec();
+        write_value(&mut out, value).unwrap();
+        let mut expected = b"head".to_vec();
+        expected.extend(serde_json::to_vec(value).unwrap());
+        prop_assert_eq!(String::from_utf8(out), String::from_utf8(expected));
+        Ok(())
+    }
+
+    /// JSON values of every kind, nested.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            any::<String>().prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(any::<String>(), inner, 0..4)
+                    .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(384))]
+
+        /// Every scalar, NaN and infinities included, and values around them, are written as
+        /// serde_json writes them.
+        #[test]
+        fn values_agree_with_serde_json(
+            integers in (any::<i64>(), any::<u64>(), any::<i128>(), any::<u128>(), any::<i8>()),
+            floats in (any::<f64>(), any::<f32>()),
+            text in any::<String>(),
+            c in any::<char>(),
+            option in any::<Option<Option<String>>>(),
+            list in prop::collection::vec(any::<Option<f64>>(), 0..4),
+            value in json_value(),
+        ) {
+            agrees(&integers.0)?;
+            agrees(&integers.1)?;
+            agrees(&integers.2)?;
+            agrees(&integers.3)?;
+            agrees(&integers.4)?;
+            agrees(&floats.0)?;
+            agrees(&floats.1)?;
+            agrees(&text)?;
+            agrees(&c)?;
+            agrees(&option)?;
+            agrees(&list)?;
+            agrees(&value)?;
+        }
+    }
 }

@@ -116,4 +116,44 @@ mod tests {
             assert_eq!(string_end(&bytes), naive(&bytes), "{bytes:?}");
         }
     }
+
+    use proptest::prelude::*;
+
+    /// Bytes rich in what ends a JSON string's text: quotes, backslashes, control characters,
+    /// next to ASCII, UTF-8 and high bytes.
+    fn string_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            4 => any::<u8>(),
+            4 => b' '..=b'~',
+            1 => prop::sample::select(vec![b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x22 ^ 0x80, 0x5c ^ 0x80, 0x7f, 0xff]),
+        ];
+        prop::collection::vec(byte, 0..48)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The word-at-a-time scan finds what a byte-by-byte one finds.
+        #[test]
+        fn string_end_agrees_with_a_plain_scan(bytes in string_bytes()) {
+            let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            prop_assert_eq!(string_end(&bytes), naive);
+        }
+
+        /// Any text is written as serde_json writes it.
+        #[test]
+        fn write_str_agrees_with_serde_json(
+            text in prop_oneof![
+                any::<String>(),
+                string_bytes().prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+            ],
+            head in "[a-z]{0,3}",
+        ) {
+            let mut out = head.clone().into_bytes();
+            write_str(&mut out, &text);
+            let mut expected = head.into_bytes();
+            expected.extend(serde_json::to_vec(&text).unwrap());
+            prop_assert_eq!(out, expected);
+        }
+    }
 }

@@ -16,3 +16,10 @@ mod tests;
 pub(crate) use encode::MessagePackEncoder;
 pub(crate) use framing::MessagePackMessages;
 pub(crate) use parse::parse_messagepack_message;
+
+/// The bytes of the value at the start of `bytes`, as the reader skips over an argument: for
+/// the fuzz targets to compare with other readers.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn skip_value(bytes: &[u8]) -> Result<&[u8], crate::protocol::error::ProtocolError> {
+    reader::Reader::new(bytes).value()
+}

@@ -1,5 +1,5 @@
 //! The codec as a whole: ASP.NET Core's baselines written and read, framing, round trips and
-//! hostile input.
+//! hostile input, and the reader against rmpv.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -548,5 +548,240 @@ fn arbitrary_bytes_never_panic() {
             }
         }
         let _ = split_messagepack_messages(&bytes, Some(64));
+    }
+}
+
+// The reader against rmpv: what rmpv writes, in every form the format has, is skipped over and
+// read exactly.
+
+mod against_rmpv {
+    use proptest::prelude::*;
+    use rmpv::Value;
+
+    use super::parse;
+    use crate::protocol::message::HubMessage;
+    use crate::protocol::msgpack::reader::Reader;
+
+    fn encode(value: &Value) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, value).unwrap();
+        bytes
+    }
+
+    /// How deeply a value nests: 0 for a scalar or an empty array or map.
+    fn depth(value: &Value) -> usize {
+        let items: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            Value::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
+            _ => Vec::new(),
+        };
+        items
+            .into_iter()
+            .map(|item| 1 + depth(item))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Lengths on both sides of the format's size classes: fix, 8-bit and 16-bit, and with
+    /// `large`, 32-bit.
+    fn length(large: bool) -> impl Strategy<Value = usize> {
+        let classes = prop_oneof![8 => 0usize..34, 1 => 250usize..260];
+        let large = if large { 1 } else { 0 };
+        prop_oneof![20 => classes, large => prop::sample::select(vec![65_535usize, 65_536])]
+    }
+
+    fn text(large: bool) -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => any::<String>(),
+            1 => (length(large), prop::char::range('a', 'z'))
+                .prop_map(|(len, c)| std::iter::repeat_n(c, len).collect()),
+        ]
+    }
+
+    fn bytes(large: bool) -> impl Strategy<Value = Vec<u8>> {
+        (length(large), any::<u8>()).prop_map(|(len, byte)| vec![byte; len])
+    }
+
+    /// Every kind of value: integers of every width, floats, strings, binaries, extensions
+    /// (fixext 1 to 16 and ext 8/16), arrays and maps of every size class, nested; and at the
+    /// top, now and then, a string, binary or extension of the 32-bit class.
+    fn value() -> impl Strategy<Value = Value> {
+        let large = prop_oneof![
+            text(true).prop_map(Value::from),
+            bytes(true).prop_map(Value::Binary),
+            (any::<i8>(), bytes(true)).prop_map(|(kind, data)| Value::Ext(kind, data)),
+        ];
+        prop_oneof![9 => nested(), 1 => large]
+    }
+
+    fn nested() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Nil),
+            any::<bool>().prop_map(Value::Boolean),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-40i64..300).prop_map(Value::from),
+            any::<f32>().prop_map(Value::F32),
+            any::<f64>().prop_map(Value::F64),
+            text(false).prop_map(Value::from),
+            bytes(false).prop_map(Value::Binary),
+            (any::<i8>(), bytes(false)).prop_map(|(kind, data)| Value::Ext(kind, data)),
+        ];
+        leaf.prop_recursive(4, 32, 18, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..18).prop_map(Value::Array),
+                prop::collection::vec((inner.clone(), inner), 0..17).prop_map(Value::Map),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A value rmpv wrote is skipped over exactly, whatever follows it; every shorter
+        /// prefix of it is refused, as rmpv refuses it.
+        #[test]
+        fn values_are_skipped_over_exactly(
+            value in value(),
+            after in prop::collection::vec(any::<u8>(), 0..4),
+        ) {
+            let encoded = encode(&value);
+            let mut bytes = encoded.clone();
+            bytes.extend(&after);
+            prop_assert_eq!(Reader::new(&bytes).value(), Ok(&encoded[..]));
+            let len = encoded.len();
+            for cut in (0..len.min(300)).chain(len.saturating_sub(300)..len) {
+                prop_assert!(Reader::new(&encoded[..cut]).value().is_err(), "{}", cut);
+            }
+            for cut in [len / 2, len - 1] {
+                prop_assert!(rmpv::decode::read_value(&mut &encoded[..cut]).is_err(), "{}", cut);
+            }
+        }
+
+        /// Values nested up to 64 deep are skipped, deeper ones refused (rmpv reads both).
+        #[test]
+        fn nesting_is_bounded_at_64(levels in 0usize..80, maps in any::<u64>()) {
+            let mut value = Value::Nil;
+            for level in 0..levels {
+                value = if maps >> (level % 64) & 1 == 1 {
+                    Value::Map(vec![(Value::from(level), value)])
+                } else {
+                    Value::Array(vec![value])
+                };
+            }
+            prop_assert_eq!(depth(&value), levels);
+            let bytes = encode(&value);
+            prop_assert!(rmpv::decode::read_value(&mut &bytes[..]).is_ok());
+            prop_assert_eq!(Reader::new(&bytes).value().is_ok(), levels <= 64);
+        }
+
+        /// An integer is read from each of the forms that holds it; a uint 64 beyond `i64` is
+        /// refused.
+        #[test]
+        fn integers_are_read_from_every_width(n in prop_oneof![any::<i64>(), -300i64..300]) {
+            let mut forms: Vec<Vec<u8>> = Vec::new();
+            let mut form = |write: &dyn Fn(&mut Vec<u8>)| {
+                let mut bytes = Vec::new();
+                write(&mut bytes);
+                forms.push(bytes);
+            };
+            form(&|b| rmp::encode::write_i64(b, n).unwrap());
+            form(&|b| rmp::encode::write_sint(b, n).map(drop).unwrap());
+            if let Ok(n) = u64::try_from(n) {
+                form(&|b| rmp::encode::write_uint(b, n).map(drop).unwrap());
+            }
+            // Each fixed width that holds `n`.
+            macro_rules! widths {
+                ($($ty:ty => $write:path),*) => {
+                    $(if let Ok(n) = <$ty>::try_from(n) {
+                        form(&|b| $write(b, n).unwrap());
+                    })*
+                };
+            }
+            widths!(
+                u64 => rmp::encode::write_u64,
+                u32 => rmp::encode::write_u32,
+                i32 => rmp::encode::write_i32,
+                u16 => rmp::encode::write_u16,
+                i16 => rmp::encode::write_i16,
+                u8 => rmp::encode::write_u8,
+                i8 => rmp::encode::write_i8
+            );
+            if (0..128).contains(&n) {
+                form(&|b| rmp::encode::write_pfix(b, n as u8).unwrap());
+            }
+            if (-32..0).contains(&n) {
+                form(&|b| rmp::encode::write_nfix(b, n as i8).unwrap());
+            }
+            for bytes in &forms {
+                prop_assert_eq!(Reader::new(bytes).int(), Ok(n), "{:x?}", bytes);
+                let read = rmpv::decode::read_value(&mut &bytes[..]).unwrap();
+                prop_assert_eq!(read.as_i64(), Some(n));
+            }
+            let big = u64::MAX - n.unsigned_abs() / 2;
+            let mut bytes = Vec::new();
+            rmp::encode::write_u64(&mut bytes, big).unwrap();
+            prop_assert_eq!(Reader::new(&bytes).int().is_ok(), i64::try_from(big).is_ok());
+        }
+
+        /// A string is read from each of the forms that holds it.
+        #[test]
+        fn strings_are_read_from_every_width(text in text(true)) {
+            let len = text.len();
+            let mut forms = vec![encode(&Value::from(text.as_str()))];
+            if len < 32 {
+                forms.push([&[0xa0 | len as u8][..], text.as_bytes()].concat());
+            }
+            if let Ok(short) = u8::try_from(len) {
+                forms.push([&[0xd9, short][..], text.as_bytes()].concat());
+            }
+            if let Ok(short) = u16::try_from(len) {
+                forms.push([&[0xda][..], &short.to_be_bytes(), text.as_bytes()].concat());
+            }
+            forms.push([&[0xdb][..], &(len as u32).to_be_bytes(), text.as_bytes()].concat());
+            for bytes in &forms {
+                prop_assert_eq!(Reader::new(bytes).str(), Ok(text.as_str()));
+                prop_assert_eq!(Reader::new(bytes).value(), Ok(&bytes[..]));
+            }
+        }
+
+        /// An Invocation rmpv wrote: its id, target and stream ids are read, and each argument
+        /// is kept as the bytes rmpv wrote for it.
+        #[test]
+        fn invocations_keep_the_arguments_rmpv_wrote(
+            id in prop::option::of(text(false)),
+            target in text(false),
+            arguments in prop::collection::vec(value(), 0..6),
+            streams in prop::option::of(prop::collection::vec("[a-z0-9]{1,8}", 0..3)),
+        ) {
+            let mut message = vec![
+                Value::from(1),
+                Value::Map(Vec::new()),
+                id.as_deref().map_or(Value::Nil, Value::from),
+                Value::from(target.as_str()),
+                Value::Array(arguments.clone()),
+            ];
+            if let Some(streams) = &streams {
+                message.push(Value::Array(streams.iter().map(|s| Value::from(s.as_str())).collect()));
+            }
+            let bytes = encode(&Value::Array(message));
+            let Ok(Some(HubMessage::Invocation(invocation))) = parse(&bytes) else {
+                panic!("not an invocation: {:?}", parse(&bytes));
+            };
+            prop_assert_eq!(invocation.invocation_id.as_deref(), id.as_deref());
+            prop_assert_eq!(&invocation.target, &target);
+            prop_assert_eq!(&invocation.stream_ids, &streams.unwrap_or_default());
+            let kept: Vec<Vec<u8>> = invocation
+                .arguments
+                .to_owned_values()
+                .into_iter()
+                .map(|value| match value {
+                    crate::protocol::value::OwnedValue::MessagePack(bytes) => bytes,
+                    other => panic!("not MessagePack: {other:?}"),
+                })
+                .collect();
+            let written: Vec<Vec<u8>> = arguments.iter().map(encode).collect();
+            prop_assert_eq!(kept, written);
+        }
     }
 }

@@ -1,0 +1,4 @@
+//! The `json_messages` fuzz target: see `hub_fuzz::json_messages` for what it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| hub_fuzz::json_messages(data));
