@@ -5,7 +5,7 @@
 # the benchmarks, then the end-to-end suites that drive the examples with the official npm
 # @microsoft/signalr client in Node, by hand and through the generated TypeScript clients.
 # Installs what the tests need (npm packages from the committed lock file, Debian's mono-devel for
-# the C# compiler, cargo-fuzz) and fails loudly when a required tool is missing; it never skips a
+# the C# compiler) and fails loudly when a required tool is missing; it never skips a
 # suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +44,7 @@ echo "== cargo test"
 cargo test --workspace
 
 echo "== fuzz targets, 15 s each (cargo test replayed their seeds; this explores beyond them)"
-bash scripts/fuzz.sh 15
+bash scripts/fuzz.sh 15 2
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 export CHAT_BIN="$target_dir/debug/chat"
