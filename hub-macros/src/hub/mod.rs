@@ -162,19 +162,19 @@ fn parse_model(args: &MacroArgs, item: &mut ItemImpl, errors: &mut Errors) -> Hu
             continue;
         };
         let attrs = take_method_attrs(&mut method.attrs, "hub", true, errors);
-        let authorize_span = method
+        let authorize_attr = method
             .attrs
             .iter()
             .find(|attr| authorize::is_authorize(attr))
-            .map(|attr| attr.span());
+            .cloned();
         let requirements = authorize::take(&mut method.attrs, errors);
         let name = method.sig.ident.to_string();
         if name == "on_connected" || name == "on_disconnected" {
-            if let Some(span) = authorize_span {
-                errors.push(syn::Error::new(
-                    span,
+            if let Some(attr) = &authorize_attr {
+                errors.spanned(
+                    attr,
                     "#[authorize] on a lifecycle hook: put it on the impl block to authorize connections",
-                ));
+                );
             }
             if let Some(rename) = &attrs.rename {
                 errors.spanned(rename, "lifecycle hooks have no wire name");
@@ -189,11 +189,11 @@ fn parse_model(args: &MacroArgs, item: &mut ItemImpl, errors: &mut Errors) -> Hu
         }
         let is_pub = matches!(method.vis, Visibility::Public(_));
         if attrs.skip || !is_pub {
-            if let Some(span) = authorize_span {
-                errors.push(syn::Error::new(
-                    span,
+            if let Some(attr) = &authorize_attr {
+                errors.spanned(
+                    attr,
                     "#[authorize] on a method clients cannot call: only `pub` hub methods are authorized",
-                ));
+                );
             }
             if !is_pub && (attrs.rename.is_some() || attrs.skip) {
                 errors.spanned(
