@@ -47,6 +47,9 @@ use crate::{
     emit, lock, new_histogram, next_frame, open_ws, ping_request,
 };
 
+/// How long a client of a burst or a crowd waits for a message before it stops waiting.
+const STALL: Duration = Duration::from_secs(10);
+
 /// How long a soak keeps reading after the sending stopped, at least.
 const DRAIN_AT_LEAST: Duration = Duration::from_secs(3);
 
@@ -953,7 +956,8 @@ async fn connect_all(
 }
 
 /// Reads until `check` marks the outcome finished, checking each `ReceiveMessage(user,
-/// message)` with it, then proves the connection alive with an Echo round trip.
+/// message)` with it, or until nothing came for [`STALL`]; then proves the connection alive with
+/// an Echo round trip. Pings keep the client from being dropped for silence while it waits.
 async fn read_all(
     mut ws: Ws,
     proto: Proto,
@@ -962,18 +966,34 @@ async fn read_all(
     mut check: impl FnMut(&str, &str, &mut Outcome),
 ) -> Outcome {
     let mut outcome = Outcome::default();
+    let mut stalled = None;
     let read = async {
+        let mut last = Instant::now();
+        let mut ping = tokio::time::interval_at(
+            tokio::time::Instant::now() + SIGNALR_PING_EVERY,
+            SIGNALR_PING_EVERY,
+        );
         while !outcome.finished {
-            for message in hubmsg::parse(&next_frame(&mut ws).await?)? {
-                match message {
-                    HubMessage::Invocation { arguments, .. } => {
-                        let text = |i: usize| arguments.get(i).and_then(Value::as_str);
-                        check(text(0).unwrap_or(""), text(1).unwrap_or(""), &mut outcome);
+            tokio::select! {
+                frame = next_frame(&mut ws) => {
+                    last = Instant::now();
+                    for message in hubmsg::parse(&frame?)? {
+                        match message {
+                            HubMessage::Invocation { arguments, .. } => {
+                                let text = |i: usize| arguments.get(i).and_then(Value::as_str);
+                                check(text(0).unwrap_or(""), text(1).unwrap_or(""), &mut outcome);
+                            }
+                            HubMessage::Close { error } => {
+                                return Err(format!("closed by the server: {error:?}").into());
+                            }
+                            _ => {}
+                        }
                     }
-                    HubMessage::Close { error } => {
-                        return Err(format!("closed by the server: {error:?}").into());
-                    }
-                    _ => {}
+                }
+                _ = ping.tick() => ws.send(ping_request(proto)).await?,
+                () = tokio::time::sleep_until((last + STALL).into()) => {
+                    stalled = Some(format!("nothing more arrived for {STALL:?}"));
+                    break;
                 }
             }
         }
@@ -991,14 +1011,14 @@ async fn read_all(
         }
     };
     match tokio::time::timeout(limit, read).await {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => outcome.error = stalled,
         Ok(Err(err)) => {
             outcome.dropped = true;
             outcome.error = Some(err.to_string());
         }
         Err(_) => outcome.error = Some(format!("not done within {limit:?}")),
     }
-    if !outcome.finished {
+    if outcome.seconds == 0.0 {
         outcome.seconds = start.elapsed().as_secs_f64();
     }
     outcome
@@ -1014,6 +1034,8 @@ fn summary(outcomes: &[Outcome], expected_each: u64) -> Value {
     json!({
         "clients": outcomes.len(),
         "dropped": outcomes.iter().filter(|o| o.dropped).count(),
+        // Still connected but never had everything (a message never came).
+        "stalled": outcomes.iter().filter(|o| !o.dropped && !o.finished).count(),
         "complete": complete,
         "expected": expected_each * outcomes.len() as u64,
         "received": received,
