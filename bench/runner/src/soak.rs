@@ -91,10 +91,22 @@ impl Plan {
         }
     }
 
-    /// When the server's figures count as steady: after a minute or a fifth of the run,
-    /// whichever is shorter.
+    /// When the server's figures count as steady: once every connection has sent every kind of
+    /// message at least once (the longest period, plus 10 s), at least a minute; at most half
+    /// the run. A connection's first stream or group message allocates what it keeps for its
+    /// life.
     fn warmup(&self) -> Duration {
-        (self.duration / 5).min(Duration::from_secs(60))
+        let longest = [
+            self.echo_every_ms,
+            self.broadcast_every_ms,
+            self.group_every_ms,
+            self.stream_every_ms,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        let warmup = Duration::from_millis(longest + 10_000).max(Duration::from_secs(60));
+        warmup.min(self.duration / 2)
     }
 
     fn json(&self) -> Value {
@@ -932,7 +944,8 @@ fn soak_markdown(md: &mut String, soak: &Value) {
          a broadcast is due to every steady connection and a group message to every member, so \
          the runner sums what every process sent and received (`lost = due − received`). The \
          server's RSS (`VmRSS`, /proc/PID/status), open file descriptors (/proc/PID/fd) and CPU \
-         time are read every {} s; after a {} s warm-up they count as flat when the least-squares \
+         time are read every {} s; after a {} s warm-up (every connection has then sent every kind of \
+         message, and allocated what it keeps for its life) they count as flat when the least-squares \
          line through them grows by less than 5% of the mean (RSS) and by fewer descriptors than \
          there are churning connections. Invocation latency is from the send time in the payload \
          to the Completion, on CLOCK_MONOTONIC, in HDR histograms merged across the load \
