@@ -254,6 +254,8 @@ struct Run {
     echo_window: std::sync::Mutex<Histogram<u64>>,
     /// Broadcast and group deliveries, from the sender's send time, µs.
     delivery: std::sync::Mutex<Histogram<u64>>,
+    /// How late scheduled sends went out, µs: a load generator behind its schedule shows here.
+    send_lag: std::sync::Mutex<Histogram<u64>>,
     first_error: std::sync::Mutex<Option<String>>,
     permits: Semaphore,
 }
@@ -692,6 +694,11 @@ async fn steady_loop(run: &Run, ws: &mut Ws, conn: &mut Steady) -> Result<(), Bo
             }
             () = tokio::time::sleep_until(wake.into()) => {
                 let now = Instant::now();
+                if schedule.is_some() {
+                    // How late the load generator is against its own schedule.
+                    let late = now.saturating_duration_since(wake).as_micros() as u64;
+                    lock(&run.send_lag).saturating_record(late.max(1));
+                }
                 let kinds = schedule.as_mut().map(|s| s.take_due(now)).unwrap_or_default();
                 if kinds.is_empty() {
                     ws.send(ping_request(conn.proto)).await?;
@@ -835,6 +842,7 @@ async fn run_soak(config: Config, go: impl Future<Output = bool>, mut out: impl 
         echo: std::sync::Mutex::new(new_histogram()),
         echo_window: std::sync::Mutex::new(new_histogram()),
         delivery: std::sync::Mutex::new(new_histogram()),
+        send_lag: std::sync::Mutex::new(new_histogram()),
         first_error: std::sync::Mutex::new(None),
         permits: Semaphore::new(CONNECT_CONCURRENCY),
     });
@@ -897,6 +905,7 @@ async fn run_soak(config: Config, go: impl Future<Output = bool>, mut out: impl 
             "echo_latency_us": quantiles(&lock(&run.echo)),
             "delivery_us": pairs(&lock(&run.delivery)),
             "delivery_latency_us": quantiles(&lock(&run.delivery)),
+            "send_lag_us": pairs(&lock(&run.send_lag)),
             "first_error": run.first_error(),
         }));
     }
