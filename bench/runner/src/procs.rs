@@ -344,6 +344,10 @@ impl Loadgen {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The next line, whatever its event, within `limit`; `Err` once the process is gone.
     pub fn next(&mut self, limit: Duration) -> Result<Option<Value>, String> {
         match self.lines.recv_timeout(limit) {

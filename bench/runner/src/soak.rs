@@ -1,6 +1,6 @@
 //! `--soak`: the soak test and the slow-client regression cases, against the bench hub.
 //!
-//! - `soak`: `--soak-connections` (10k) steady connections in load processes of at most 2,500,
+//! - `soak`: `--soak-connections` (10k) steady connections in load processes of at most 5,000,
 //!   `--soak-minutes` (10) of mixed traffic with numbered messages (see `loadgen/src/soak.rs`),
 //!   plus churning connections; the server's RSS (`VmRSS` of /proc/PID/status), open file
 //!   descriptors (/proc/PID/fd) and CPU time sampled every 5 s. Messages lost and duplicated are
@@ -68,7 +68,9 @@ impl Plan {
             // Whole groups.
             connections: connections.max(group_size).div_ceil(group_size) * group_size,
             duration: Duration::from_secs_f64((minutes * 60.0).max(5.0)),
-            per_process: if quick { 100 } else { 2_500 },
+            // Two processes for 10k: each wake-up of a process costs a context switch on the
+            // load core, and every broadcast wakes every process.
+            per_process: if quick { 100 } else { 5_000 },
             group_size,
             broadcasters: 4,
             echo_every_ms: 4_000,
@@ -249,7 +251,9 @@ pub fn main(args: &Args, paths: &Paths) -> i32 {
         .unwrap_or(&json_path)
         .display()
         .to_string();
-    std::fs::write(&md_path, markdown(&document, &results)).expect("write soak.md");
+    let notes = std::fs::read_to_string(paths.bench.join("SOAK-NOTES.md")).ok();
+    std::fs::write(&md_path, markdown(&document, &results, notes.as_deref()))
+        .expect("write soak.md");
     eprintln!(
         "runner: wrote {} and {}",
         json_path.display(),
@@ -412,6 +416,7 @@ fn run_soak(env: &Env, plan: &Plan, section: &mut Value) -> Result<(), String> {
     section["server_alive_at_end"] = alive.into();
     section["connect_s"] = driven.connect_s.into();
     section["load_processes"] = driven.processes.into();
+    section["load_cpu_pct"] = driven.load_cpu_pct.into();
     analyse(plan, section, &readings, &driven.dones, &driven.ticks);
     section["server"]["rss_kib_at_go"] = driven.rss_kib_at_go.into();
     section["server"]["fds_at_go"] = driven.fds_at_go.into();
@@ -427,6 +432,8 @@ type Ticks = Vec<Vec<Value>>;
 struct Driven {
     connect_s: f64,
     processes: usize,
+    /// CPU time of the load processes together, % of one core, from the start of the traffic.
+    load_cpu_pct: f64,
     /// The server once every connection was up, as the traffic started.
     rss_kib_at_go: Option<f64>,
     fds_at_go: Option<usize>,
@@ -497,6 +504,13 @@ fn drive_soak(
     let at = Instant::now();
     *go = Some(at);
     let at_go = (procs::rss_kib(server.pid()), procs::open_fds(server.pid()));
+    let load_cpu = |loadgens: &[Loadgen]| -> f64 {
+        loadgens
+            .iter()
+            .filter_map(|l| procs::cpu_seconds(l.pid()))
+            .sum()
+    };
+    let load_cpu_at_go = load_cpu(&loadgens);
     for loadgen in &mut loadgens {
         loadgen.tell("go");
     }
@@ -529,10 +543,13 @@ fn drive_soak(
         }
     }
     let processes = loadgens.len();
+    // The processes have reported `done` and are closing; their CPU time until now.
+    let load_cpu_pct = 100.0 * (load_cpu(&loadgens) - load_cpu_at_go) / at.elapsed().as_secs_f64();
     drop(loadgens);
     Ok(Driven {
         connect_s,
         processes,
+        load_cpu_pct,
         rss_kib_at_go: at_go.0,
         fds_at_go: at_go.1,
         dones: dones.into_iter().flatten().collect(),
@@ -691,13 +708,16 @@ fn analyse(plan: &Plan, section: &mut Value, readings: &[Reading], dones: &[Valu
 
     let mut echo_hist = new_histogram();
     let mut delivery_hist = new_histogram();
+    let mut lag_hist = new_histogram();
     for report in &reports {
         merge(&mut echo_hist, &report["echo_us"]);
         merge(&mut delivery_hist, &report["delivery_us"]);
+        merge(&mut lag_hist, &report["send_lag_us"]);
     }
     section["latency"] = json!({
         "echo": quantiles(&echo_hist),
         "delivery": quantiles(&delivery_hist),
+        "loadgen_send_lag": quantiles(&lag_hist),
     });
 
     // The intervals of the load processes' ticks (all processes tick together).
@@ -890,7 +910,8 @@ fn header(md: &mut String, meta: &Value) {
     ));
 }
 
-pub fn markdown(document: &Value, results: &str) -> String {
+/// The report; `notes` (bench/SOAK-NOTES.md, hand-written) goes at its end.
+pub fn markdown(document: &Value, results: &str, notes: Option<&str>) -> String {
     let mut md = String::from("# Soak test and slow-client regressions\n\n");
     md.push_str(
         "<!-- Written by the benchmark runner (`--soak`); the figures come from bench/results/soak.json. -->\n\n",
@@ -914,6 +935,10 @@ pub fn markdown(document: &Value, results: &str) -> String {
     soak_markdown(&mut md, &document["soak"]);
     burst_markdown(&mut md, &document["burst"]);
     crowd_markdown(&mut md, &document["crowd"]);
+    if let Some(notes) = notes {
+        md.push_str(notes.trim_end());
+        md.push('\n');
+    }
     md
 }
 
@@ -1058,6 +1083,10 @@ fn soak_markdown(md: &mut String, soak: &Value) {
     for (label, key) in [
         ("`Echo` invocation → Completion", "echo"),
         ("broadcast / group delivery", "delivery"),
+        (
+            "load generator's lateness against its schedule",
+            "loadgen_send_lag",
+        ),
     ] {
         let q = &soak["latency"][key];
         let ms = |k: &str| num(&(q[k].as_f64().unwrap_or(f64::NAN) / 1000.0).into());
@@ -1070,6 +1099,16 @@ fn soak_markdown(md: &mut String, soak: &Value) {
             ms("max_us"),
         ));
     }
+    md.push_str(&format!(
+        "\n{} load processes used {}% of one core together (the load core, which the runner and \
+         anything else on the machine share). The latencies are measured at the client, so they \
+         include the client's own queue: a broadcast is one message to every connection, which \
+         the load core reads one after the other, and a Completion that arrives meanwhile waits \
+         its turn. The load generator's lateness against its own schedule (above) shows how \
+         far behind it ran.\n",
+        num(&soak["load_processes"]),
+        num(&soak["load_cpu_pct"]),
+    ));
     let mib = |v: &Value| num(&(v.as_f64().unwrap_or(f64::NAN) / 1024.0).into());
     let (rss, fds) = (&server["rss_kib"], &server["fds"]);
     md.push_str(&format!(
