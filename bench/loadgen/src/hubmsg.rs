@@ -330,6 +330,39 @@ fn msgpack_map(input: &mut &[u8], len: usize, depth: usize) -> Result<Value, Box
 mod tests {
     use super::*;
 
+    /// What both frames of the tests below hold: a ReceiveMessage, a stream item, an echo's
+    /// Completion, a stream's, an error's, a Ping and a Close.
+    fn expected(
+        arguments: Vec<Value>,
+        item: Value,
+        result: Value,
+        close: Option<&str>,
+    ) -> Vec<HubMessage> {
+        let completion =
+            |id: &str, result: Option<Value>, error: Option<&str>| HubMessage::Completion {
+                id: id.into(),
+                result,
+                error: error.map(str::to_owned),
+            };
+        vec![
+            HubMessage::Invocation {
+                target: "ReceiveMessage".into(),
+                arguments,
+            },
+            HubMessage::StreamItem {
+                id: "s1".into(),
+                item,
+            },
+            completion("e2", Some(result), None),
+            completion("s1", None, None),
+            completion("x", None, Some("boom")),
+            HubMessage::Ping,
+            HubMessage::Close {
+                error: close.map(str::to_owned),
+            },
+        ]
+    }
+
     fn json_frame(records: &[&str]) -> Frame {
         Frame::Text(records.iter().map(|r| format!("{r}{RS}")).collect())
     }
@@ -345,38 +378,13 @@ mod tests {
             r#"{"type":6}"#,
             r#"{"type":7,"error":"bye","allowReconnect":true}"#,
         ]);
-        assert_eq!(
-            parse(&frame).unwrap(),
-            vec![
-                HubMessage::Invocation {
-                    target: "ReceiveMessage".into(),
-                    arguments: vec!["b0".into(), "7@123".into()],
-                },
-                HubMessage::StreamItem {
-                    id: "s1".into(),
-                    item: 4.into(),
-                },
-                HubMessage::Completion {
-                    id: "e2".into(),
-                    result: Some("2@9".into()),
-                    error: None,
-                },
-                HubMessage::Completion {
-                    id: "s1".into(),
-                    result: None,
-                    error: None,
-                },
-                HubMessage::Completion {
-                    id: "x".into(),
-                    result: None,
-                    error: Some("boom".into()),
-                },
-                HubMessage::Ping,
-                HubMessage::Close {
-                    error: Some("bye".into()),
-                },
-            ]
+        let expected = expected(
+            vec!["b0".into(), "7@123".into()],
+            4.into(),
+            "2@9".into(),
+            Some("bye"),
         );
+        assert_eq!(parse(&frame).unwrap(), expected);
     }
 
     /// Length-prefixed MessagePack messages, as the server writes them.
@@ -409,36 +417,8 @@ mod tests {
             // [7, nil, false]
             &[0x93, 7, 0xc0, 0xc2],
         ]);
-        assert_eq!(
-            parse(&frame).unwrap(),
-            vec![
-                HubMessage::Invocation {
-                    target: "ReceiveMessage".into(),
-                    arguments: vec!["b0".into()],
-                },
-                HubMessage::StreamItem {
-                    id: "s1".into(),
-                    item: 300.into(),
-                },
-                HubMessage::Completion {
-                    id: "e2".into(),
-                    result: Some((-1).into()),
-                    error: None,
-                },
-                HubMessage::Completion {
-                    id: "s1".into(),
-                    result: None,
-                    error: None,
-                },
-                HubMessage::Completion {
-                    id: "x".into(),
-                    result: None,
-                    error: Some("boom".into()),
-                },
-                HubMessage::Ping,
-                HubMessage::Close { error: None },
-            ]
-        );
+        let expected = expected(vec!["b0".into()], 300.into(), (-1).into(), None);
+        assert_eq!(parse(&frame).unwrap(), expected);
         // The stream invocation: [4, {}, "s1", "Count", [300], []].
         let mut input = &stream[1..];
         assert_eq!(

@@ -766,27 +766,14 @@ async fn churn_cycle(
 ) -> Result<(), BoxError> {
     const ITEMS: u64 = 5;
     let mut ws = run.open(proto, source).await?;
-    let mut records = hubmsg::record(
-        proto,
-        INVOCATION,
-        Some("j"),
-        "JoinGroup",
-        &[Arg::Str("churn")],
-    );
-    records.extend(hubmsg::record(
-        proto,
-        INVOCATION,
-        Some("e"),
-        "Echo",
-        &[Arg::Str("churn")],
-    ));
-    records.extend(hubmsg::record(
-        proto,
-        STREAM_INVOCATION,
-        Some("s"),
-        "Count",
-        &[Arg::Int(ITEMS)],
-    ));
+    let mut records = Vec::new();
+    for (kind, id, target, arg) in [
+        (INVOCATION, "j", "JoinGroup", Arg::Str("churn")),
+        (INVOCATION, "e", "Echo", Arg::Str("churn")),
+        (STREAM_INVOCATION, "s", "Count", Arg::Int(ITEMS)),
+    ] {
+        records.extend(hubmsg::record(proto, kind, Some(id), target, &[arg]));
+    }
     ws.send(hubmsg::message(proto, records)).await?;
     let (mut joined, mut echoed, mut items, mut streamed) = (false, false, 0u64, false);
     while !(joined && echoed && streamed) {

@@ -444,26 +444,30 @@ fn parse_args() -> Args {
     args
 }
 
-fn build(paths: &Paths, node: bool) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut bench = Command::new(&cargo);
-    bench
+/// `cargo build --release` of `packages` of the bench workspace, into `bench/target`.
+fn build_bench(paths: &Paths, packages: &[&str]) -> Result<(), String> {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command
         .current_dir(&paths.bench)
         .args(["build", "--release", "--manifest-path"])
         .arg(paths.bench.join("Cargo.toml"))
         .arg("--target-dir")
-        .arg(paths.bench.join("target"))
-        .args([
-            "-p",
-            "loadgen",
-            "-p",
-            "raw-server",
-            "-p",
-            "hub-bench",
-            "-p",
-            "socketioxide-server",
-        ]);
-    procs::run_checked(bench, "cargo build --release (bench workspace)")?;
+        .arg(paths.bench.join("target"));
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    procs::run_checked(
+        command,
+        &format!("cargo build --release (bench: {})", packages.join(", ")),
+    )
+}
+
+fn build(paths: &Paths, node: bool) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    build_bench(
+        paths,
+        &["loadgen", "raw-server", "hub-bench", "socketioxide-server"],
+    )?;
     let mut chat = Command::new(&cargo);
     chat.current_dir(&paths.repo)
         .args(["build", "--release", "-p", "chat", "--target-dir"])

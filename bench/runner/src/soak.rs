@@ -149,7 +149,7 @@ pub fn main(args: &Args, paths: &Paths) -> i32 {
     }
     let source = crate::report::source_state(paths);
     if args.build
-        && let Err(err) = build(paths)
+        && let Err(err) = crate::build_bench(paths, &["loadgen", "hub-bench"])
     {
         eprintln!("runner: {err}");
         return 1;
@@ -273,19 +273,6 @@ fn command_line() -> String {
         "cargo run --release --manifest-path bench/Cargo.toml -p runner -- {}",
         args.join(" ")
     )
-}
-
-fn build(paths: &Paths) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = std::process::Command::new(cargo);
-    command
-        .current_dir(&paths.bench)
-        .args(["build", "--release", "--manifest-path"])
-        .arg(paths.bench.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(paths.bench.join("target"))
-        .args(["-p", "loadgen", "-p", "hub-bench"]);
-    procs::run_checked(command, "cargo build --release -p loadgen -p hub-bench")
 }
 
 /// Where things run.
@@ -943,13 +930,10 @@ pub fn markdown(document: &Value, results: &str, notes: Option<&str>) -> String 
 }
 
 fn soak_markdown(md: &mut String, soak: &Value) {
-    md.push_str("## Soak\n\n");
-    if soak.is_null() {
-        md.push_str("Not run yet.\n\n");
+    if !section_start(md, "Soak", soak) {
         return;
     }
     let settings = &soak["settings"];
-    header(md, &soak["meta"]);
     md.push_str(&format!(
         "**Method.** {} steady connections (load processes of at most {}, client sockets bound \
          to 127.0.0.1 … 127.0.0.8 in turn), every {}th one speaking MessagePack, the rest JSON, \
@@ -1171,13 +1155,29 @@ fn soak_markdown(md: &mut String, soak: &Value) {
     md.push('\n');
 }
 
-fn burst_markdown(md: &mut String, burst: &Value) {
-    md.push_str("## Burst: one WebSocket message of many broadcasts\n\n");
-    if burst.is_null() {
+/// A section's title and who produced it; `false` when it has not been run.
+fn section_start(md: &mut String, title: &str, section: &Value) -> bool {
+    md.push_str(&format!("## {title}\n\n"));
+    if section.is_null() {
         md.push_str("Not run yet.\n\n");
+        return false;
+    }
+    header(md, &section["meta"]);
+    true
+}
+
+fn verdict(section: &Value) -> &'static str {
+    if section["pass"] == true {
+        "Pass"
+    } else {
+        "FAIL"
+    }
+}
+
+fn burst_markdown(md: &mut String, burst: &Value) {
+    if !section_start(md, "Burst: one WebSocket message of many broadcasts", burst) {
         return;
     }
-    header(md, &burst["meta"]);
     md.push_str(&format!(
         "One client sends a single WebSocket message carrying that many fire-and-forget \
          `SendMessage(\"\", \"<n>\")` invocations (under the 64 KiB WebSocket limit of a hub with \
@@ -1186,11 +1186,7 @@ fn burst_markdown(md: &mut String, burst: &Value) {
          afterwards; a client the server closes counts as dropped. A fresh server for each case. \
          **{}.**\n\n",
         burst["bystanders"],
-        if burst["pass"] == true {
-            "Pass"
-        } else {
-            "FAIL"
-        },
+        verdict(burst),
     ));
     md.push_str("| sender's protocol | invocations | message bytes | clients | dropped | everything in order | received / due | duplicated | seconds |\n|---|---|---|---|---|---|---|---|---|\n");
     for case in burst["cases"].as_array().into_iter().flatten() {
@@ -1213,12 +1209,9 @@ fn burst_markdown(md: &mut String, burst: &Value) {
 }
 
 fn crowd_markdown(md: &mut String, crowd: &Value) {
-    md.push_str("## Crowd: many clients broadcasting at once\n\n");
-    if crowd.is_null() {
-        md.push_str("Not run yet.\n\n");
+    if !section_start(md, "Crowd: many clients broadcasting at once", crowd) {
         return;
     }
-    header(md, &crowd["meta"]);
     md.push_str(&format!(
         "That many ordinary clients (JSON), all reading promptly, each send one \
          `SendMessage(\"c<i>\", \"<i>\")` at the same moment: every client must receive every \
@@ -1226,11 +1219,7 @@ fn crowd_markdown(md: &mut String, crowd: &Value) {
          counts as dropped. Older runtimes were seen dropping 112 of 1,100 and 639 of 1,500; the \
          findings below hold a run against the runtime just before the outbound queue was bounded \
          in bytes. A fresh server for each case. **{}.**\n\n",
-        if crowd["pass"] == true {
-            "Pass"
-        } else {
-            "FAIL"
-        },
+        verdict(crowd),
     ));
     md.push_str("| clients | dropped | clients with everything | deliveries received / due | duplicated | seconds |\n|---|---|---|---|---|---|\n");
     for case in crowd["cases"].as_array().into_iter().flatten() {
