@@ -723,71 +723,12 @@ mod tests {
 
     /// Against the bench hub server (`bench/target/release/hub-bench`, or `HUB_BENCH_BIN`).
     mod live {
-        use std::io::BufRead as _;
-        use std::path::PathBuf;
-        use std::process::{Child, Command, Stdio};
-
         use super::*;
+        use crate::test_server::start_server;
 
         const PATH: &str = "/hubs/chat";
         const SOURCE: Ipv4Addr = Ipv4Addr::LOCALHOST;
         const TIMEOUT: Duration = Duration::from_secs(60);
-
-        /// The server process, killed when dropped.
-        struct Server {
-            child: Child,
-            addr: SocketAddr,
-        }
-
-        impl Drop for Server {
-            fn drop(&mut self) {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-            }
-        }
-
-        fn start_server() -> Server {
-            let binary = std::env::var_os("HUB_BENCH_BIN")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/hub-bench")
-                });
-            assert!(
-                binary.exists(),
-                "{} does not exist: build the bench hub server first with \
-                 `cargo build --release --manifest-path bench/Cargo.toml -p hub-bench` \
-                 (or point HUB_BENCH_BIN at it)",
-                binary.display()
-            );
-            let mut child = Command::new(&binary)
-                .args(["--addr", "127.0.0.1:0"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-            let stdout = child.stdout.take().expect("piped stdout");
-            let mut server = Server {
-                child,
-                addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
-            };
-            let (lines, line) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                // Read to the end so the server never blocks on a full pipe.
-                for text in std::io::BufReader::new(stdout).lines() {
-                    let Ok(text) = text else { break };
-                    let _ = lines.send(text);
-                }
-            });
-            loop {
-                let text = line
-                    .recv_timeout(Duration::from_secs(20))
-                    .expect("the server did not print `listening on http://ADDR`");
-                if let Some(addr) = text.strip_prefix("listening on http://") {
-                    server.addr = addr.trim().parse().expect("the address printed");
-                    return server;
-                }
-            }
-        }
 
         /// Receives until a Completion arrives, and returns it (pings and other messages
         /// skipped).

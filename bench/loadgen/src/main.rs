@@ -27,6 +27,7 @@
 //!   sends to the groups in turn, at most `--window` messages undelivered; every connection
 //!   counts the deliveries it receives.
 //! - `stream`: every connection starts one endless server stream and counts its items.
+//! - `soak`, `burst`, `crowd`: numbered messages, every delivery checked (see `soak.rs`).
 //!
 //! Latency is measured from the actual send time embedded in the payload; in `latency` mode the
 //! lateness of each send against its schedule is reported apart (`send_lag_us`), so a saturated
@@ -35,6 +36,10 @@
 //! Output: JSON lines on stdout (`ready`, `measure_start`, `measure_end`, `done`).
 
 mod http;
+mod hubmsg;
+mod soak;
+#[cfg(test)]
+mod test_server;
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -82,6 +87,9 @@ enum Mode {
     Broadcast,
     Groups,
     Stream,
+    Soak,
+    Burst,
+    Crowd,
 }
 
 #[derive(Clone, Debug)]
@@ -102,15 +110,20 @@ struct Config {
     window: u64,
     group_size: usize,
     max_seconds: u64,
+    /// The checking modes' settings.
+    check: soak::Settings,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: loadgen --proto raw|signalr|signalr-msgpack|signalr-sse|signalr-longpolling|socketio \
          --server HOST:PORT [--path P] \
-         --mode idle|echo|latency|broadcast|groups|stream --conns N [--src-offset K] \
+         --mode idle|echo|latency|broadcast|groups|stream|soak|burst|crowd --conns N [--src-offset K] \
          [--src-count 8] [--payload BYTES] [--warmup-ms MS] [--measure-ms MS] \
-         [--rate PER_CONN_PER_S] [--window MESSAGES] [--group-size N] [--max-seconds S]"
+         [--rate PER_CONN_PER_S] [--window MESSAGES] [--group-size N] [--max-seconds S] \
+         [soak: --total-conns N --broadcasters N --echo-every-ms MS --broadcast-every-ms MS \
+         --group-every-ms MS --stream-every-ms MS --stream-items N --msgpack-every N --churn N \
+         --churn-every-ms MS --report-every-ms MS --drain-ms MS] [burst: --burst INVOCATIONS]"
     );
     std::process::exit(2)
 }
@@ -132,6 +145,7 @@ fn parse_args() -> Config {
         window: 16,
         group_size: 10,
         max_seconds: 600,
+        check: soak::Settings::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -162,6 +176,9 @@ fn parse_args() -> Config {
                     "broadcast" => Mode::Broadcast,
                     "groups" => Mode::Groups,
                     "stream" => Mode::Stream,
+                    "soak" => Mode::Soak,
+                    "burst" => Mode::Burst,
+                    "crowd" => Mode::Crowd,
                     _ => usage(),
                 }
             }
@@ -181,6 +198,25 @@ fn parse_args() -> Config {
             "--window" => config.window = value().parse().unwrap_or_else(|_| usage()),
             "--group-size" => config.group_size = value().parse().unwrap_or_else(|_| usage()),
             "--max-seconds" => config.max_seconds = value().parse().unwrap_or_else(|_| usage()),
+            "--total-conns" => config.check.total = value().parse().unwrap_or_else(|_| usage()),
+            "--broadcasters" => {
+                config.check.broadcasters = value().parse().unwrap_or_else(|_| usage())
+            }
+            "--echo-every-ms" => config.check.echo_every = millis(value()),
+            "--broadcast-every-ms" => config.check.broadcast_every = millis(value()),
+            "--group-every-ms" => config.check.group_every = millis(value()),
+            "--stream-every-ms" => config.check.stream_every = millis(value()),
+            "--stream-items" => {
+                config.check.stream_items = value().parse().unwrap_or_else(|_| usage())
+            }
+            "--msgpack-every" => {
+                config.check.msgpack_every = value().parse().unwrap_or_else(|_| usage())
+            }
+            "--churn" => config.check.churn = value().parse().unwrap_or_else(|_| usage()),
+            "--churn-every-ms" => config.check.churn_every = millis(value()),
+            "--report-every-ms" => config.check.report_every = millis(value()),
+            "--drain-ms" => config.check.drain = millis(value()),
+            "--burst" => config.check.burst = value().parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
     }
@@ -194,15 +230,29 @@ fn parse_args() -> Config {
     config.payload = config.payload.max(MIN_PAYLOAD);
     config.src_count = config.src_count.clamp(1, 254);
     config.group_size = config.group_size.max(1);
+    config.check.total = config.check.total.max(config.src_offset + config.conns);
+    config.check.report_every = config.check.report_every.max(Duration::from_millis(100));
+    if matches!(config.mode, Mode::Soak | Mode::Burst | Mode::Crowd)
+        && !matches!(config.proto, Proto::SignalR | Proto::SignalRMessagePack)
+    {
+        eprintln!("loadgen: the soak, burst and crowd modes speak SignalR over WebSocket");
+        usage();
+    }
     if config.transport.is_some() && config.mode != Mode::Echo {
         eprintln!("loadgen: the HTTP transports run the echo mode only");
         usage();
     }
-    if config.mode == Mode::Groups && !config.conns.is_multiple_of(config.group_size) {
+    if matches!(config.mode, Mode::Groups | Mode::Soak)
+        && !config.conns.is_multiple_of(config.group_size)
+    {
         eprintln!("loadgen: --conns must be a multiple of --group-size");
         usage();
     }
     config
+}
+
+fn millis(text: String) -> Duration {
+    Duration::from_millis(text.parse().unwrap_or_else(|_| usage()))
 }
 
 fn emit(value: serde_json::Value) {
@@ -329,43 +379,8 @@ fn ping_request(proto: Proto) -> Message {
 /// A MessagePack hub Invocation, `[1, {}, id or nil, target, [arguments...], []]`, with its
 /// varint length prefix.
 fn msgpack_invocation(id: Option<&str>, target: &str, arguments: &[&str]) -> Vec<u8> {
-    let mut body = vec![0x96, 1, 0x80];
-    match id {
-        Some(id) => msgpack_str(&mut body, id),
-        None => body.push(0xc0),
-    }
-    msgpack_str(&mut body, target);
-    body.push(0x90 | arguments.len() as u8);
-    for argument in arguments {
-        msgpack_str(&mut body, argument);
-    }
-    body.push(0x90);
-    let mut message = Vec::with_capacity(body.len() + 5);
-    let mut len = body.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            message.push(byte);
-            break;
-        }
-        message.push(byte | 0x80);
-    }
-    message.extend_from_slice(&body);
-    message
-}
-
-fn msgpack_str(out: &mut Vec<u8>, text: &str) {
-    let len = text.len();
-    match len {
-        0..=31 => out.push(0xa0 | len as u8),
-        32..=0xff => out.extend_from_slice(&[0xd9, len as u8]),
-        _ => {
-            out.push(0xda);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(text.as_bytes());
+    let arguments: Vec<hubmsg::Arg> = arguments.iter().map(|a| hubmsg::Arg::Str(a)).collect();
+    hubmsg::msgpack_record(hubmsg::INVOCATION, id, target, &arguments)
 }
 
 /// The MessagePack hub messages of a binary frame: each one's type and bytes.
@@ -458,17 +473,59 @@ fn source_address(config: &Config, index: usize) -> Ipv4Addr {
 
 async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
     let global = config.src_offset + index;
-    let stream = http::open_socket(config.server, source_address(config, index)).await?;
-    let url = format!("ws://{}{}", config.server, config.path);
+    let mut ws = open_ws(
+        config.server,
+        &config.path,
+        config.proto,
+        source_address(config, index),
+    )
+    .await?;
+    if config.mode == Mode::Groups {
+        let group = group_name(global / config.group_size);
+        // socketioxide runs its (async) connect handler as a task of its own, after it sent the
+        // connect packet: an event that arrives before that handler registered `join` is
+        // dropped, so a join left unanswered is sent again (joining twice changes nothing).
+        let mut joined = false;
+        for _ in 0..JOIN_ATTEMPTS {
+            ws.send(join_request(config.proto, &group)).await?;
+            let answered = async {
+                while read_one(&mut ws, config.proto).await?.replies.is_empty() {}
+                Ok::<(), BoxError>(())
+            };
+            match tokio::time::timeout(JOIN_WAIT, answered).await {
+                Ok(result) => {
+                    result?;
+                    joined = true;
+                    break;
+                }
+                Err(_) => continue,
+            }
+        }
+        if !joined {
+            return Err(format!("{group}: no answer to {JOIN_ATTEMPTS} joins").into());
+        }
+    }
+    Ok(ws)
+}
+
+/// Opens a WebSocket to `server` from `source` and completes the protocol's handshake.
+async fn open_ws(
+    server: SocketAddr,
+    path: &str,
+    proto: Proto,
+    source: Ipv4Addr,
+) -> Result<Ws, BoxError> {
+    let stream = http::open_socket(server, source).await?;
+    let url = format!("ws://{server}{path}");
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
     let (mut ws, _) =
         tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(ws_config)).await?;
-    match config.proto {
+    match proto {
         Proto::Raw => {}
         Proto::SignalR | Proto::SignalRMessagePack => {
-            let protocol = if config.proto == Proto::SignalR {
+            let protocol = if proto == Proto::SignalR {
                 "json"
             } else {
                 "messagepack"
@@ -506,31 +563,6 @@ async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
                     return Err(format!("connect refused: {text}").into());
                 }
             }
-        }
-    }
-    if config.mode == Mode::Groups {
-        let group = group_name(global / config.group_size);
-        // socketioxide runs its (async) connect handler as a task of its own, after it sent the
-        // connect packet: an event that arrives before that handler registered `join` is
-        // dropped, so a join left unanswered is sent again (joining twice changes nothing).
-        let mut joined = false;
-        for _ in 0..JOIN_ATTEMPTS {
-            ws.send(join_request(config.proto, &group)).await?;
-            let answered = async {
-                while read_one(&mut ws, config.proto).await?.replies.is_empty() {}
-                Ok::<(), BoxError>(())
-            };
-            match tokio::time::timeout(JOIN_WAIT, answered).await {
-                Ok(result) => {
-                    result?;
-                    joined = true;
-                    break;
-                }
-                Err(_) => continue,
-            }
-        }
-        if !joined {
-            return Err(format!("{group}: no answer to {JOIN_ATTEMPTS} joins").into());
         }
     }
     Ok(ws)
@@ -711,6 +743,7 @@ async fn connection_task(shared: Arc<Shared>, index: usize, permits: Arc<Semapho
         }
         Mode::Broadcast | Mode::Groups => subscriber(&shared, ws).await,
         Mode::Stream => stream_reader(&shared, ws).await,
+        Mode::Soak | Mode::Burst | Mode::Crowd => unreachable!("soak.rs runs these modes"),
     };
     if let Err(err) = result
         && !shared.stopping()
@@ -953,7 +986,11 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(run(config));
+    match config.mode {
+        Mode::Soak => runtime.block_on(soak::soak(config)),
+        Mode::Burst | Mode::Crowd => runtime.block_on(soak::regression(config)),
+        _ => runtime.block_on(run(config)),
+    }
     // Sockets close with SO_LINGER 0 as the process exits.
     std::process::exit(0);
 }

@@ -14,10 +14,14 @@
 //! The full run writes `bench/results/latest.json`, `docs/benchmarks.md` and the SVG charts in
 //! `docs/benchmarks/`. `--quick` uses tiny counts, one run, and writes to
 //! `bench/target/bench-quick/` instead: it only checks that everything works end to end.
+//!
+//! `--soak [--soak-minutes N] [--soak-connections N]` runs the soak test and the slow-client
+//! regression cases instead (`soak.rs`): `bench/results/soak.json` and `docs/soak.md`.
 
 mod charts;
 mod procs;
 mod report;
+mod soak;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -381,6 +385,12 @@ struct Args {
     servers: Option<Vec<String>>,
     out: Option<PathBuf>,
     build: bool,
+    /// `--soak`: the soak test and the slow-client cases instead of the benchmarks.
+    soak: bool,
+    soak_minutes: Option<f64>,
+    soak_connections: Option<usize>,
+    /// Another hub server binary for `--soak`.
+    hub: Option<PathBuf>,
 }
 
 fn parse_args() -> Args {
@@ -391,6 +401,10 @@ fn parse_args() -> Args {
         servers: None,
         out: None,
         build: true,
+        soak: false,
+        soak_minutes: None,
+        soak_connections: None,
+        hub: None,
     };
     let mut it = std::env::args().skip(1);
     let list = |v: Option<String>| -> Vec<String> {
@@ -408,10 +422,16 @@ fn parse_args() -> Args {
             "--servers" => args.servers = Some(list(it.next())),
             "--out" => args.out = it.next().map(PathBuf::from),
             "--no-build" => args.build = false,
+            "--soak" => args.soak = true,
+            "--soak-minutes" => args.soak_minutes = it.next().and_then(|v| v.parse().ok()),
+            "--soak-connections" => args.soak_connections = it.next().and_then(|v| v.parse().ok()),
+            "--hub" => args.hub = it.next().map(PathBuf::from),
             "-h" | "--help" => {
                 println!(
                     "usage: runner [--quick] [--runs N] [--only idle,echo_32,echo_2048,latency,broadcast_1000,broadcast_10000,groups_100x10,groups_10x100,stream_1,stream_100] \
-                     [--servers raw,hub,chat,hub-msgpack,hub-sse,hub-longpolling,socketioxide,socketio-node] [--out DIR] [--no-build]"
+                     [--servers raw,hub,chat,hub-msgpack,hub-sse,hub-longpolling,socketioxide,socketio-node] [--out DIR] [--no-build]\n\
+                     \x20      runner --soak [--quick] [--soak-minutes 10] [--soak-connections 10000] [--only soak,burst,crowd] [--out DIR] [--hub PATH] [--no-build]\n\
+                     (--soak writes bench/results/soak.json and docs/soak.md; with --out DIR or --quick, soak.json and soak.md there)"
                 );
                 std::process::exit(0);
             }
@@ -424,26 +444,30 @@ fn parse_args() -> Args {
     args
 }
 
-fn build(paths: &Paths, node: bool) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut bench = Command::new(&cargo);
-    bench
+/// `cargo build --release` of `packages` of the bench workspace, into `bench/target`.
+fn build_bench(paths: &Paths, packages: &[&str]) -> Result<(), String> {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command
         .current_dir(&paths.bench)
         .args(["build", "--release", "--manifest-path"])
         .arg(paths.bench.join("Cargo.toml"))
         .arg("--target-dir")
-        .arg(paths.bench.join("target"))
-        .args([
-            "-p",
-            "loadgen",
-            "-p",
-            "raw-server",
-            "-p",
-            "hub-bench",
-            "-p",
-            "socketioxide-server",
-        ]);
-    procs::run_checked(bench, "cargo build --release (bench workspace)")?;
+        .arg(paths.bench.join("target"));
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    procs::run_checked(
+        command,
+        &format!("cargo build --release (bench: {})", packages.join(", ")),
+    )
+}
+
+fn build(paths: &Paths, node: bool) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    build_bench(
+        paths,
+        &["loadgen", "raw-server", "hub-bench", "socketioxide-server"],
+    )?;
     let mut chat = Command::new(&cargo);
     chat.current_dir(&paths.repo)
         .args(["build", "--release", "-p", "chat", "--target-dir"])
@@ -473,6 +497,9 @@ pub struct Sample {
 fn main() {
     let args = parse_args();
     let paths = Paths::discover();
+    if args.soak {
+        std::process::exit(soak::main(&args, &paths));
+    }
     let mut settings = if args.quick {
         Settings::quick()
     } else {

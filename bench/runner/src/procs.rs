@@ -138,6 +138,11 @@ pub fn rss_kib(pid: u32) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Open file descriptors of a process (entries of /proc/PID/fd).
+pub fn open_fds(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
 /// `Slab` from /proc/meminfo, KiB.
 pub fn slab_kib() -> Option<f64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -336,6 +341,28 @@ impl Loadgen {
                     return Err(format!("loadgen exited before `{event}`"));
                 }
             }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next line, whatever its event, within `limit`; `Err` once the process is gone.
+    pub fn next(&mut self, limit: Duration) -> Result<Option<Value>, String> {
+        match self.lines.recv_timeout(limit) {
+            Ok(value) => Ok(Some(value)),
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err("loadgen exited".into()),
+        }
+    }
+
+    /// Writes a line to its stdin (`go`, `stop`).
+    pub fn tell(&mut self, line: &str) {
+        if let Some(stdin) = self.stdin.as_mut() {
+            let _ = stdin
+                .write_all(format!("{line}\n").as_bytes())
+                .and_then(|()| stdin.flush());
         }
     }
 

@@ -421,6 +421,11 @@ pub fn markdown(
     ));
 
     md.push_str(
+        "The soak test (10k connections, 10 minutes of numbered messages, none lost or duplicated, \
+         the server's memory and open files over time) and the slow-client regression cases \
+         (burst, crowd) have a report of their own: [soak.md](soak.md) (`--soak`).\n\n",
+    );
+    md.push_str(
         "## Servers\n\n| name | server | protocol spoken by the load generator |\n|---|---|---|\n",
     );
     for server in servers {

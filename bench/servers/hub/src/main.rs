@@ -37,7 +37,9 @@ impl BenchHub {
 
     /// Adds the caller to a group.
     pub async fn join_group(&self, ctx: &Ctx<Self>, group: String) -> Result<(), HubError> {
-        ctx.groups().add_to_group(ctx.connection_id(), &group).await?;
+        ctx.groups()
+            .add_to_group(ctx.connection_id(), &group)
+            .await?;
         Ok(())
     }
 
