@@ -5,5 +5,13 @@
 //! in the request's extensions, where `ctx.user()`, `#[authorize]` and the default user id read
 //! it. An app with an axum or tower authentication layer of its own inserts a [`User`] there
 //! instead. See `docs/security.md`.
+//!
+//! With the `jwt` feature, `JwtAuthenticator` checks JWT bearer tokens (ASP.NET's
+//! `AddJwtBearer`), with keys from the configuration.
+
+#[cfg(feature = "jwt")]
+mod jwt;
 
 pub use crate::connection::{AuthError, AuthFuture, Authenticator, User, bearer_token};
+#[cfg(feature = "jwt")]
+pub use jwt::{JwtAuthenticator, JwtConfigError, JwtKey};
