@@ -1,12 +1,17 @@
-//! The JWT bearer authenticator: what it accepts, and what it refuses and why. Tokens are signed
-//! here with jsonwebtoken and with the test-only keys of tests/fixtures/jwt/.
-#![cfg(feature = "jwt")]
+//! The JWT bearer authenticator: what it accepts, what it refuses and why, and the keys it
+//! fetches from a JWKS URL. Tokens are signed here with jsonwebtoken and with the test-only keys
+//! of tests/fixtures/jwt/.
+#![cfg(feature = "jwks")]
 #![allow(missing_docs)]
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hub_runtime::auth::{Authenticator, JwtAuthenticator, JwtConfigError, JwtKey};
@@ -14,6 +19,7 @@ use jsonwebtoken::crypto::sign as sign_message;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
+use tokio::net::TcpListener;
 
 const SECRET: &[u8] = b"test-only HMAC secret, 32 bytes or more";
 const ROLE_URI: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
@@ -457,6 +463,8 @@ fn bad_configurations_are_errors() {
     let encryption_only = json!({"keys": [{"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"}]});
     let error = JwtAuthenticator::jwk_set(&encryption_only.to_string()).unwrap_err();
     assert_eq!(error, JwtConfigError::NoUsableKey);
+    let error = JwtAuthenticator::jwks_url("http://idp.example/jwks").unwrap_err();
+    assert!(matches!(error, JwtConfigError::InvalidUrl(_)), "{error}");
 
     // Debug shows no key material.
     let key = JwtKey::hmac(SECRET).unwrap().with_kid("k");
@@ -520,6 +528,322 @@ async fn a_jwk_set_given_as_json() {
         assert_eq!(
             refusal(&authenticator, &rs512).await,
             "algorithm RS512 not allowed by the configured keys"
+        );
+    })
+    .await;
+}
+
+/// A JWKS endpoint on 127.0.0.1 that counts its requests.
+struct JwksServer {
+    url: String,
+    body: Arc<Mutex<(StatusCode, String)>>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl JwksServer {
+    async fn start(body: String) -> Self {
+        let state = Arc::new(Mutex::new((StatusCode::OK, body)));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (served, counted) = (state.clone(), requests.clone());
+        let app = axum::Router::new().route(
+            "/jwks",
+            get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = served.lock().unwrap().clone();
+                async move { (status, [("content-type", "application/json")], body) }
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        JwksServer {
+            url,
+            body: state,
+            requests,
+        }
+    }
+
+    fn serve(&self, status: StatusCode, body: String) {
+        *self.body.lock().unwrap() = (status, body);
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    fn authenticator(&self) -> JwtAuthenticator {
+        JwtAuthenticator::jwks_url(&self.url)
+            .unwrap()
+            .jwks_timeout(Duration::from_secs(5))
+    }
+}
+
+/// Moves tokio's clock forward by `by`, and lets it run on again.
+async fn later(by: Duration) {
+    tokio::time::pause();
+    tokio::time::advance(by).await;
+    tokio::time::resume();
+}
+
+fn rsa_token(private: &[u8], kid: &str) -> String {
+    sign(
+        Algorithm::RS256,
+        Some(kid),
+        &claims(json!({})),
+        &rsa(private),
+    )
+}
+
+#[tokio::test]
+async fn jwks_keys_are_fetched_at_first_use_and_kept() {
+    bounded(async {
+        let server = JwksServer::start(jwk_set(vec![jwk(
+            &rsa(RSA_1_PRIVATE),
+            Algorithm::RS256,
+            "one",
+        )]))
+        .await;
+        let authenticator = server.authenticator();
+        assert_eq!(server.requests(), 0);
+        let token = rsa_token(RSA_1_PRIVATE, "one");
+        assert_eq!(authenticator.verify(&token).await.unwrap().id(), "ada");
+        assert_eq!(server.requests(), 1);
+        assert!(authenticator.verify(&token).await.is_ok());
+        let forged = rsa_token(RSA_2_PRIVATE, "one");
+        assert_eq!(refusal(&authenticator, &forged).await, "bad signature");
+        assert_eq!(server.requests(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_and_unknown_ids_do_not_refetch() {
+    bounded(async {
+        let server = JwksServer::start(jwk_set(vec![jwk(
+            &rsa(RSA_1_PRIVATE),
+            Algorithm::RS256,
+            "one",
+        )]))
+        .await;
+        let authenticator = server.authenticator();
+        assert!(
+            authenticator
+                .verify(&rsa_token(RSA_1_PRIVATE, "one"))
+                .await
+                .is_ok()
+        );
+        assert_eq!(server.requests(), 1);
+
+        // The provider rotates its key.
+        server.serve(
+            StatusCode::OK,
+            jwk_set(vec![jwk(&rsa(RSA_2_PRIVATE), Algorithm::RS256, "two")]),
+        );
+        later(Duration::from_secs(31)).await;
+        let rotated = rsa_token(RSA_2_PRIVATE, "two");
+        assert_eq!(authenticator.verify(&rotated).await.unwrap().id(), "ada");
+        assert_eq!(server.requests(), 2);
+        assert!(authenticator.verify(&rotated).await.is_ok());
+        assert_eq!(server.requests(), 2);
+
+        // Within the refresh interval, an unknown id does not make it fetch again.
+        let unknown = rsa_token(RSA_2_PRIVATE, "three");
+        assert_eq!(
+            refusal(&authenticator, &unknown).await,
+            r#"unknown key id "three""#
+        );
+        assert_eq!(
+            refusal(&authenticator, &unknown).await,
+            r#"unknown key id "three""#
+        );
+        assert_eq!(server.requests(), 2);
+        // After it, one fetch, and the id is still unknown.
+        later(Duration::from_secs(31)).await;
+        assert_eq!(
+            refusal(&authenticator, &unknown).await,
+            r#"unknown key id "three""#
+        );
+        assert_eq!(server.requests(), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_first_requests_share_one_fetch() {
+    bounded(async {
+        let server = JwksServer::start(jwk_set(vec![jwk(
+            &rsa(RSA_1_PRIVATE),
+            Algorithm::RS256,
+            "one",
+        )]))
+        .await;
+        // No refresh interval: only the sharing keeps the waiting requests from fetching.
+        let authenticator = server.authenticator().jwks_refresh_interval(Duration::ZERO);
+        let token = rsa_token(RSA_1_PRIVATE, "one");
+        let all = futures_util::future::join_all((0..8).map(|_| authenticator.verify(&token)));
+        for result in all.await {
+            assert_eq!(result.unwrap().id(), "ada");
+        }
+        assert_eq!(server.requests(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keys_older_than_their_maximum_age_are_fetched_again() {
+    bounded(async {
+        let server = JwksServer::start(jwk_set(vec![jwk(
+            &rsa(RSA_1_PRIVATE),
+            Algorithm::RS256,
+            "one",
+        )]))
+        .await;
+        let authenticator = server
+            .authenticator()
+            .jwks_max_age(Duration::from_secs(100));
+        let token = rsa_token(RSA_1_PRIVATE, "one");
+        assert!(authenticator.verify(&token).await.is_ok());
+        // The provider withdraws key one.
+        server.serve(
+            StatusCode::OK,
+            jwk_set(vec![jwk(&rsa(RSA_2_PRIVATE), Algorithm::RS256, "two")]),
+        );
+        later(Duration::from_secs(60)).await;
+        assert!(authenticator.verify(&token).await.is_ok());
+        assert_eq!(server.requests(), 1);
+        later(Duration::from_secs(41)).await;
+        assert_eq!(
+            refusal(&authenticator, &token).await,
+            r#"unknown key id "one""#
+        );
+        assert_eq!(server.requests(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_refuses_tokens_and_is_not_hammered() {
+    bounded(async {
+        let server = JwksServer::start("oops".into()).await;
+        server.serve(StatusCode::INTERNAL_SERVER_ERROR, "oops".into());
+        let authenticator = server.authenticator();
+        let token = rsa_token(RSA_1_PRIVATE, "one");
+        assert_eq!(
+            refusal(&authenticator, &token).await,
+            "signing keys unavailable: status 500 Internal Server Error"
+        );
+        assert_eq!(server.requests(), 1);
+        assert!(authenticator.verify(&token).await.is_err());
+        assert_eq!(server.requests(), 1);
+
+        // Back, but serving no JSON.
+        server.serve(StatusCode::OK, "<html>".into());
+        later(Duration::from_secs(31)).await;
+        let reason = refusal(&authenticator, &token).await;
+        assert!(
+            reason.starts_with("signing keys unavailable: invalid JWK set"),
+            "{reason}"
+        );
+        assert_eq!(server.requests(), 2);
+
+        // Back for good.
+        server.serve(
+            StatusCode::OK,
+            jwk_set(vec![jwk(&rsa(RSA_1_PRIVATE), Algorithm::RS256, "one")]),
+        );
+        later(Duration::from_secs(31)).await;
+        assert!(authenticator.verify(&token).await.is_ok());
+        assert_eq!(server.requests(), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_endpoint_that_is_down_is_an_auth_error() {
+    bounded(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        drop(listener);
+        let authenticator = JwtAuthenticator::jwks_url(&url).unwrap();
+        let reason = refusal(&authenticator, &rsa_token(RSA_1_PRIVATE, "one")).await;
+        assert!(reason.starts_with("signing keys unavailable: "), "{reason}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_endpoint_that_does_not_answer_times_out() {
+    bounded(async {
+        // Accepts connections, never answers.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let authenticator = JwtAuthenticator::jwks_url(&url)
+            .unwrap()
+            .jwks_timeout(Duration::from_millis(200));
+        let reason = refusal(&authenticator, &rsa_token(RSA_1_PRIVATE, "one")).await;
+        assert_eq!(reason, "signing keys unavailable: no answer within 200ms");
+        drop(listener);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_oversize_key_set_is_refused() {
+    bounded(async {
+        let key = jwk(&rsa(RSA_1_PRIVATE), Algorithm::RS256, "one");
+        let mut padded = serde_json::to_value(JwkSet { keys: vec![key] }).unwrap();
+        padded["padding"] = json!("x".repeat(1024 * 1024));
+        let server = JwksServer::start(padded.to_string()).await;
+        let authenticator = server.authenticator();
+        let reason = refusal(&authenticator, &rsa_token(RSA_1_PRIVATE, "one")).await;
+        assert_eq!(
+            reason,
+            "signing keys unavailable: the key set is larger than 1048576 bytes"
+        );
+
+        // Streamed, with no length told first.
+        let app = axum::Router::new().route(
+            "/jwks",
+            get(|| async {
+                let chunk = || Ok::<_, std::io::Error>(vec![b' '; 64 * 1024]);
+                let chunks = futures_util::stream::iter(std::iter::repeat_with(chunk).take(20));
+                axum::body::Body::from_stream(chunks)
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let authenticator = JwtAuthenticator::jwks_url(&url).unwrap();
+        let reason = refusal(&authenticator, &rsa_token(RSA_1_PRIVATE, "one")).await;
+        assert_eq!(
+            reason,
+            "signing keys unavailable: the key set is larger than 1048576 bytes"
+        );
+    })
+    .await;
+}
+
+/// A published set holds public keys: an HMAC secret in it would let anyone who reads it sign
+/// tokens, so it is not taken.
+#[tokio::test]
+async fn hmac_secrets_are_not_taken_from_a_url() {
+    bounded(async {
+        let secret = EncodingKey::from_secret(SECRET).unwrap();
+        let server = JwksServer::start(jwk_set(vec![
+            jwk(&secret, Algorithm::HS256, "secret"),
+            jwk(&rsa(RSA_1_PRIVATE), Algorithm::RS256, "one"),
+        ]))
+        .await;
+        let authenticator = server.authenticator();
+        let token = sign(
+            Algorithm::HS256,
+            Some("secret"),
+            &claims(json!({})),
+            &secret,
+        );
+        assert_eq!(
+            refusal(&authenticator, &token).await,
+            r#"unknown key id "secret""#
         );
     })
     .await;

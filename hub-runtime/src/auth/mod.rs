@@ -7,7 +7,8 @@
 //! instead. See `docs/security.md`.
 //!
 //! With the `jwt` feature, `JwtAuthenticator` checks JWT bearer tokens (ASP.NET's
-//! `AddJwtBearer`), with keys from the configuration.
+//! `AddJwtBearer`), with keys from the configuration or, with the `jwks` feature, from an
+//! identity provider's JWKS URL.
 
 #[cfg(feature = "jwt")]
 mod jwt;

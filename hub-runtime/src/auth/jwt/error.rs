@@ -23,6 +23,13 @@ pub enum JwtConfigError {
     InvalidJwkSet(String),
     /// A JWK set without one key this authenticator can verify signatures with.
     NoUsableKey,
+    /// A JWKS URL that is not an absolute `https://` URL (`http://` is accepted for loopback
+    /// hosts only).
+    #[cfg(feature = "jwks")]
+    InvalidUrl(String),
+    /// The TLS configuration of the JWKS client could not be built.
+    #[cfg(feature = "jwks")]
+    Tls(String),
 }
 
 impl fmt::Display for JwtConfigError {
@@ -37,6 +44,10 @@ impl fmt::Display for JwtConfigError {
             JwtConfigError::NoUsableKey => {
                 f.write_str("the JWK set holds no signature key this authenticator can use")
             }
+            #[cfg(feature = "jwks")]
+            JwtConfigError::InvalidUrl(reason) => write!(f, "invalid JWKS URL: {reason}"),
+            #[cfg(feature = "jwks")]
+            JwtConfigError::Tls(reason) => write!(f, "TLS configuration: {reason}"),
         }
     }
 }
@@ -72,6 +83,9 @@ pub(super) enum Rejection {
     InvalidClaim(String),
     /// The claim that names the user is missing or not a string.
     MissingUserId(String),
+    /// The signing keys could not be fetched.
+    #[cfg(feature = "jwks")]
+    KeysUnavailable(String),
 }
 
 impl fmt::Display for Rejection {
@@ -92,6 +106,8 @@ impl fmt::Display for Rejection {
             Rejection::MissingClaim(claim) => write!(f, "missing claim {claim}"),
             Rejection::InvalidClaim(claim) => write!(f, "malformed claim {claim}"),
             Rejection::MissingUserId(claim) => write!(f, "missing user id claim {claim}"),
+            #[cfg(feature = "jwks")]
+            Rejection::KeysUnavailable(reason) => write!(f, "signing keys unavailable: {reason}"),
         }
     }
 }

@@ -2,10 +2,13 @@
 //!
 //! Tokens are verified with `jsonwebtoken` on its RustCrypto backend (pure Rust: no C toolchain
 //! and no assembler for the `jwt` feature; its `aws_lc_rs` backend is faster but builds
-//! aws-lc's C code).
+//! aws-lc's C code). The `jwks` feature adds keys fetched from a URL, over hyper-util's client
+//! (hyper is in the tree already) with rustls.
 
 mod claims;
 mod error;
+#[cfg(feature = "jwks")]
+mod jwks;
 mod key;
 mod rules;
 mod token;
@@ -20,6 +23,7 @@ use axum::http::request::Parts;
 
 use crate::connection::{AuthError, AuthFuture, Authenticator, User, bearer_token};
 use claims::ClaimNames;
+use error::Rejection;
 use rules::Rules;
 use token::TokenHeader;
 
@@ -61,6 +65,8 @@ use token::TokenHeader;
 /// tokens for other apps (a shared identity provider), or those tokens are accepted here too.
 pub struct JwtAuthenticator {
     keys: Vec<JwtKey>,
+    #[cfg(feature = "jwks")]
+    jwks: Option<jwks::Jwks>,
     rules: Rules,
     claims: ClaimNames,
 }
@@ -74,6 +80,8 @@ impl JwtAuthenticator {
     fn with_keys(keys: Vec<JwtKey>) -> Self {
         JwtAuthenticator {
             keys,
+            #[cfg(feature = "jwks")]
+            jwks: None,
             rules: Rules::default(),
             claims: ClaimNames::default(),
         }
@@ -101,6 +109,38 @@ impl JwtAuthenticator {
     /// [`JwtKey::jwk_set`].
     pub fn jwk_set(json: &str) -> Result<Self, JwtConfigError> {
         Ok(JwtAuthenticator::with_keys(JwtKey::jwk_set(json)?))
+    }
+
+    /// Tokens signed with the keys an identity provider publishes at `url` (its
+    /// `.well-known/openid-configuration` names it `jwks_uri`).
+    ///
+    /// The set is fetched at the first token, again when a token names a key id it does not
+    /// have (a key rotation), and when it is older than [`jwks_max_age`](Self::jwks_max_age);
+    /// never twice within [`jwks_refresh_interval`](Self::jwks_refresh_interval), and requests
+    /// that arrive during a fetch wait for it rather than fetch too. A fetch that fails (no
+    /// answer within [`jwks_timeout`](Self::jwks_timeout), an error status, a body over 1 MiB,
+    /// no usable key) keeps the keys there were, and tokens no key verifies are refused.
+    /// HMAC secrets in the set are ignored.
+    ///
+    /// `url` must be `https://` (checked against Mozilla's root certificates), or `http://` on
+    /// a loopback host.
+    ///
+    /// ```
+    /// use hub_runtime::auth::JwtAuthenticator;
+    ///
+    /// # fn main() -> Result<(), hub_runtime::auth::JwtConfigError> {
+    /// let authenticator =
+    ///     JwtAuthenticator::jwks_url("https://login.example/.well-known/jwks.json")?
+    ///         .issuer("https://login.example/")
+    ///         .audience("api://chat");
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "jwks")]
+    pub fn jwks_url(url: &str) -> Result<Self, JwtConfigError> {
+        let mut authenticator = JwtAuthenticator::with_keys(Vec::new());
+        authenticator.jwks = Some(jwks::Jwks::new(url)?);
+        Ok(authenticator)
     }
 
     /// Accepts tokens signed with `key` too (a key being rotated in or out, say).
@@ -157,11 +197,78 @@ impl JwtAuthenticator {
         self
     }
 
+    /// The least time between two fetches of the [JWKS URL](Self::jwks_url) (30 seconds by
+    /// default): tokens with made-up key ids cannot make it fetch more often. No effect on an
+    /// authenticator without a JWKS URL.
+    #[cfg(feature = "jwks")]
+    pub fn jwks_refresh_interval(mut self, interval: Duration) -> Self {
+        if let Some(jwks) = &mut self.jwks {
+            jwks.refresh_interval = interval;
+        }
+        self
+    }
+
+    /// How old the keys of the [JWKS URL](Self::jwks_url) may get before they are fetched
+    /// again, so that a key the provider withdrew stops being accepted (12 hours by default,
+    /// as ASP.NET). No effect on an authenticator without a JWKS URL.
+    #[cfg(feature = "jwks")]
+    pub fn jwks_max_age(mut self, max_age: Duration) -> Self {
+        if let Some(jwks) = &mut self.jwks {
+            jwks.max_age = max_age;
+        }
+        self
+    }
+
+    /// How long a fetch of the [JWKS URL](Self::jwks_url) may take, connection included (10
+    /// seconds by default). No effect on an authenticator without a JWKS URL.
+    #[cfg(feature = "jwks")]
+    pub fn jwks_timeout(mut self, timeout: Duration) -> Self {
+        if let Some(jwks) = &mut self.jwks {
+            jwks.timeout = timeout;
+        }
+        self
+    }
+
     /// The user of `token` (a compact JWS, without `Bearer `), or why it is refused.
     pub async fn verify(&self, token: &str) -> Result<User, AuthError> {
         let header = TokenHeader::read(token)?;
-        let claims = self.rules.check(token, &header, &self.keys)?;
+        let claims = self.check(token, &header).await?;
         Ok(self.claims.user(claims)?)
+    }
+
+    #[cfg(not(feature = "jwks"))]
+    async fn check(
+        &self,
+        token: &str,
+        header: &TokenHeader,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Rejection> {
+        self.rules.check(token, header, &self.keys)
+    }
+
+    #[cfg(feature = "jwks")]
+    async fn check(
+        &self,
+        token: &str,
+        header: &TokenHeader,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Rejection> {
+        let Some(jwks) = &self.jwks else {
+            return self.rules.check(token, header, &self.keys);
+        };
+        let fetched = jwks.keys().await?;
+        let result = self
+            .rules
+            .check(token, header, self.keys.iter().chain(&fetched.keys));
+        match (&result, &header.kid) {
+            // A key id the set does not have: the provider may have rotated its keys.
+            (Err(Rejection::UnknownKid(_) | Rejection::BadSignature), Some(kid))
+                if !fetched.has_kid(kid) =>
+            {
+                let refreshed = jwks.refresh(&fetched).await;
+                self.rules
+                    .check(token, header, self.keys.iter().chain(&refreshed.keys))
+            }
+            _ => result,
+        }
     }
 }
 
@@ -179,8 +286,11 @@ impl Authenticator for JwtAuthenticator {
 impl fmt::Debug for JwtAuthenticator {
     /// The settings and the keys' ids, never a key.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtAuthenticator")
-            .field("keys", &self.keys)
+        let mut debug = f.debug_struct("JwtAuthenticator");
+        debug.field("keys", &self.keys);
+        #[cfg(feature = "jwks")]
+        debug.field("jwks", &self.jwks.as_ref().map(|jwks| jwks.url()));
+        debug
             .field("rules", &self.rules)
             .field("claims", &self.claims)
             .finish()
