@@ -1436,3 +1436,37 @@ fn tagged_enum_untagged() -> Manifest {
         )]),
     )
 }
+
+#[test]
+fn authorization_is_said_in_doc_comments() {
+    let mut manifest = serde_json::to_value(manifest(
+        json!({}),
+        json!([
+            {"name": "Send", "rustName": "send", "kind": "invoke", "params": [],
+             "authorize": [{"roles": ["Admin", "Ops"], "policies": []}]},
+            {"name": "Ping", "rustName": "ping", "kind": "invoke", "params": []}
+        ]),
+        json!([]),
+    ))
+    .expect("a manifest value");
+    manifest["hubs"][0]["authorize"] = json!([{"roles": [], "policies": []}]);
+    let manifest: Manifest = serde_json::from_value(manifest).expect("a manifest");
+    let files = generate(&manifest, "Test", false).unwrap_or_else(|err| panic!("{err}"));
+    let code: String = files.iter().map(|file| file.contents.as_str()).collect();
+    assert!(
+        code.contains("Every connection needs an authenticated user."),
+        "{code}"
+    );
+    assert!(
+        code.matches(
+            "Callers need an authenticated user in one of the roles <c>Admin</c>, <c>Ops</c>."
+        )
+        .count()
+            == 2,
+        "the invocation and its send variant say it once each:\n{code}"
+    );
+    assert!(
+        !code.contains("Callers need an authenticated user.\n"),
+        "{code}"
+    );
+}

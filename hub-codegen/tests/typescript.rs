@@ -1523,3 +1523,35 @@ fn edge_cases_type_check() {
     .unwrap();
     run_tsc(&dir.join("tsconfig.json"));
 }
+
+#[test]
+fn authorization_is_said_in_doc_comments() {
+    let mut manifest = serde_json::to_value(manifest(
+        json!([
+            {"name": "Send", "rustName": "send", "kind": "invoke", "params": [],
+             "authorize": [{"roles": ["Admin"], "policies": []}]},
+            {"name": "Ping", "rustName": "ping", "kind": "invoke", "params": []}
+        ]),
+        json!([]),
+        json!({}),
+    ))
+    .expect("a manifest value");
+    manifest["hubs"][0]["authorize"] = json!([{"roles": [], "policies": ["mfa"]}]);
+    let manifest: Manifest = serde_json::from_value(manifest).expect("a manifest");
+    let code: String = generate(&manifest)
+        .iter()
+        .map(|file| file.contents.as_str())
+        .collect();
+    assert!(
+        code.contains(
+            "Every connection needs an authenticated user allowed by the server's policy `mfa`."
+        ),
+        "{code}"
+    );
+    assert_eq!(
+        code.matches("Callers need an authenticated user in role `Admin`.")
+            .count(),
+        2,
+        "the invocation and its send variant say it once each:\n{code}"
+    );
+}

@@ -80,6 +80,11 @@ impl Doc {
         self
     }
 
+    /// Adds a remark paragraph of one line of Markdown.
+    pub(super) fn remark_markdown(self, markdown: &str) -> Self {
+        self.remark(inline(markdown))
+    }
+
     /// The summary as one line of XML.
     pub(super) fn summary_text(&self) -> String {
         self.summary.join(" ")

@@ -1,6 +1,6 @@
 //! Reading a manifest: its named types, then its hubs and their methods.
 
-use hub_schema::{HubManifest, Manifest};
+use hub_schema::{HubManifest, Manifest, Requirement};
 use serde_json::Value;
 
 use super::error::{Error, error};
@@ -45,6 +45,7 @@ impl Reader<'_> {
                 kind: method.kind,
                 params,
                 result,
+                authorization: authorization("Callers need", &method.authorize),
             });
         }
         let mut client_methods = Vec::new();
@@ -72,6 +73,7 @@ impl Reader<'_> {
                 .unwrap_or_else(|| format!("{}Client", hub.name)),
             methods,
             client_methods,
+            authorization: authorization("Every connection needs", &hub.authorize),
         })
     }
 
@@ -139,6 +141,77 @@ mod tests {
         assert_eq!(
             model.hubs[0].methods[0].params[0].ty,
             Ty::Named("PageUser".into())
+        );
+    }
+}
+
+/// What `#[authorize]` asks, as a sentence for doc comments: `who` then the requirements, all of
+/// which must be met (`None` when there are none).
+fn authorization(who: &str, requirements: &[Requirement]) -> Option<String> {
+    fn list(names: &[String]) -> String {
+        let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+        quoted.join(", ")
+    }
+    if requirements.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for requirement in requirements {
+        let mut part = String::from("an authenticated user");
+        match requirement.roles.as_slice() {
+            [] => {}
+            [role] => part.push_str(&format!(" in role `{role}`")),
+            roles => part.push_str(&format!(" in one of the roles {}", list(roles))),
+        }
+        match requirement.policies.as_slice() {
+            [] => {}
+            [policy] => part.push_str(&format!(" allowed by the server's policy `{policy}`")),
+            policies => part.push_str(&format!(
+                " allowed by the server's policies {}",
+                list(policies)
+            )),
+        }
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    Some(format!("{who} {}.", parts.join(", and ")))
+}
+
+#[cfg(test)]
+mod authorization_tests {
+    use super::*;
+
+    fn requirement(roles: &[&str], policies: &[&str]) -> Requirement {
+        Requirement {
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            policies: policies.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn authorization_sentences() {
+        assert_eq!(authorization("Callers need", &[]), None);
+        assert_eq!(
+            authorization("Every connection needs", &[requirement(&[], &[])]).as_deref(),
+            Some("Every connection needs an authenticated user.")
+        );
+        assert_eq!(
+            authorization("Callers need", &[requirement(&["Admin"], &[])]).as_deref(),
+            Some("Callers need an authenticated user in role `Admin`.")
+        );
+        assert_eq!(
+            authorization(
+                "Callers need",
+                &[
+                    requirement(&["Admin", "Ops"], &["mfa"]),
+                    requirement(&[], &["a", "b"])
+                ]
+            )
+            .as_deref(),
+            Some(
+                "Callers need an authenticated user in one of the roles `Admin`, `Ops` allowed by the server's policy `mfa`, and an authenticated user allowed by the server's policies `a`, `b`."
+            )
         );
     }
 }

@@ -27,6 +27,8 @@ pub struct Hub {
     pub methods: Vec<Method>,
     /// Methods the hub calls on clients.
     pub client_methods: Vec<ClientMethod>,
+    /// What `#[authorize]` on the hub asks of every connection, as a sentence (Markdown).
+    pub authorization: Option<String>,
 }
 
 /// A hub method.
@@ -42,6 +44,8 @@ pub struct Method {
     pub params: Vec<Param>,
     /// The result (`Invoke`) or stream item (`Stream`); `None`: no result.
     pub result: Option<Ty>,
+    /// What `#[authorize]` on the method asks of its callers, as a sentence (Markdown).
+    pub authorization: Option<String>,
 }
 
 /// A parameter.

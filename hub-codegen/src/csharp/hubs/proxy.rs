@@ -29,6 +29,11 @@ pub(super) fn interface(
         "Implemented by <c>{}Proxy</c> over a <c>HubConnection</c>.",
         hub.name
     ));
+    if let Some(authorization) = &hub.hub.authorization {
+        doc = doc.remark_markdown(&format!(
+            "{authorization} Pass its credentials with the connection's `AccessTokenProvider`: without them starting the connection fails with status 401, and with 403 for a user the server refuses."
+        ));
+    }
     code.doc(&doc);
     code.line(format!("public interface I{}", hub.name));
     code.open();
@@ -195,15 +200,17 @@ pub(super) fn sender(
     for signature in methods.iter().filter(|s| s.kind == Call::Invoke) {
         code.blank();
         let wire = escape(&signature.method.name);
-        code.doc(
-            &Doc::new(
-                signature.method.description.as_deref(),
-                &format!("Sends <c>{wire}</c> to the hub without waiting for it."),
-            )
-            .remark(format!(
-                "Sends <c>{wire}</c> to the hub without waiting for it."
-            )),
-        );
+        let what = format!("Sends <c>{wire}</c> to the hub without waiting for it.");
+        let mut doc = Doc::new(signature.method.description.as_deref(), &what);
+        if signature.method.description.is_some() {
+            doc = doc.remark(what);
+        }
+        if let Some(authorization) = &signature.method.authorization {
+            doc = doc.remark_markdown(&format!(
+                "{authorization} Otherwise the server refuses the call, and a send does not report it."
+            ));
+        }
+        code.doc(&doc);
         code.line(format!(
             "public {task} {}({})",
             signature.name,

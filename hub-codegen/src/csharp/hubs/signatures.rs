@@ -144,6 +144,12 @@ pub(super) fn method_doc(ctx: &Ctx<'_>, signature: &Signature<'_>) -> Doc {
     if method.description.is_some() {
         doc = doc.remark(what);
     }
+    if let Some(authorization) = &method.authorization {
+        doc = doc.remark_markdown(&format!(
+            "{authorization} Otherwise it fails with `Failed to invoke '{}' because user is unauthorized`.",
+            method.name
+        ));
+    }
     if method.params.iter().any(|param| param.stream) {
         doc = doc.remark(if signature.async_enumerable {
             "Client streams are uploaded item by item until the enumerable ends."

@@ -91,6 +91,9 @@ impl Generator<'_> {
                 method.description.clone().unwrap_or_default(),
                 format!("Sends `{}` without waiting for it to run.", method.name),
             ];
+            if let Some(authorization) = &method.authorization {
+                doc.push(authorization.clone());
+            }
             doc.extend(self.param_notes(&method.params, &names.params[index]));
             jsdoc(out, 4, &doc);
             line(
@@ -182,11 +185,13 @@ fn proxy_doc(out: &mut String, hub: &Hub) {
             register_name(hub)
         ));
     }
-    jsdoc(
-        out,
-        0,
-        &[hub.description.clone().unwrap_or_default(), about],
-    );
+    let mut doc = vec![hub.description.clone().unwrap_or_default(), about];
+    if let Some(authorization) = &hub.authorization {
+        doc.push(format!(
+            "{authorization} Pass its credentials with `accessTokenFactory`: without them the connection fails with status 401, and with 403 for a user the server refuses."
+        ));
+    }
+    jsdoc(out, 0, &doc);
 }
 
 /// The constructor, which fills `send` with the methods `sendable` (indices).
@@ -239,6 +244,12 @@ fn method_doc(generator: &Generator<'_>, method: &Method, names: &[String]) -> V
             "Streams the items of `{}`: iterate with `for await` (leaving the loop early cancels the stream on the server) or `subscribe` (disposing the subscription cancels it). The stream throws, or calls `error`, with the server's error.",
             method.name
         )),
+    }
+    if let Some(authorization) = &method.authorization {
+        doc.push(format!(
+            "{authorization} Otherwise it fails with `Failed to invoke '{}' because user is unauthorized`.",
+            method.name
+        ));
     }
     if method.params.iter().filter(|param| param.stream).count() > 1 {
         doc.push(String::from(
