@@ -1,7 +1,7 @@
 //! One message on a connection: text or binary.
 
-use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
+use tungstenite::{Message, Utf8Bytes};
 
 /// One message written to or read from a connection: a text frame or a binary frame on
 /// WebSockets, one event on Server-Sent Events, part of a poll's body on long polling.
@@ -62,10 +62,10 @@ impl Frame {
     }
 
     /// The WebSocket message that carries it.
-    pub(crate) fn into_message(self) -> axum::extract::ws::Message {
+    pub(crate) fn into_message(self) -> Message {
         match self.0 {
-            Inner::Text(text) => axum::extract::ws::Message::Text(text),
-            Inner::Binary(bytes) => axum::extract::ws::Message::Binary(bytes),
+            Inner::Text(text) => Message::Text(text),
+            Inner::Binary(bytes) => Message::Binary(bytes),
         }
     }
 }

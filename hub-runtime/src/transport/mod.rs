@@ -11,6 +11,7 @@ mod cors;
 mod endpoint;
 mod http;
 mod negotiate;
+mod request;
 mod response;
 mod websocket;
 

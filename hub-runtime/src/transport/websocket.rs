@@ -6,22 +6,24 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::extract::ws::{
-    CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
-};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::{Sink, Stream, StreamExt};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::Message;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 
 use super::cors::websocket_origin_allowed;
 use super::endpoint::{Endpoint, TokenState};
 use super::response::plain;
 use crate::connection::{
-    Closed, ConnectionError, ConnectionId, Frame, IoFuture, Received, RequestInfo, TransportIo,
-    TransportType,
+    Closed, ConnectionError, ConnectionId, Frame, IoFuture, Received, TransportIo, TransportType,
 };
 
 /// `GET {path}`: a WebSocket for a negotiated connection (`?id=<token>`), or a new one
@@ -29,26 +31,25 @@ use crate::connection::{
 pub(crate) async fn connect(
     State(endpoint): State<Arc<Endpoint>>,
     Query(query): Query<HashMap<String, String>>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    parts: Parts,
+    mut parts: Parts,
 ) -> Response {
-    let upgrade = match upgrade {
+    let upgrade = match Upgrade::from_parts(&mut parts) {
         // A shutting-down endpoint takes no new connections.
-        Ok(_) if endpoint.tracker.is_shutting_down() => {
+        Some(_) if endpoint.tracker.is_shutting_down() => {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
-        Ok(_) if !websocket_origin_allowed(endpoint.options.cors.as_ref(), &parts.headers) => {
+        Some(_) if !websocket_origin_allowed(endpoint.options.cors.as_ref(), &parts.headers) => {
             return plain(StatusCode::FORBIDDEN, "Origin not allowed");
         }
-        Ok(upgrade) if endpoint.options.transports.web_sockets => upgrade,
-        Ok(_) => {
+        Some(upgrade) if endpoint.options.transports.web_sockets => upgrade,
+        Some(_) => {
             return plain(
                 StatusCode::NOT_FOUND,
                 "WebSockets transport not supported by this end point type",
             );
         }
         // Not a WebSocket: Server-Sent Events or long polling.
-        Err(_) => return super::http::get(endpoint, query, parts).await,
+        None => return super::http::get(endpoint, query, parts).await,
     };
     let (id, token, early) = match query.get("id") {
         None => (ConnectionId::random(), None, Vec::new()),
@@ -72,28 +73,95 @@ pub(crate) async fn connect(
     };
     let options = &endpoint.options;
     let max_message = options.websocket_max_message_size;
-    let request = RequestInfo::with_extensions(parts.uri, &parts.headers, parts.extensions);
-    let endpoint = endpoint.clone();
-    upgrade
+    let config = WebSocketConfig::default()
         .read_buffer_size(options.websocket_read_buffer_size)
-        .max_message_size(max_message)
-        .max_frame_size(max_message)
-        .on_upgrade(move |socket| {
-            let early = (!early.is_empty()).then(|| Bytes::from(early));
-            let io = Box::new(WebSocketIo {
-                socket: Some(socket),
-                early,
-                peer_closed: false,
-                too_large: false,
-            });
-            endpoint.run(io, id, token, request, TransportType::WebSockets)
-        })
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message));
+    let request = super::request::connection_request(parts);
+    let endpoint = endpoint.clone();
+    let Upgrade { accept, on_upgrade } = upgrade;
+    // The connection's task. What it holds across an await is all it ever takes, for as long
+    // as the connection lives: the socket is boxed once upgraded (the transport-agnostic
+    // `TransportIo`), so the task holds no room for it.
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else {
+            if let Some(token) = token {
+                endpoint.forget_token(&token);
+            }
+            return;
+        };
+        let socket = Box::pin(WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            Role::Server,
+            Some(config),
+        ))
+        .await;
+        let early = (!early.is_empty()).then(|| Bytes::from(early));
+        let io = Box::new(WebSocketIo {
+            socket: Some(socket),
+            early,
+            peer_closed: false,
+            too_large: false,
+        });
+        endpoint
+            .run(io, id, token, request, TransportType::WebSockets)
+            .await
+    });
+    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    response
+}
+
+/// A WebSocket opening handshake (RFC 6455 section 4.2.1, HTTP/1.1): what the answer needs.
+struct Upgrade {
+    /// `Sec-WebSocket-Accept` for the client's key.
+    accept: HeaderValue,
+    /// The upgraded connection, once the 101 answer is written.
+    on_upgrade: OnUpgrade,
+}
+
+impl Upgrade {
+    /// The upgrade `parts` asks for, if it is a well-formed WebSocket opening handshake;
+    /// anything else is a plain request (Server-Sent Events or long polling).
+    fn from_parts(parts: &mut Parts) -> Option<Upgrade> {
+        let headers = &parts.headers;
+        if parts.method != Method::GET
+            || parts.version != Version::HTTP_11
+            || !header_has_token(headers, header::CONNECTION, "upgrade")
+            || !header_has_token(headers, header::UPGRADE, "websocket")
+            || headers
+                .get(header::SEC_WEBSOCKET_VERSION)
+                .is_none_or(|version| version.as_bytes() != b"13")
+        {
+            return None;
+        }
+        let key = headers.get(header::SEC_WEBSOCKET_KEY)?;
+        let accept =
+            HeaderValue::from_str(&tungstenite::handshake::derive_accept_key(key.as_bytes()))
+                .ok()?;
+        let on_upgrade = parts.extensions.remove::<OnUpgrade>()?;
+        Some(Upgrade { accept, on_upgrade })
+    }
+}
+
+/// Whether a comma-separated header (`Connection: keep-alive, Upgrade`) names `token`, in any
+/// case.
+fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|&byte| byte == b',')
+            .any(|item| item.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+    })
 }
 
 /// A WebSocket under a connection.
 struct WebSocketIo {
     /// `None` once closed: the socket then lingers in a task of its own (see `close`).
-    socket: Option<WebSocket>,
+    socket: Option<WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>>,
     /// Bytes the client POSTed before the socket connected: read first.
     early: Option<Bytes>,
     /// The client sent its Close frame (the socket queued the reply).
@@ -112,7 +180,9 @@ const LINGER_AFTER_UNREAD: Duration = Duration::from_millis(500);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl WebSocketIo {
-    fn socket(&mut self) -> Result<Pin<&mut WebSocket>, Closed> {
+    fn socket(
+        &mut self,
+    ) -> Result<Pin<&mut WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>>, Closed> {
         self.socket.as_mut().map(Pin::new).ok_or(Closed)
     }
 }
@@ -129,17 +199,14 @@ impl TransportIo for WebSocketIo {
             return Poll::Ready(match ready!(Pin::new(&mut *socket).poll_next(cx)) {
                 Some(Ok(Message::Text(text))) => Received::Frame(Frame::from_utf8_bytes(text)),
                 Some(Ok(Message::Binary(bytes))) => Received::Frame(Frame::binary(bytes)),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                 Some(Ok(Message::Close(_))) => {
                     self.peer_closed = true;
                     Received::Closed
                 }
                 None => Received::Closed,
                 Some(Err(err)) => {
-                    let too_large = std::error::Error::source(&err)
-                        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
-                        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
-                    if too_large {
+                    if matches!(err, tungstenite::Error::Capacity(_)) {
                         self.too_large = true;
                         Received::Failed(ConnectionError::TooLarge)
                     } else {
@@ -175,7 +242,7 @@ impl TransportIo for WebSocketIo {
                 return;
             }
             let close = CloseFrame {
-                code: 1000,
+                code: CloseCode::Normal,
                 reason: "".into(),
             };
             if futures_util::SinkExt::send(&mut socket, Message::Close(Some(close)))
@@ -206,4 +273,49 @@ impl TransportIo for WebSocketIo {
     }
 
     fn finish(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut request = axum::http::Request::get("/hub");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let (mut parts, ()) = request.body(()).expect("a request").into_parts();
+        let mut empty = axum::http::Request::new(());
+        parts.extensions.insert(hyper::upgrade::on(&mut empty));
+        parts
+    }
+
+    const HANDSHAKE: [(&str, &str); 4] = [
+        ("connection", "keep-alive, Upgrade"),
+        ("upgrade", "WebSocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+
+    #[test]
+    fn an_opening_handshake_is_answered_with_its_accept_key() {
+        let upgrade = Upgrade::from_parts(&mut parts(&HANDSHAKE)).expect("an upgrade");
+        // RFC 6455 section 1.3's example.
+        assert_eq!(upgrade.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn anything_else_is_a_plain_request() {
+        for missing in 0..HANDSHAKE.len() {
+            let mut headers = HANDSHAKE.to_vec();
+            headers.remove(missing);
+            assert!(Upgrade::from_parts(&mut parts(&headers)).is_none(), "{missing}");
+        }
+        let mut headers = HANDSHAKE.to_vec();
+        headers[2].1 = "8";
+        assert!(Upgrade::from_parts(&mut parts(&headers)).is_none());
+        let mut post = parts(&HANDSHAKE);
+        post.method = Method::POST;
+        assert!(Upgrade::from_parts(&mut post).is_none());
+    }
 }

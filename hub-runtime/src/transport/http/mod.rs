@@ -77,7 +77,7 @@ pub(crate) async fn get(
             },
         ),
         Err((id, early)) => {
-            let request = RequestInfo::with_extensions(parts.uri, &parts.headers, parts.extensions);
+            let request = super::request::connection_request(parts);
             match kind {
                 TransportType::ServerSentEvents => {
                     let (events, receiver) = mpsc::channel::<Bytes>(16);
