@@ -50,7 +50,8 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";pro
 export CHAT_BIN="$target_dir/debug/chat"
 export STREAMING_BIN="$target_dir/debug/streaming"
 export TYPES_BIN="$target_dir/debug/types"
-for bin in "$CHAT_BIN" "$STREAMING_BIN" "$TYPES_BIN"; do
+export AUTH_BIN="$target_dir/debug/auth"
+for bin in "$CHAT_BIN" "$STREAMING_BIN" "$TYPES_BIN" "$AUTH_BIN"; do
     [ -x "$bin" ] || fail "an example was not built: $bin"
 done
 
@@ -65,7 +66,7 @@ cargo run --release --manifest-path bench/Cargo.toml -p runner -- --quick
 echo "== load generator tests (its HTTP transports against the bench hub the smoke run built)"
 cargo test --release --manifest-path bench/Cargo.toml -p loadgen
 
-echo "== end-to-end: @microsoft/signalr against examples/chat and examples/streaming"
+echo "== end-to-end: @microsoft/signalr against the examples (chat, streaming, types, auth)"
 cd tests/node
 node --test --test-concurrency=1 ./*.test.mjs
 

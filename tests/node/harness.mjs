@@ -44,6 +44,7 @@ export const EXAMPLES = {
   chat: { binary: "chat", env: "CHAT_BIN", hubPath: "/hubs/chat" },
   streaming: { binary: "streaming", env: "STREAMING_BIN", hubPath: "/hubs/streaming" },
   types: { binary: "types", env: "TYPES_BIN", hubPath: "/hubs/types" },
+  auth: { binary: "auth", env: "AUTH_BIN", hubPath: "/hubs/secure" },
 };
 
 function exampleInfo(example) {
@@ -125,7 +126,7 @@ const LISTENING_RE = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
 /**
  * Start an example server: `<example> --addr 127.0.0.1:0 ...args` (`chat` by default).
  * Resolves once the `listening on http://127.0.0.1:PORT` line was read.
- * @param {{args?: string[], example?: "chat" | "streaming" | "types"}} [options]
+ * @param {{args?: string[], example?: "chat" | "streaming" | "types" | "auth"}} [options]
  */
 export async function startServer({ args = [], example = "chat" } = {}) {
   const info = exampleInfo(example);
