@@ -309,7 +309,10 @@ mod tests {
         for missing in 0..HANDSHAKE.len() {
             let mut headers = HANDSHAKE.to_vec();
             headers.remove(missing);
-            assert!(Upgrade::from_parts(&mut parts(&headers)).is_none(), "{missing}");
+            assert!(
+                Upgrade::from_parts(&mut parts(&headers)).is_none(),
+                "{missing}"
+            );
         }
         let mut headers = HANDSHAKE.to_vec();
         headers[2].1 = "8";
