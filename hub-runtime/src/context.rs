@@ -103,6 +103,14 @@ impl<H: Hub> Ctx<H> {
         }
     }
 
+    /// Who is connected where: the members and sizes of groups, the groups of a connection,
+    /// the connections of a user.
+    pub fn presence(&self) -> Presence {
+        Presence {
+            lifetime: self.call.lifetime.clone(),
+        }
+    }
+
     /// The groups the caller is in, in no particular order.
     pub fn group_names(&self) -> Vec<String> {
         self.connection().groups()
@@ -329,6 +337,73 @@ impl GroupManager {
     }
 }
 
+/// Presence: who is connected where (`ctx.presence()`, `HubContext::presence`), as the hub's
+/// lifetime manager knows it (ASP.NET leaves this to the app; here every lifetime manager
+/// answers it, so a backplane can answer for the whole cluster).
+///
+/// The in-memory lifetime manager answers from the tables it delivers with, at once: a size or
+/// a count is a lookup, a list of members costs a `Vec` of the group's size. A backplane answers
+/// for every server, which costs a round trip to the store; call these where an answer is
+/// needed, not per message.
+///
+/// ```no_run
+/// # use hub_runtime::prelude::*;
+/// # async fn watching<H: hub_runtime::Hub>(ctx: &HubContext<H>) -> Result<(), hub_runtime::lifetime::LifetimeError> {
+/// let watching = ctx.presence().group_size("topic:cpu").await?;
+/// let ada_online = ctx.presence().user_connection_count("ada").await? > 0;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Presence {
+    lifetime: Arc<HubLifetime>,
+}
+
+impl fmt::Debug for Presence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Presence")
+    }
+}
+
+impl Presence {
+    /// The connections in a group, in no particular order.
+    pub async fn group_connections(
+        &self,
+        group: impl AsRef<str>,
+    ) -> Result<Vec<ConnectionId>, LifetimeError> {
+        self.lifetime
+            .manager()
+            .group_connections(group.as_ref())
+            .await
+    }
+
+    /// How many connections are in a group (0 for a group nobody joined).
+    pub async fn group_size(&self, group: impl AsRef<str>) -> Result<usize, LifetimeError> {
+        self.lifetime.manager().group_size(group.as_ref()).await
+    }
+
+    /// The groups a connection is in, in no particular order (none for an unknown connection).
+    pub async fn connection_groups(
+        &self,
+        connection_id: impl AsRef<str>,
+    ) -> Result<Vec<String>, LifetimeError> {
+        self.lifetime
+            .manager()
+            .connection_groups(connection_id.as_ref())
+            .await
+    }
+
+    /// How many connections a user has open (0 when the user is not connected).
+    pub async fn user_connection_count(
+        &self,
+        user_id: impl AsRef<str>,
+    ) -> Result<usize, LifetimeError> {
+        self.lifetime
+            .manager()
+            .user_connection_count(user_id.as_ref())
+            .await
+    }
+}
+
 /// Reaches a hub's clients from outside the hub: an axum handler, a background task.
 ///
 /// Get one from [`HubRouter::context`](crate::HubRouter::context); clones share the hub.
@@ -367,6 +442,13 @@ impl<H: Hub> HubContext<H> {
     /// Adds connections to groups and removes them.
     pub fn groups(&self) -> GroupManager {
         GroupManager {
+            lifetime: self.lifetime.clone(),
+        }
+    }
+
+    /// Who is connected where: see [`Presence`].
+    pub fn presence(&self) -> Presence {
+        Presence {
             lifetime: self.lifetime.clone(),
         }
     }

@@ -53,7 +53,7 @@ mod transport;
 pub use connection::{
     ConnectionId, ConnectionOptions, Cors, RequestInfo, TransportType, Transports, User,
 };
-pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext};
+pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext, Presence};
 pub use dispatch::{HubFilter, HubInvocation, InvocationResult, Next};
 pub use hub::Hub;
 pub use hub_macros::{authorize, client, hub};
@@ -72,8 +72,8 @@ pub use tokio_util::sync::CancellationToken;
 pub mod prelude {
     pub use crate::{
         CallerClients, CancellationToken, ClientResultError, ClientStream, ConnectionId, Ctx,
-        GroupManager, HubClients, HubContext, HubError, HubOptions, HubRouter, User, authorize,
-        client, hub,
+        GroupManager, HubClients, HubContext, HubError, HubOptions, HubRouter, Presence, User,
+        authorize, client, hub,
     };
 }
 
