@@ -32,6 +32,7 @@ pub struct HubOptions {
     pub(crate) filters: Filters,
     pub(crate) policies: Policies,
     pub(crate) close_on_authentication_expiration: bool,
+    pub(crate) stateful_reconnect_buffer_size: usize,
     /// The transports' options; the hub derives some of them (see [`connection_options`](Self::connection_options)).
     pub(crate) connection: ConnectionOptions,
 }
@@ -56,6 +57,7 @@ impl Default for HubOptions {
             filters: Arc::new([]),
             policies: Policies::default(),
             close_on_authentication_expiration: false,
+            stateful_reconnect_buffer_size: 100_000,
             connection: ConnectionOptions::default(),
         }
     }
@@ -151,6 +153,27 @@ impl HubOptions {
     /// do not count (it produces them only as fast as it reads and writes).
     pub fn outbound_buffer_limit(mut self, bytes: usize) -> Self {
         self.outbound_buffer_limit = bytes.max(1);
+        self
+    }
+
+    /// Lets clients that ask for it reconnect statefully (ASP.NET 8's stateful reconnect, the
+    /// JS client's `withStatefulReconnect()`, default off as in ASP.NET): over WebSockets with
+    /// hub protocol version 2, a socket lost without a Close frame is waited for during the
+    /// client timeout, and when the client connects again in that time no message is lost in
+    /// either direction: each side sends again what the other did not acknowledge. See
+    /// [`stateful_reconnect_buffer_size`](Self::stateful_reconnect_buffer_size).
+    pub fn allow_stateful_reconnects(mut self, allow: bool) -> Self {
+        self.connection = self.connection.allow_stateful_reconnects(allow);
+        self
+    }
+
+    /// The bytes of messages sent and not yet acknowledged that a statefully reconnecting
+    /// connection keeps to send again (default 100,000, ASP.NET's `StatefulReconnectBufferSize`).
+    /// Beyond it nothing more is taken from the connection's queue until the client
+    /// acknowledges (its queue then holds what waits, within
+    /// [`outbound_buffer_limit`](Self::outbound_buffer_limit)).
+    pub fn stateful_reconnect_buffer_size(mut self, bytes: usize) -> Self {
+        self.stateful_reconnect_buffer_size = bytes.max(1);
         self
     }
 

@@ -28,6 +28,8 @@ pub struct ServerArgs {
     pub print_manifest: bool,
     /// Serve the runtime's metrics in the Prometheus text format at `GET /metrics`.
     pub metrics: bool,
+    /// Let clients reconnect statefully (`withStatefulReconnect()`).
+    pub stateful_reconnect: bool,
 }
 
 impl ServerArgs {
@@ -35,7 +37,7 @@ impl ServerArgs {
     pub fn from_env(name: &str, default_port: u16) -> Result<Self, ExitCode> {
         let usage = format!(
             "usage: {name} [--addr HOST:PORT] [--detailed-errors] [--max-message-size BYTES] [--client-result-timeout-ms MS] [--transports LIST]\n\
-             \x20      [--long-polling-timeout-ms MS] [--negotiate-timeout-ms MS] [--print-manifest] [--metrics]\n\
+             \x20      [--long-polling-timeout-ms MS] [--negotiate-timeout-ms MS] [--print-manifest] [--metrics] [--stateful-reconnect]\n\
              \n\
              \x20 --addr HOST:PORT              where to listen (default 127.0.0.1:{default_port}; port 0 picks a free one)\n\
              \x20 --detailed-errors             send error details to clients\n\
@@ -45,7 +47,8 @@ impl ServerArgs {
              \x20 --long-polling-timeout-ms MS how long a long poll waits for messages (default 90000)\n\
              \x20 --negotiate-timeout-ms MS    how long a negotiated connection may wait to connect (default 15000)\n\
              \x20 --print-manifest             print the hub manifest (JSON, for hub-codegen) and exit; the server also serves it at GET <hub path>/manifest\n\
-             \x20 --metrics                    serve the server's metrics in the Prometheus text format at GET /metrics"
+             \x20 --metrics                    serve the server's metrics in the Prometheus text format at GET /metrics\n\
+             \x20 --stateful-reconnect         let clients reconnect statefully (withStatefulReconnect: no message lost in a network blip)"
         );
         match Self::parse(std::env::args().skip(1), default_port) {
             Ok(Some(args)) => Ok(args),
@@ -75,6 +78,7 @@ impl ServerArgs {
             negotiate_timeout: None,
             print_manifest: false,
             metrics: false,
+            stateful_reconnect: false,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -109,6 +113,7 @@ impl ServerArgs {
                     let text = value("--transports")?;
                     parsed.transports = parse_transports(&text)?;
                 }
+                "--stateful-reconnect" => parsed.stateful_reconnect = true,
                 "-h" | "--help" => return Ok(None),
                 other => return Err(format!("unknown argument {other}")),
             }
@@ -121,7 +126,8 @@ impl ServerArgs {
         let mut options = HubOptions::default()
             .detailed_errors(self.detailed_errors)
             .maximum_receive_message_size(self.max_message_size)
-            .transports(self.transports);
+            .transports(self.transports)
+            .allow_stateful_reconnects(self.stateful_reconnect);
         if let Some(timeout) = self.client_result_timeout {
             options = options.client_result_timeout(timeout);
         }

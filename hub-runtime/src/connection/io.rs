@@ -14,12 +14,11 @@ use futures_util::Stream;
 
 use super::frame::Frame;
 use super::id::ConnectionId;
+use super::reattach::{Detached, Reattach};
 use super::request::RequestInfo;
 use super::tracker::ConnectionTracker;
+use super::transport::{Closed, ConnectionError, Received, TransportIo};
 use crate::protocol::TransferFormat;
-
-/// A future boxed so that every transport returns the same type.
-pub(crate) type IoFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The transport a connection uses (ASP.NET's `HttpTransportType`, `IHttpTransportFeature`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -58,72 +57,6 @@ impl fmt::Display for TransportType {
     }
 }
 
-/// What a transport reads next.
-#[derive(Debug)]
-pub(crate) enum Received {
-    /// A message (WebSockets), a POST body (the other transports), or bytes the client sent
-    /// before its transport connected.
-    Frame(Frame),
-    /// The client closed the transport (WebSocket close, DELETE, dropped SSE stream).
-    Closed,
-    /// The connection ended for an error.
-    Failed(ConnectionError),
-}
-
-/// Why a connection ended other than by the client closing it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConnectionError {
-    /// A WebSocket message beyond the endpoint's
-    /// [limit](crate::ConnectionOptions::websocket_max_message_size).
-    TooLarge,
-    /// A long-polling client stopped polling for the
-    /// [disconnect timeout](crate::ConnectionOptions::disconnect_timeout).
-    TimedOut,
-}
-
-impl fmt::Display for ConnectionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConnectionError::TooLarge => f.write_str("the client sent a message beyond the limit"),
-            ConnectionError::TimedOut => f.write_str("the client stopped polling"),
-        }
-    }
-}
-
-impl std::error::Error for ConnectionError {}
-
-/// A write failed: the client is gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Closed;
-
-impl fmt::Display for Closed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the connection is closed")
-    }
-}
-
-impl std::error::Error for Closed {}
-
-/// What a transport gives the connection: bytes in, frames out. Implemented by the WebSocket,
-/// Server-Sent Events and long-polling transports.
-pub(crate) trait TransportIo: Send + 'static {
-    /// The next message from the client, or its leaving.
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Received>;
-    /// Ready to take a frame with `start_send`.
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>>;
-    /// Adds a frame to what the next flush writes.
-    fn start_send(&mut self, frame: Frame) -> Result<(), Closed>;
-    /// Writes everything sent.
-    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>>;
-    /// Ends the transport after what was written. With `drain`, a long-polling connection also
-    /// waits for the poll that takes what is buffered.
-    fn close(&mut self, drain: bool) -> IoFuture<'_, ()>;
-    /// Ends an HTTP transport at once, even if `close` did not get to it (later polls learn the
-    /// connection ended); nothing for a WebSocket, which ends when dropped.
-    fn finish(&self);
-}
-
 /// One client connection, handed to a [`ConnectionHandler`](super::ConnectionHandler) once its
 /// transport connected: messages in and out, the request that opened it, the transport, close.
 ///
@@ -136,6 +69,28 @@ pub struct Connection {
     request: RequestInfo,
     transport: TransportType,
     tracker: Arc<ConnectionTracker>,
+    /// For a connection that may reconnect statefully (boxed: most connections may not).
+    reattach: Option<Box<Reattaching>>,
+}
+
+/// A connection's side of stateful reconnect.
+struct Reattaching {
+    shared: Arc<Reattach>,
+    /// How long a lost socket is waited for.
+    window: std::time::Duration,
+    /// While the socket is lost: when the wait ends.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// What a connection reads next, as the hub layer sees it.
+#[derive(Debug)]
+pub(crate) enum Event {
+    Frame(Frame),
+    Closed,
+    Failed(ConnectionError),
+    /// The client connected again after its socket was lost (stateful reconnect): what was
+    /// written meanwhile was dropped.
+    Reattached,
 }
 
 impl fmt::Debug for Connection {
@@ -161,6 +116,85 @@ impl Connection {
             request,
             transport,
             tracker,
+            reattach: None,
+        }
+    }
+
+    /// Lets the connection wait up to `window` for its client to connect again when its socket
+    /// is lost (stateful reconnect).
+    pub(crate) fn with_reattach(
+        mut self,
+        shared: Arc<Reattach>,
+        window: std::time::Duration,
+    ) -> Self {
+        self.reattach = Some(Box::new(Reattaching {
+            shared,
+            window,
+            deadline: None,
+        }));
+        self
+    }
+
+    /// Ends the connection when its socket is lost after all (its handler cannot reconnect).
+    pub(crate) fn without_reattach(&mut self) {
+        if let Some(reattaching) = self.reattach.take() {
+            reattaching.shared.end();
+        }
+    }
+
+    /// The socket is lost: a connection that may reconnect waits for its client (and says
+    /// so), any other ends.
+    fn lose(&mut self) -> bool {
+        let Some(reattaching) = &mut self.reattach else {
+            return false;
+        };
+        if reattaching.deadline.is_none() {
+            tracing::debug!(connection_id = %self.id, "socket lost: waiting for the client to connect again");
+            reattaching.deadline = Some(Box::pin(tokio::time::sleep(reattaching.window)));
+            self.io = Box::new(Detached);
+        }
+        true
+    }
+
+    /// A write failed: for a connection that may reconnect, the socket is lost and what was
+    /// written is sent again later.
+    fn written(&mut self, result: Result<(), Closed>) -> Result<(), Closed> {
+        match result {
+            Err(Closed) if self.lose() => Ok(()),
+            result => result,
+        }
+    }
+
+    /// Whether the connection may reconnect statefully (negotiated, and on a WebSocket).
+    pub(crate) fn is_stateful(&self) -> bool {
+        self.reattach.is_some()
+    }
+
+    /// The next event: a frame, the end, or (stateful reconnect) a new socket.
+    pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Event> {
+        loop {
+            if let Some(reattaching) = &mut self.reattach {
+                if let Poll::Ready(io) = reattaching.shared.poll_take(cx) {
+                    tracing::debug!(connection_id = %self.id, "the client connected again");
+                    reattaching.deadline = None;
+                    self.io = io;
+                    return Poll::Ready(Event::Reattached);
+                }
+                if let Some(deadline) = &mut reattaching.deadline {
+                    if deadline.as_mut().poll(cx).is_ready() {
+                        reattaching.shared.end();
+                        return Poll::Ready(Event::Closed);
+                    }
+                    return Poll::Pending;
+                }
+            }
+            return Poll::Ready(match std::task::ready!(self.io.poll_recv(cx)) {
+                Received::Frame(frame) => Event::Frame(frame),
+                Received::Closed => Event::Closed,
+                Received::Failed(error) => Event::Failed(error),
+                Received::Lost if self.lose() => continue,
+                Received::Lost => Event::Closed,
+            });
         }
     }
 
@@ -210,11 +244,14 @@ impl Connection {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Frame>, ConnectionError>> {
-        self.io.poll_recv(cx).map(|received| match received {
-            Received::Frame(frame) => Ok(Some(frame)),
-            Received::Closed => Ok(None),
-            Received::Failed(error) => Err(error),
-        })
+        loop {
+            return Poll::Ready(match std::task::ready!(self.poll_event(cx)) {
+                Event::Frame(frame) => Ok(Some(frame)),
+                Event::Closed => Ok(None),
+                Event::Failed(error) => Err(error),
+                Event::Reattached => continue,
+            });
+        }
     }
 
     /// Writes one frame and flushes it.
@@ -227,23 +264,29 @@ impl Connection {
 
     /// Ready to take a frame with [`start_send`](Self::start_send).
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        self.io.poll_ready(cx)
+        let result = std::task::ready!(self.io.poll_ready(cx));
+        Poll::Ready(self.written(result))
     }
 
     /// Adds a frame to what the next flush writes (several frames share one flush).
     pub fn start_send(&mut self, frame: Frame) -> Result<(), Closed> {
-        self.io.start_send(frame)
+        let result = self.io.start_send(frame);
+        self.written(result)
     }
 
     /// Writes everything sent.
     pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        self.io.poll_flush(cx)
+        let result = std::task::ready!(self.io.poll_flush(cx));
+        Poll::Ready(self.written(result))
     }
 
     /// Ends the connection after what was sent: a WebSocket Close frame (1000), the end of the
     /// event stream, or the last poll (which takes what is still buffered; later polls get
     /// 204).
     pub async fn close(mut self) {
+        if let Some(reattaching) = &self.reattach {
+            reattaching.shared.end();
+        }
         self.io.close(false).await;
         self.io.finish();
     }
@@ -252,6 +295,9 @@ impl Connection {
     /// connection also waits for the poll that takes what is buffered (a server about to exit
     /// must not leave it unpolled). The caller bounds the wait.
     pub(crate) async fn close_in_place(&mut self, drain: bool) {
+        if let Some(reattaching) = &self.reattach {
+            reattaching.shared.end();
+        }
         self.io.close(drain).await;
     }
 
@@ -268,6 +314,9 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        if let Some(reattaching) = &self.reattach {
+            reattaching.shared.end();
+        }
         self.io.finish();
     }
 }

@@ -36,15 +36,18 @@ mod id;
 mod io;
 mod metrics;
 mod options;
+mod reattach;
 mod request;
 mod tracker;
+mod transport;
 mod user;
 
 pub use frame::Frame;
 pub use id::ConnectionId;
-pub use io::{Closed, Connection, ConnectionError, TransportType};
+pub use io::{Connection, TransportType};
 pub use options::{ConnectionOptions, Cors, Transports};
 pub use request::{RequestInfo, bearer_token};
+pub use transport::{Closed, ConnectionError};
 pub use user::{AuthError, AuthFuture, Authenticator, User};
 
 pub(crate) use options::AccessCheck;
@@ -53,9 +56,11 @@ pub(crate) use user::Access;
 
 pub(crate) use clock::{coarse_now_ms, now_ms, tick};
 pub(crate) use id::random_token;
-pub(crate) use io::{IoFuture, Received, TransportIo};
+pub(crate) use io::Event;
 pub(crate) use metrics::{ConnectionMetrics, ConnectionStatus, HubMetrics};
+pub(crate) use reattach::Reattach;
 pub(crate) use tracker::ConnectionTracker;
+pub(crate) use transport::{IoFuture, Received, TransportIo};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -17,6 +17,7 @@ pub struct ConnectionOptions {
     pub(crate) negotiate_timeout: Duration,
     pub(crate) long_polling_timeout: Duration,
     pub(crate) disconnect_timeout: Duration,
+    pub(crate) allow_stateful_reconnects: bool,
     pub(crate) websocket_read_buffer_size: usize,
     pub(crate) websocket_max_message_size: usize,
     pub(crate) shutdown_timeout: Duration,
@@ -65,6 +66,7 @@ impl Default for ConnectionOptions {
             negotiate_timeout: Duration::from_secs(15),
             long_polling_timeout: Duration::from_secs(90),
             disconnect_timeout: Duration::from_secs(15),
+            allow_stateful_reconnects: false,
             websocket_read_buffer_size: 4 * 1024,
             websocket_max_message_size: 64 * 1024,
             shutdown_timeout: Duration::from_secs(5),
@@ -103,6 +105,16 @@ impl ConnectionOptions {
     /// 15 s, as ASP.NET's `DisconnectTimeout`; a hub uses its client timeout).
     pub fn disconnect_timeout(mut self, timeout: Duration) -> Self {
         self.disconnect_timeout = timeout;
+        self
+    }
+
+    /// Lets clients that ask for it (`useStatefulReconnect=true` on negotiate) reconnect
+    /// statefully over WebSockets: a socket lost without a Close frame is waited for during the
+    /// [disconnect timeout](Self::disconnect_timeout), and a client that connects again with its
+    /// connection token in that time gets its connection back (ASP.NET's
+    /// `AllowStatefulReconnects`; default off, as there).
+    pub fn allow_stateful_reconnects(mut self, allow: bool) -> Self {
+        self.allow_stateful_reconnects = allow;
         self
     }
 

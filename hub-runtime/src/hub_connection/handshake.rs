@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::runtime::HubRuntime;
+use super::sequence::Sequencing;
 use super::state::{HubConnection, MAX_HANDSHAKE_SIZE, MESSAGES_PER_POLL};
 use crate::connection::{Connection, Frame};
 use crate::dispatch::filter_connected;
@@ -32,8 +33,8 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         }
         Err(None) => return None,
     };
-    let protocol = match handshake {
-        Ok(protocol) => protocol,
+    let (protocol, version) = match handshake {
+        Ok(accepted) => accepted,
         Err(_) => {
             // The handshake response is JSON text whatever the protocol.
             let _ = io.send(Frame::text(response.encode())).await;
@@ -42,6 +43,16 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         }
     };
 
+    // Stateful reconnect needs both: the transport's (negotiated, WebSockets) and the hub
+    // protocol's (version 2); without the second the connection ends when its socket does.
+    let sequencing = if io.is_stateful() && version >= 2 {
+        Some(Box::new(Sequencing::new(
+            options.stateful_reconnect_buffer_size,
+        )))
+    } else {
+        io.without_reattach();
+        None
+    };
     let request = io.shared_request();
     // The provider's user id, or the authenticated user's.
     let user = match &options.user_id_provider {
@@ -99,6 +110,7 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         flushing: false,
         budget: MESSAGES_PER_POLL,
         input_pending: false,
+        sequencing,
         runtime,
     })
 }
@@ -109,7 +121,7 @@ async fn read_handshake(
     io: &mut Connection,
     input: &mut Vec<u8>,
     options: &HubOptions,
-) -> Result<Protocol, Option<String>> {
+) -> Result<(Protocol, u32), Option<String>> {
     loop {
         // The handshake must end within its size limit, whatever follows it in the same read.
         let limit = input.len().min(MAX_HANDSHAKE_SIZE + 1);
@@ -134,7 +146,7 @@ async fn read_handshake(
                         protocol.name()
                     )));
                 }
-                return Ok(protocol);
+                return Ok((protocol, request.version));
             }
             Ok(None) => {}
             Err(err) => {

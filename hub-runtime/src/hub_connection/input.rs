@@ -2,6 +2,7 @@
 //! its type.
 
 use super::ending::End;
+use super::sequence::Inbound;
 use super::state::{HubConnection, MAX_HANDSHAKE_SIZE};
 use crate::protocol::{HubMessage, Messages, Protocol, parse_json_text};
 
@@ -81,6 +82,11 @@ impl HubConnection {
             }
             .map_err(End::Protocol)?;
             if let Some(message) = parsed {
+                if let Some(sequencing) = &mut self.sequencing {
+                    if let Inbound::Skip = sequencing.received(&message).map_err(End::Protocol)? {
+                        continue;
+                    }
+                }
                 if let Flow::Blocked = self.handle_message(message)? {
                     // Keep what follows this message for later.
                     break;

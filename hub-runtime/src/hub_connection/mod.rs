@@ -12,6 +12,7 @@ mod handshake;
 mod input;
 mod output;
 mod runtime;
+mod sequence;
 mod state;
 mod turn;
 mod uploads;

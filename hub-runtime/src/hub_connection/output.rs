@@ -65,6 +65,27 @@ impl HubConnection {
         let queue = &self.call.connection.outbound;
         let mut fed = 0;
         while fed < MAX_BATCH {
+            if let Some(sequencing) = &mut self.sequencing {
+                // Acks, and after a reconnect what is sent again, before anything queued.
+                if sequencing.has_direct() {
+                    if self.io.poll_ready(cx)?.is_pending() {
+                        break;
+                    }
+                    if let Some(frame) = sequencing.next_direct() {
+                        self.io.start_send(frame)?;
+                        fed += 1;
+                    }
+                    continue;
+                }
+                // Over the budget of unacknowledged bytes: the queue waits for an Ack (read by
+                // this task, which then writes again).
+                if sequencing.is_full() {
+                    if fed == 0 {
+                        return Poll::Ready(Ok(Writing::Done));
+                    }
+                    break;
+                }
+            }
             if fed == 0 {
                 // Registers the task for the next frame when none is queued.
                 if queue.poll_queued(cx).is_pending() {
@@ -80,6 +101,9 @@ impl HubConnection {
             let Some(frame) = queue.try_pop() else {
                 break;
             };
+            if let Some(sequencing) = &mut self.sequencing {
+                sequencing.sending(self.protocol, &frame);
+            }
             self.io.start_send(frame)?;
             fed += 1;
         }

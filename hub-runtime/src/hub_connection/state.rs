@@ -60,6 +60,8 @@ pub(super) struct HubConnection {
     pub(super) budget: usize,
     /// `input` holds complete messages left for the next poll (the budget ran out).
     pub(super) input_pending: bool,
+    /// Stateful reconnect, when negotiated (boxed: most connections have none).
+    pub(super) sequencing: Option<Box<super::sequence::Sequencing>>,
 }
 
 impl HubConnection {

@@ -9,7 +9,7 @@ use super::output::Writing;
 use super::state::{
     HubConnection, MAX_BATCH, MAX_QUEUED_CALLS, MESSAGES_PER_POLL, STREAM_BYTES_PER_TURN,
 };
-use crate::connection::{Closed, ConnectionError};
+use crate::connection::{Closed, ConnectionError, Event};
 use crate::lifetime::CloseReason;
 use crate::protocol::ProtocolError;
 use crate::stream::StreamEvent;
@@ -122,23 +122,29 @@ impl HubConnection {
                 && self.budget > 0
                 && self.queued.len() < MAX_QUEUED_CALLS;
             if reading {
-                if let Poll::Ready(received) = self.io.poll_recv(cx) {
+                if let Poll::Ready(event) = self.io.poll_event(cx) {
                     self.handle().mark_read();
-                    match received {
-                        Ok(Some(frame)) => match frame.as_text() {
+                    match event {
+                        Event::Frame(frame) => match frame.as_text() {
                             Some(text) => self.receive_text(text)?,
                             None => self.receive(frame.as_bytes())?,
                         },
-                        Ok(None) => return Err(End::ClientClosed(None)),
-                        Err(ConnectionError::TooLarge) => return Err(self.too_large()),
-                        Err(ConnectionError::TimedOut) => {
+                        Event::Closed => return Err(End::ClientClosed(None)),
+                        Event::Failed(ConnectionError::TooLarge) => return Err(self.too_large()),
+                        Event::Failed(ConnectionError::TimedOut) => {
                             return Err(End::Server(CloseReason::ClientTimeout));
                         }
+                        Event::Reattached => self.reconnected(),
                     }
                     step = Step::Progress;
                 }
             }
             if self.poll_streams(cx) {
+                step = Step::Progress;
+            }
+        }
+        if let Some(sequencing) = &mut self.sequencing {
+            if sequencing.poll_ack(cx, self.protocol) {
                 step = Step::Progress;
             }
         }
@@ -179,6 +185,19 @@ impl HubConnection {
             }
         }
         progress
+    }
+
+    /// The client connected again (stateful reconnect): the part of a message the lost socket
+    /// left is dropped (the client sends it again), and what it did not acknowledge goes out
+    /// again first.
+    fn reconnected(&mut self) {
+        tracing::debug!(connection_id = %self.handle().id(), "reconnected");
+        self.input.clear();
+        self.input_pending = false;
+        self.flushing = false;
+        if let Some(sequencing) = &mut self.sequencing {
+            sequencing.reconnected(self.protocol);
+        }
     }
 
     /// A WebSocket message beyond the transport's limit.

@@ -24,6 +24,8 @@ pub enum ProtocolError {
     InvalidHandshake(String),
     /// The bytes are not a valid MessagePack hub message.
     InvalidMessagePack(String),
+    /// A Sequence message (stateful reconnect) names a message the server never received.
+    SequenceAhead,
 }
 
 impl fmt::Display for ProtocolError {
@@ -43,6 +45,9 @@ impl fmt::Display for ProtocolError {
             ),
             ProtocolError::InvalidHandshake(detail) | ProtocolError::InvalidMessagePack(detail) => {
                 f.write_str(detail)
+            }
+            ProtocolError::SequenceAhead => {
+                f.write_str("Sequence ID greater than amount of messages we've received.")
             }
         }
     }

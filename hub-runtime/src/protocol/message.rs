@@ -34,19 +34,11 @@ pub(crate) enum HubMessage<'a> {
     /// Type 8: acknowledges messages up to a sequence id (stateful reconnect).
     Ack {
         /// The highest sequence id received.
-        #[allow(
-            dead_code,
-            reason = "stateful reconnect is not implemented: the connection ignores Ack"
-        )]
         sequence_id: u64,
     },
     /// Type 9: the sequence id of the next message (stateful reconnect).
     Sequence {
         /// The sequence id of the next message.
-        #[allow(
-            dead_code,
-            reason = "stateful reconnect is not implemented: the connection ignores Sequence"
-        )]
         sequence_id: u64,
     },
 }

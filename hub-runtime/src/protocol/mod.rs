@@ -160,6 +160,49 @@ impl Protocol {
         }
     }
 
+    /// An Ack: the client's messages up to `sequence_id` arrived (stateful reconnect).
+    pub(crate) fn ack(self, sequence_id: u64) -> Vec<u8> {
+        self.sequence_message(8, sequence_id)
+    }
+
+    /// A Sequence: the messages that follow start at `sequence_id` (stateful reconnect).
+    pub(crate) fn sequence(self, sequence_id: u64) -> Vec<u8> {
+        self.sequence_message(9, sequence_id)
+    }
+
+    fn sequence_message(self, kind: u8, sequence_id: u64) -> Vec<u8> {
+        match self {
+            Protocol::Json => JsonEncoder::sequence_message(kind, sequence_id),
+            #[cfg(feature = "messagepack")]
+            Protocol::MessagePack => MessagePackEncoder::sequence_message(kind, sequence_id),
+        }
+    }
+
+    /// Whether a message this server encoded counts for stateful reconnect (an Invocation, a
+    /// StreamItem or a Completion: ASP.NET's `HubInvocationMessage`) rather than being a Ping, a
+    /// Close, an Ack or a Sequence. Reads the type the encoders write first.
+    pub(crate) fn is_sequenced(self, encoded: &[u8]) -> bool {
+        let kind = match self {
+            Protocol::Json => encoded
+                .strip_prefix(br#"{"type":"#)
+                .and_then(|rest| rest.first().copied())
+                .map(|digit| digit.wrapping_sub(b'0')),
+            #[cfg(feature = "messagepack")]
+            Protocol::MessagePack => {
+                // The length prefix (7 bits a byte), the array header, then the type.
+                let body = encoded
+                    .iter()
+                    .position(|byte| byte & 0x80 == 0)
+                    .map_or(&[][..], |end| &encoded[end + 1..]);
+                match body {
+                    [0x90..=0x9f, kind, ..] => Some(*kind),
+                    _ => None,
+                }
+            }
+        };
+        matches!(kind, Some(1..=5))
+    }
+
     /// A Close message.
     pub(crate) fn close(self, close: &Close) -> Vec<u8> {
         match self {

@@ -10,7 +10,7 @@ use dashmap::DashMap;
 use super::http::state::HttpEndpoint;
 use crate::connection::{
     Connection, ConnectionId, ConnectionMetrics, ConnectionOptions, ConnectionStatus,
-    ConnectionTracker, ErasedHandler, RequestInfo, TransportIo, TransportType, now_ms,
+    ConnectionTracker, ErasedHandler, Reattach, RequestInfo, TransportIo, TransportType, now_ms,
 };
 
 /// One mapped endpoint (a hub, or a plain connection handler).
@@ -35,6 +35,9 @@ pub(crate) struct TokenEntry {
     /// the token: another one, or nobody, is answered 403.
     pub(crate) owner: Option<Box<str>>,
     pub(crate) state: TokenState,
+    /// Negotiated with stateful reconnect: a WebSocket connection lost without its Close
+    /// frame waits here for its client to connect again.
+    pub(crate) reattach: Option<Arc<Reattach>>,
 }
 
 /// Where a negotiated connection stands.
@@ -91,6 +94,7 @@ impl Endpoint {
         token: &str,
         id: ConnectionId,
         owner: Option<&str>,
+        stateful: bool,
     ) -> bool {
         let max = self.options.max_pending_connections;
         if self
@@ -110,6 +114,7 @@ impl Endpoint {
         let entry = TokenEntry {
             owner: owner.map(Box::from),
             state: TokenState::Pending(pending),
+            reattach: stateful.then(Default::default),
         };
         self.tokens.insert(token.into(), entry);
         self.ensure_sweep();
@@ -173,9 +178,13 @@ impl Endpoint {
         token: Option<Box<str>>,
         request: RequestInfo,
         transport: TransportType,
+        reattach: Option<Arc<Reattach>>,
     ) -> impl Future<Output = ()> + Send + 'static + use<> {
         let live = self.tracker.task_started();
-        let connection = Connection::new(io, id, request, transport, self.tracker.clone());
+        let mut connection = Connection::new(io, id, request, transport, self.tracker.clone());
+        if let Some(reattach) = reattach {
+            connection = connection.with_reattach(reattach, self.options.disconnect_timeout);
+        }
         let endpoint = self.clone();
         let running = self.handler.clone().run(connection);
         let metrics = ConnectionMetrics::start(transport);

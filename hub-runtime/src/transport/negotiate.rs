@@ -20,6 +20,8 @@ struct NegotiateResponse {
     connection_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     connection_token: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    use_stateful_reconnect: bool,
     available_transports: Vec<AvailableTransport>,
 }
 
@@ -64,7 +66,11 @@ pub(crate) async fn negotiate(
     };
     // The token is bound to the user who negotiated it (see `access::admit`).
     let owner = user.as_ref().map(|Extension(user)| user.id());
-    if !endpoint.add_pending(&token, id.clone(), owner) {
+    // Stateful reconnect when the client asks and the endpoint allows it (version 1 and up).
+    let stateful = version > 0
+        && endpoint.options.allow_stateful_reconnects
+        && query.get("useStatefulReconnect").map(String::as_str) == Some("true");
+    if !endpoint.add_pending(&token, id.clone(), owner, stateful) {
         // As many connections as allowed wait for their transport: come back later.
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
@@ -72,6 +78,7 @@ pub(crate) async fn negotiate(
         negotiate_version: version,
         connection_id: id.to_string(),
         connection_token: (version > 0).then_some(token),
+        use_stateful_reconnect: stateful,
         available_transports: available_transports(&endpoint.options.transports),
     })
     .into_response()

@@ -23,7 +23,8 @@ use super::cors::websocket_origin_allowed;
 use super::endpoint::{Endpoint, TokenState};
 use super::response::plain;
 use crate::connection::{
-    Closed, ConnectionError, ConnectionId, Frame, IoFuture, Received, TransportIo, TransportType,
+    Closed, ConnectionError, ConnectionId, Frame, IoFuture, Reattach, Received, TransportIo,
+    TransportType,
 };
 
 /// `GET {path}`: a WebSocket for a negotiated connection (`?id=<token>`), or a new one
@@ -51,14 +52,23 @@ pub(crate) async fn connect(
         // Not a WebSocket: Server-Sent Events or long polling.
         None => return super::http::get(endpoint, query, parts).await,
     };
-    let (id, token, early) = match query.get("id") {
-        None => (ConnectionId::random(), None, Vec::new()),
+    let (id, token, early, reattach) = match query.get("id") {
+        None => (ConnectionId::random(), None, Vec::new(), None),
         Some(token) => {
             let Some(mut entry) = endpoint.tokens.get_mut(token.as_str()) else {
                 return plain(StatusCode::NOT_FOUND, "No Connection with that ID");
             };
+            let reattach = entry.reattach.clone();
             let (id, early) = match &mut entry.state {
                 TokenState::Pending(pending) => endpoint.take_pending(pending),
+                // A connection whose socket was lost, and that waits for its client.
+                TokenState::Connected(None)
+                    if reattach.as_ref().is_some_and(|shared| !shared.has_ended()) =>
+                {
+                    drop(entry);
+                    let shared = reattach.expect("checked above");
+                    return reconnect(&endpoint, upgrade, shared);
+                }
                 TokenState::Connected(None) => return StatusCode::CONFLICT.into_response(),
                 TokenState::Connected(Some(_)) => {
                     return plain(
@@ -68,15 +78,10 @@ pub(crate) async fn connect(
                 }
             };
             entry.state = TokenState::Connected(None);
-            (id, Some(Box::<str>::from(token.as_str())), early)
+            (id, Some(Box::<str>::from(token.as_str())), early, reattach)
         }
     };
-    let options = &endpoint.options;
-    let max_message = options.websocket_max_message_size;
-    let config = WebSocketConfig::default()
-        .read_buffer_size(options.websocket_read_buffer_size)
-        .max_message_size(Some(max_message))
-        .max_frame_size(Some(max_message));
+    let config = socket_config(&endpoint);
     let request = super::request::connection_request(parts);
     let endpoint = endpoint.clone();
     let Upgrade { accept, on_upgrade } = upgrade;
@@ -104,9 +109,48 @@ pub(crate) async fn connect(
             too_large: false,
         });
         endpoint
-            .run(io, id, token, request, TransportType::WebSockets)
+            .run(io, id, token, request, TransportType::WebSockets, reattach)
             .await
     });
+    switching(accept)
+}
+
+fn socket_config(endpoint: &Endpoint) -> WebSocketConfig {
+    let options = &endpoint.options;
+    let max_message = options.websocket_max_message_size;
+    WebSocketConfig::default()
+        .read_buffer_size(options.websocket_read_buffer_size)
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
+}
+
+/// A client connecting again after its socket was lost (stateful reconnect): the new socket
+/// takes the old one's place in the connection, whether or not the server noticed yet that the
+/// old one is gone.
+fn reconnect(endpoint: &Arc<Endpoint>, upgrade: Upgrade, shared: Arc<Reattach>) -> Response {
+    let config = socket_config(endpoint);
+    let Upgrade { accept, on_upgrade } = upgrade;
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        let socket =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
+        let io = Box::new(WebSocketIo {
+            socket: Some(socket),
+            early: None,
+            peer_closed: false,
+            too_large: false,
+        });
+        // The connection ended meanwhile: the new socket is dropped, and its client learns it.
+        let _ = shared.offer(io);
+    });
+    switching(accept)
+}
+
+/// `101 Switching Protocols` for an opening handshake.
+fn switching(accept: HeaderValue) -> Response {
     let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -204,13 +248,14 @@ impl TransportIo for WebSocketIo {
                     self.peer_closed = true;
                     Received::Closed
                 }
-                None => Received::Closed,
+                // Lost without a Close frame: a stateful connection waits for its client.
+                None => Received::Lost,
                 Some(Err(err)) => {
                     if matches!(err, tungstenite::Error::Capacity(_)) {
                         self.too_large = true;
                         Received::Failed(ConnectionError::TooLarge)
                     } else {
-                        Received::Closed
+                        Received::Lost
                     }
                 }
             });

@@ -142,6 +142,11 @@ impl JsonEncoder {
     /// A Ping.
     pub(crate) const PING: &'static str = "{\"type\":6}\u{1e}";
 
+    /// An Ack (type 8) or a Sequence (type 9) message.
+    pub(crate) fn sequence_message(kind: u8, sequence_id: u64) -> Vec<u8> {
+        format!("{{\"type\":{kind},\"sequenceId\":{sequence_id}}}\u{1e}").into_bytes()
+    }
+
     /// A Close message.
     pub(crate) fn close(close: &Close) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);

@@ -101,6 +101,14 @@ impl MessagePackEncoder {
         framed(out)
     }
 
+    /// An Ack (type 8) or a Sequence (type 9) message.
+    pub(crate) fn sequence_message(kind: u8, sequence_id: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(12);
+        write_head(&mut out, 2, kind);
+        rmp::encode::write_uint(&mut out, sequence_id).expect("writing to a Vec cannot fail");
+        framed(out)
+    }
+
     /// A Ping.
     pub(crate) fn ping() -> Vec<u8> {
         let mut out = Vec::with_capacity(2);

@@ -125,5 +125,5 @@ fn start(
         entry.state = TokenState::Connected(Some(http.clone()));
     }
     let io = Box::new(HttpIo::new(http, incoming, early));
-    tokio::spawn(endpoint.run(io, id, Some(token.into()), request, kind));
+    tokio::spawn(endpoint.run(io, id, Some(token.into()), request, kind, None));
 }
