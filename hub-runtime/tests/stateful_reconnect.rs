@@ -23,6 +23,12 @@ impl Hub {
     pub async fn tell(&self, ctx: &Ctx<Self>, text: String) {
         ctx.clients().caller().note(text).await;
     }
+
+    pub async fn many(&self, ctx: &Ctx<Self>, count: u32) {
+        for n in 0..count {
+            ctx.clients().caller().note(format!("{n:04}")).await;
+        }
+    }
 }
 
 const HANDSHAKE_V2: &str = "{\"protocol\":\"json\",\"version\":2}\u{1e}";
@@ -178,5 +184,42 @@ async fn a_client_that_does_not_come_back_within_the_window_is_gone() {
         http_status(server.addr, "GET", &format!("{PATH}?id={token}")).await,
         404
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn what_was_not_acknowledged_is_bounded_by_the_buffer_size() {
+    let options = options(Duration::from_secs(30)).stateful_reconnect_buffer_size(300);
+    let server = serve(Hub, options).await;
+    let token = negotiate(&server, true).await["connectionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut client = open(&server, &token, true).await;
+    client.send(invocation("1", "Many", json!([40]))).await;
+    // The server sends until more than 300 bytes are unacknowledged, then waits. (Nothing more
+    // arrives: a later message would come within this wait.)
+    let size = frame(&[note("0000")]).len();
+    let mut received = Vec::new();
+    while let Ok(message) = tokio::time::timeout(ms(300), client.next_non_ping()).await {
+        received.push(message);
+    }
+    assert_eq!(
+        received.len(),
+        300 / size + 1,
+        "{size} bytes a note: {received:?}"
+    );
+    // Each Ack lets more through, until all forty and the Completion came.
+    let mut acked = 0;
+    while received.last() != Some(&completion("1")) {
+        if acked < received.len() {
+            acked = received.len();
+            client.send(json!({"type": 8, "sequenceId": acked})).await;
+        }
+        received.push(client.next_non_ping().await);
+        assert!(received.len() <= 41, "{received:?}");
+    }
+    let notes: Vec<Value> = (0..40).map(|n| note(&format!("{n:04}"))).collect();
+    assert_eq!(received[..40], notes[..]);
     server.stop().await;
 }

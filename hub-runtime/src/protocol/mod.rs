@@ -251,6 +251,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_invocation_family_is_sequenced_and_control_messages_are_not() {
+        for protocol in Protocol::ALL.iter().copied() {
+            let counted = [
+                protocol.invocation(None, "Note", &["a"]).unwrap(),
+                protocol.invocation(Some("7"), "Confirm", &["q"]).unwrap(),
+                // Long enough for a two-byte MessagePack length prefix.
+                protocol
+                    .invocation(None, "Note", &["x".repeat(300)])
+                    .unwrap(),
+                protocol.stream_item("1", &42).unwrap(),
+                protocol.completion_void("1"),
+                protocol.completion_result("1", &"r").unwrap(),
+                protocol.completion_error("1", "no"),
+            ];
+            for encoded in &counted {
+                assert!(protocol.is_sequenced(encoded), "{protocol:?} {encoded:?}");
+            }
+            let control = [
+                protocol.ping(),
+                protocol.close(&Close::default()),
+                protocol.ack(3),
+                protocol.sequence(3),
+            ];
+            for encoded in &control {
+                assert!(!protocol.is_sequenced(encoded), "{protocol:?} {encoded:?}");
+            }
+            // Ack and Sequence read back as what they were written as.
+            for (encoded, kind) in [(protocol.ack(300), 8), (protocol.sequence(70_000), 9)] {
+                let mut messages = protocol.messages(&encoded, None);
+                let raw = messages.next().unwrap().unwrap();
+                match (protocol.parse(raw).unwrap().unwrap(), kind) {
+                    (HubMessage::Ack { sequence_id: 300 }, 8)
+                    | (
+                        HubMessage::Sequence {
+                            sequence_id: 70_000,
+                        },
+                        9,
+                    ) => {}
+                    (other, _) => panic!("{protocol:?}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn bytes_and_dates_take_each_protocols_form() {
         let date = Timestamp(UNIX_EPOCH + Duration::from_secs(946_684_800));
         let bytes = Binary(vec![1, 2, 3]);
