@@ -6,6 +6,7 @@
 //! JSON Schema; everything that cannot be mapped faithfully is an error here) → a backend
 //! ([`typescript`], [`csharp`]) → [`File`]s.
 
+pub mod asyncapi;
 pub mod csharp;
 pub mod model;
 pub mod typescript;

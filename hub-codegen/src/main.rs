@@ -1,12 +1,12 @@
-//! `hub-codegen`: typed TypeScript and C# clients from a hub manifest. See `--help` and
-//! `docs/codegen.md`.
+//! `hub-codegen`: typed TypeScript and C# clients, and AsyncAPI documents, from a hub
+//! manifest. See `--help` and `docs/codegen.md`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use hub_codegen::{File, Model, csharp, typescript};
+use hub_codegen::{File, Model, asyncapi, csharp, typescript};
 use hub_schema::Manifest;
 
 /// Exit status: the manifest maps to no faithful client (a type or field is named).
@@ -15,6 +15,8 @@ const EXIT_UNMAPPABLE: u8 = 1;
 const EXIT_INPUT: u8 = 3;
 /// Exit status: the output could not be written.
 const EXIT_OUTPUT: u8 = 4;
+/// Exit status (`--check`): the files in the output directory differ from the manifest's.
+const EXIT_STALE: u8 = 5;
 
 #[derive(Parser)]
 #[command(
@@ -28,7 +30,7 @@ const EXIT_OUTPUT: u8 = 4;
         docs/codegen.md.",
     after_help = "Exit status: 0 written; 1 a type cannot be mapped faithfully (the message names \
         the type and field); 2 bad command line; 3 the manifest cannot be read, fetched or parsed; \
-        4 the output cannot be written."
+        4 the output cannot be written; 5 (--check) the files differ from what the manifest gives."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -64,6 +66,12 @@ enum Language {
         #[arg(long)]
         nullable: bool,
     },
+    /// An AsyncAPI 3.0 document of the hubs (`asyncapi.json`): a channel per hub, hub methods
+    /// as `receive` operations with their replies, client methods as `send` operations.
+    Asyncapi {
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Args)]
@@ -76,6 +84,10 @@ struct Common {
     /// nothing else in it is touched.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Write nothing: exit with status 5 when a file in `--out` differs from what the manifest
+    /// gives or is missing (for a project's CI: the committed clients are current).
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -91,7 +103,7 @@ enum ProtocolName {
 }
 
 /// A backend with its options.
-type Generator = Box<dyn Fn(&Model) -> Result<Vec<File>, hub_codegen::Error>>;
+type Generator = Box<dyn Fn(&Manifest) -> Result<Vec<File>, hub_codegen::Error>>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -113,7 +125,9 @@ fn main() -> ExitCode {
             };
             (
                 common,
-                Box::new(move |model| typescript::generate(model, &options)),
+                Box::new(move |manifest| {
+                    typescript::generate(&Model::from_manifest(manifest)?, &options)
+                }),
             )
         }
         Language::Csharp {
@@ -127,9 +141,15 @@ fn main() -> ExitCode {
             };
             (
                 common,
-                Box::new(move |model| csharp::generate(model, &options)),
+                Box::new(move |manifest| {
+                    csharp::generate(&Model::from_manifest(manifest)?, &options)
+                }),
             )
         }
+        Language::Asyncapi { common } => (
+            common,
+            Box::new(|manifest| Ok(vec![asyncapi::generate(manifest)])),
+        ),
     };
     let manifest = match read_manifest(&common.manifest) {
         Ok(manifest) => manifest,
@@ -138,13 +158,24 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
-    let files = match Model::from_manifest(&manifest).and_then(|model| generate(&model)) {
+    let files = match generate(&manifest) {
         Ok(files) => files,
         Err(err) => {
             eprintln!("hub-codegen: cannot generate a faithful client: {err}");
             return ExitCode::from(EXIT_UNMAPPABLE);
         }
     };
+    if common.check {
+        let stale = stale_files(&common.out, &files);
+        if stale.is_empty() {
+            eprintln!("{} current", common.out.display());
+            return ExitCode::SUCCESS;
+        }
+        for path in &stale {
+            eprintln!("hub-codegen: {path} differs from what the manifest gives");
+        }
+        return ExitCode::from(EXIT_STALE);
+    }
     match write_files(&common.out, &files) {
         Ok(()) => {
             for file in &files {
@@ -197,6 +228,19 @@ fn fetch(url: &str) -> Result<String, String> {
         .body_mut()
         .read_to_string()
         .map_err(|err| format!("cannot read the manifest from {url}: {err}"))
+}
+
+/// The files of `files` whose copy in `out` is missing or different.
+fn stale_files(out: &Path, files: &[File]) -> Vec<String> {
+    files
+        .iter()
+        .map(|file| out.join(&file.path))
+        .zip(files)
+        .filter(|(path, file)| {
+            std::fs::read_to_string(path).ok().as_deref() != Some(&file.contents)
+        })
+        .map(|(path, _)| path.display().to_string())
+        .collect()
 }
 
 fn write_files(out: &Path, files: &[File]) -> Result<(), String> {
