@@ -106,6 +106,14 @@ fn fetches_the_manifest_from_a_running_server() {
         dir.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
+    // The server serves the contract hash the client carries as the manifest's ETag.
+    let response = ureq::get(&url).call().unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let index = std::fs::read_to_string(dir.join("index.ts")).unwrap();
+    assert!(
+        index.contains(&format!("export const MANIFEST_HASH = {etag};")),
+        "{etag} in {index}"
+    );
     // Same output as from the printed manifest.
     let printed = scratch("url-printed");
     let manifest = write_manifest(

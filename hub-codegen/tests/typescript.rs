@@ -1029,6 +1029,13 @@ fn files_and_index() {
     "#]]
     .assert_eq(&strip_header(&file(&files, "types.ts")));
     expect![[r#"
+        /**
+         * The contract hash of the manifest these files were generated from. A server serves its own
+         * as the `ETag` of `GET <hub path>/manifest` (`HubRouter::serve_manifest`): a different one
+         * means the server's hubs differ from what this client was generated for.
+         */
+        export const MANIFEST_HASH = "16e7a4183d882755";
+
         export * from "./types.js";
         export * from "./test-hub.js";
     "#]]
@@ -1056,6 +1063,13 @@ fn files_and_index() {
         ["types.ts", "hub-streams.ts", "types-hub.ts", "index.ts"]
     );
     expect![[r#"
+        /**
+         * The contract hash of the manifest these files were generated from. A server serves its own
+         * as the `ETag` of `GET <hub path>/manifest` (`HubRouter::serve_manifest`): a different one
+         * means the server's hubs differ from what this client was generated for.
+         */
+        export const MANIFEST_HASH = "faef44bb063a4954";
+
         export * from "./types.js";
         export type { HubStream, HubStreamSource } from "./hub-streams.js";
         export * from "./types-hub.js";

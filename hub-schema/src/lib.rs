@@ -184,7 +184,31 @@ impl Manifest {
         serde_json::from_str(json).map_err(ReadError::Invalid)
     }
 
-    /// The manifest as pretty-printed JSON with a trailing newline.
+    /// A fingerprint of the contract: 16 hex digits that change whenever a hub, a method, a
+    /// parameter, a type or a doc comment does, and not with the hubs' `path` (where a hub is
+    /// served) or the order of object keys. Generated clients carry the hash of the manifest
+    /// they were made from, and `HubRouter::serve_manifest` serves a server's as the `ETag` of
+    /// `GET <hub path>/manifest`, so a client can tell that it reached a server with another
+    /// contract. (FNV-1a, 64 bits, over the manifest's JSON with sorted keys: a fingerprint,
+    /// not a security measure.)
+    pub fn contract_hash(&self) -> String {
+        let mut value = serde_json::to_value(self).expect("a manifest is plain JSON");
+        if let Some(hubs) = value.get_mut("hubs").and_then(Value::as_array_mut) {
+            for hub in hubs.iter_mut().filter_map(Value::as_object_mut) {
+                hub.remove("path");
+            }
+        }
+        let mut canonical = String::new();
+        write_canonical(&value, &mut canonical);
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in canonical.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{hash:016x}")
+    }
+
+    /// The manifest as indented JSON, with a final newline.
     pub fn to_json_pretty(&self) -> String {
         let mut json = serde_json::to_string_pretty(self).expect("a manifest is plain JSON");
         json.push('\n');
@@ -254,6 +278,37 @@ pub fn doc_text(lines: &[&str]) -> Option<String> {
     Some(lines[start..end].join("\n"))
 }
 
+/// `value` as compact JSON with every object's keys sorted.
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&object[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,5 +369,22 @@ mod tests {
             Some("First line.\n\n indented")
         );
         assert_eq!(doc_text(&["", " "]), None);
+    }
+
+    #[test]
+    fn the_contract_hash_ignores_paths_and_key_order_and_sees_changes() {
+        let manifest = |json: &str| Manifest::from_json(json).unwrap();
+        let a = manifest(
+            r#"{"manifestVersion":1,"hubs":[{"name":"H","path":"/a","methods":[{"name":"M","rustName":"m","kind":"invoke","params":[]}],"clientMethods":[]}],"$defs":{"T":{"type":"object","properties":{"x":{"type":"string"},"y":{"type":"integer"}}}}}"#,
+        );
+        let moved = manifest(
+            r#"{"manifestVersion":1,"hubs":[{"name":"H","path":"/b","methods":[{"name":"M","rustName":"m","kind":"invoke","params":[]}],"clientMethods":[]}],"$defs":{"T":{"properties":{"y":{"type":"integer"},"x":{"type":"string"}},"type":"object"}}}"#,
+        );
+        let changed = manifest(
+            r#"{"manifestVersion":1,"hubs":[{"name":"H","path":"/a","methods":[{"name":"N","rustName":"n","kind":"invoke","params":[]}],"clientMethods":[]}],"$defs":{"T":{"type":"object","properties":{"x":{"type":"string"},"y":{"type":"integer"}}}}}"#,
+        );
+        assert_eq!(a.contract_hash().len(), 16);
+        assert_eq!(a.contract_hash(), moved.contract_hash());
+        assert_ne!(a.contract_hash(), changed.contract_hash());
     }
 }

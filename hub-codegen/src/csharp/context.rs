@@ -23,6 +23,8 @@ pub(super) struct Ctx<'a> {
     pub(super) hubs: Vec<HubNames<'a>>,
     /// Every type declared at the namespace's top level.
     pub(super) top: BTreeSet<String>,
+    /// The manifest's contract hash.
+    pub(super) manifest_hash: &'a str,
 }
 
 impl<'a> Ctx<'a> {
@@ -44,6 +46,7 @@ impl<'a> Ctx<'a> {
             tuples,
             hubs,
             top: BTreeSet::new(),
+            manifest_hash: &model.manifest_hash,
         };
         ctx.top = ctx.check_top_level()?;
         Ok(ctx)

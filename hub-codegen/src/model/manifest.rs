@@ -28,6 +28,7 @@ impl Model {
         Ok(Model {
             hubs,
             types: reader.types,
+            manifest_hash: manifest.contract_hash(),
         })
     }
 }

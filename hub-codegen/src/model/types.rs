@@ -9,6 +9,8 @@ pub struct Model {
     pub hubs: Vec<Hub>,
     /// Every named type, in manifest order, followed by types lifted out of inline schemas.
     pub types: Vec<TypeDef>,
+    /// The manifest's [contract hash](hub_schema::Manifest::contract_hash).
+    pub manifest_hash: String,
 }
 
 /// A hub.

@@ -61,8 +61,10 @@ pub(super) fn streams_file() -> File {
 
 /// `index.ts`: re-exports the types, the stream helpers users name (when `streams`), and the
 /// hub modules `hub_files`.
-pub(super) fn index_file(hub_files: &[String], streams: bool) -> File {
-    let mut index = format!("{HEADER}\nexport * from \"./{TYPES_FILE}.js\";\n");
+pub(super) fn index_file(hub_files: &[String], streams: bool, manifest_hash: &str) -> File {
+    let mut index = format!(
+        "{HEADER}\n/**\n * The contract hash of the manifest these files were generated from. A server serves its own\n * as the `ETag` of `GET <hub path>/manifest` (`HubRouter::serve_manifest`): a different one\n * means the server's hubs differ from what this client was generated for.\n */\nexport const MANIFEST_HASH = \"{manifest_hash}\";\n\nexport * from \"./{TYPES_FILE}.js\";\n"
+    );
     if streams {
         index.push_str(&format!(
             "export type {{ {} }} from \"./{STREAMS_FILE}.js\";\n",

@@ -92,6 +92,6 @@ pub fn generate(model: &Model, options: &Options) -> Result<Vec<File>, Error> {
             contents: generator.hub_file(hub)?,
         });
     }
-    files.push(index_file(&hub_files, streams));
+    files.push(index_file(&hub_files, streams, &model.manifest_hash));
     Ok(files)
 }

@@ -161,11 +161,20 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
                 hub.path = Some(router.path.clone());
             }
             let json = bytes::Bytes::from(manifest.to_json_pretty());
+            // The contract hash, which generated clients carry (`MANIFEST_HASH`).
+            let etag = format!("\"{}\"", manifest.contract_hash());
             let serve = get(move || {
                 let json = json.clone();
+                let etag = etag.clone();
                 async move {
                     (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        [
+                            (
+                                axum::http::header::CONTENT_TYPE,
+                                "application/json".to_owned(),
+                            ),
+                            (axum::http::header::ETAG, etag),
+                        ],
                         json,
                     )
                 }

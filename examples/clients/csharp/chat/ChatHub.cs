@@ -90,6 +90,9 @@ namespace HubExamples.Chat
     /// <summary>Calls the hub <c>ChatHub</c> over a <c>HubConnection</c>.</summary>
     public sealed class ChatHubProxy : IChatHub
     {
+        /// <summary>The contract hash of the manifest this proxy was generated from. A server serves its own as the <c>ETag</c> of <c>GET {hub path}/manifest</c>: a different one means its hubs differ from what this client was generated for.</summary>
+        public const string ManifestHash = "74696c5249fe39a2";
+
         private readonly HubConnection _connection;
         private readonly ChatHubSender _send;
 

@@ -226,6 +226,9 @@ namespace HubExamples.Types
     /// <summary>Calls the hub <c>TypesHub</c> over a <c>HubConnection</c>.</summary>
     public sealed class TypesHubProxy : ITypesHub
     {
+        /// <summary>The contract hash of the manifest this proxy was generated from. A server serves its own as the <c>ETag</c> of <c>GET {hub path}/manifest</c>: a different one means its hubs differ from what this client was generated for.</summary>
+        public const string ManifestHash = "04055448d82b3e63";
+
         private readonly HubConnection _connection;
         private readonly TypesHubSender _send;
 

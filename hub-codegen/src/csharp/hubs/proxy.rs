@@ -94,6 +94,15 @@ fn proxy_state(ctx: &Ctx<'_>, code: &mut Code, hub: &HubNames<'_>, scope: &Scope
         code.line(format!("public const string Path = {};", literal(path)));
         code.blank();
     }
+    code.doc(&Doc::new(
+        None,
+        "The contract hash of the manifest this proxy was generated from. A server serves its own as the <c>ETag</c> of <c>GET {hub path}/manifest</c>: a different one means its hubs differ from what this client was generated for.",
+    ));
+    code.line(format!(
+        "public const string ManifestHash = {};",
+        literal(ctx.manifest_hash)
+    ));
+    code.blank();
     code.line(format!("private readonly {connection} _connection;"));
     code.line(format!("private readonly {sender} _send;"));
     code.blank();
