@@ -57,6 +57,12 @@ async fn negotiate(server: &Server<Hub>, ask: bool) -> Value {
     serde_json::from_slice(&response.body).unwrap()
 }
 
+/// A connection token negotiated with stateful reconnect.
+async fn stateful_token(server: &Server<Hub>) -> String {
+    let negotiated = negotiate(server, true).await;
+    negotiated["connectionToken"].as_str().unwrap().to_owned()
+}
+
 /// Opens a socket for `token` and, the first time, does the version 2 handshake.
 async fn open(server: &Server<Hub>, token: &str, handshake: bool) -> Client {
     let mut client = Client::open(server.addr, &format!("?id={token}")).await;
@@ -96,10 +102,7 @@ async fn negotiate_offers_it_only_when_asked_and_allowed() {
 #[tokio::test]
 async fn a_new_socket_takes_over_and_gets_what_was_not_acknowledged() {
     let server = serve(Hub, options(Duration::from_secs(30))).await;
-    let token = negotiate(&server, true).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(&server).await;
     let mut first = open(&server, &token, true).await;
     first.send(invocation("1", "Tell", json!(["one"]))).await;
     assert_eq!(first.next_non_ping().await, note("one"));
@@ -147,10 +150,7 @@ async fn a_new_socket_takes_over_and_gets_what_was_not_acknowledged() {
 #[tokio::test]
 async fn a_sequence_ahead_of_what_arrived_is_a_protocol_error() {
     let server = serve(Hub, options(Duration::from_secs(30))).await;
-    let token = negotiate(&server, true).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(&server).await;
     let mut client = open(&server, &token, true).await;
     client.send(json!({"type": 9, "sequenceId": 5})).await;
     let close = client.next_non_ping().await;
@@ -164,10 +164,7 @@ async fn a_sequence_ahead_of_what_arrived_is_a_protocol_error() {
 #[tokio::test]
 async fn a_client_that_does_not_come_back_within_the_window_is_gone() {
     let server = serve(Hub, options(Duration::from_millis(300))).await;
-    let token = negotiate(&server, true).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(&server).await;
     let mut client = open(&server, &token, true).await;
     client.ready().await;
     drop(client);
@@ -191,10 +188,7 @@ async fn a_client_that_does_not_come_back_within_the_window_is_gone() {
 async fn what_was_not_acknowledged_is_bounded_by_the_buffer_size() {
     let options = options(Duration::from_secs(30)).stateful_reconnect_buffer_size(300);
     let server = serve(Hub, options).await;
-    let token = negotiate(&server, true).await["connectionToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stateful_token(&server).await;
     let mut client = open(&server, &token, true).await;
     client.send(invocation("1", "Many", json!([40]))).await;
     // The server sends until more than 300 bytes are unacknowledged, then waits. (Nothing more

@@ -89,25 +89,13 @@ pub(crate) async fn connect(
     // as the connection lives: the socket is boxed once upgraded (the transport-agnostic
     // `TransportIo`), so the task holds no room for it.
     tokio::spawn(async move {
-        let Ok(upgraded) = on_upgrade.await else {
+        let early = (!early.is_empty()).then(|| Bytes::from(early));
+        let Some(io) = WebSocketIo::upgraded(on_upgrade, config, early).await else {
             if let Some(token) = token {
                 endpoint.forget_token(&token);
             }
             return;
         };
-        let socket = Box::pin(WebSocketStream::from_raw_socket(
-            TokioIo::new(upgraded),
-            Role::Server,
-            Some(config),
-        ))
-        .await;
-        let early = (!early.is_empty()).then(|| Bytes::from(early));
-        let io = Box::new(WebSocketIo {
-            socket: Some(socket),
-            early,
-            peer_closed: false,
-            too_large: false,
-        });
         endpoint
             .run(io, id, token, request, TransportType::WebSockets, reattach)
             .await
@@ -131,18 +119,9 @@ fn reconnect(endpoint: &Arc<Endpoint>, upgrade: Upgrade, shared: Arc<Reattach>) 
     let config = socket_config(endpoint);
     let Upgrade { accept, on_upgrade } = upgrade;
     tokio::spawn(async move {
-        let Ok(upgraded) = on_upgrade.await else {
+        let Some(io) = WebSocketIo::upgraded(on_upgrade, config, None).await else {
             return;
         };
-        let socket =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
-        let io = Box::new(WebSocketIo {
-            socket: Some(socket),
-            early: None,
-            peer_closed: false,
-            too_large: false,
-        });
         // The connection ended meanwhile: the new socket is dropped, and its client learns it.
         let _ = shared.offer(io);
     });
@@ -224,6 +203,28 @@ const LINGER_AFTER_UNREAD: Duration = Duration::from_millis(500);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl WebSocketIo {
+    /// The socket once the 101 answer went out (`None` when the upgrade failed), boxed, and
+    /// built in a box of its own: the task awaiting it keeps no room for the socket.
+    async fn upgraded(
+        on_upgrade: OnUpgrade,
+        config: WebSocketConfig,
+        early: Option<Bytes>,
+    ) -> Option<Box<WebSocketIo>> {
+        let upgraded = on_upgrade.await.ok()?;
+        let socket = Box::pin(WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            Role::Server,
+            Some(config),
+        ))
+        .await;
+        Some(Box::new(WebSocketIo {
+            socket: Some(socket),
+            early,
+            peer_closed: false,
+            too_large: false,
+        }))
+    }
+
     fn socket(
         &mut self,
     ) -> Result<Pin<&mut WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>>, Closed> {
