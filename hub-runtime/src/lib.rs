@@ -57,6 +57,8 @@ pub use context::{CallerClients, Ctx, GroupManager, HubClients, HubContext, Pres
 pub use dispatch::{HubFilter, HubInvocation, InvocationResult, Next};
 pub use hub::Hub;
 pub use hub_macros::{authorize, client, hub};
+#[cfg(feature = "redis")]
+pub use lifetime::{RedisBackplane, RedisError, RedisLifetimeManager, RedisOptions};
 pub use model::{ClientResultError, HubError};
 pub use options::HubOptions;
 pub use protocol::{Binary, Timestamp, TimestampValue};

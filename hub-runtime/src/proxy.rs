@@ -99,6 +99,17 @@ impl fmt::Debug for Delivery {
     }
 }
 
+impl Delivery {
+    /// Waits until every node took the call, and says whether the backplane could be reached
+    /// (awaiting the `Delivery` itself logs a failure instead).
+    pub async fn checked(mut self) -> Result<(), LifetimeError> {
+        match self.0.take() {
+            Some(sending) => sending.await,
+            None => Ok(()),
+        }
+    }
+}
+
 impl Future for Delivery {
     type Output = ();
 

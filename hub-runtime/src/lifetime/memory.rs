@@ -46,7 +46,7 @@ impl InMemoryLifetimeManager {
     }
 
     /// Queues `message` for every connection `target` names, each in its protocol.
-    fn deliver(&self, target: &Target, message: &SerializedMessage) {
+    pub(super) fn deliver(&self, target: &Target, message: &SerializedMessage) {
         let push = |handle: &ConnectionHandle| {
             if let Some(frame) = message.get(handle.protocol()) {
                 handle.send(frame.clone());
@@ -101,7 +101,8 @@ impl InMemoryLifetimeManager {
         dedup(ids.iter().map(|id| &**id), to);
     }
 
-    fn add(&self, connection_id: &str, group: &str) {
+    /// Adds a connection of this node to a group.
+    pub(super) fn add(&self, connection_id: &str, group: &str) {
         let Some(handle) = self.local.get(connection_id) else {
             return;
         };
@@ -117,7 +118,8 @@ impl InMemoryLifetimeManager {
             .insert(handle.id().shared().clone());
     }
 
-    fn remove(&self, connection_id: &str, group: &str) {
+    /// Removes a connection of this node from a group.
+    pub(super) fn remove(&self, connection_id: &str, group: &str) {
         let Some(handle) = self.local.get(connection_id) else {
             return;
         };
@@ -125,6 +127,53 @@ impl InMemoryLifetimeManager {
         if membership.remove(group) {
             self.remove_from_group_map(group, connection_id);
         }
+    }
+
+    /// Calls `to` once for each connection of this node in any of `groups`, but `except`.
+    pub(super) fn for_groups(
+        &self,
+        groups: &[&str],
+        except: &[&str],
+        to: impl Fn(&ConnectionHandle),
+    ) {
+        let mut members: Vec<Arc<str>> = Vec::new();
+        for name in groups {
+            if let Some(group) = self.groups.get(*name) {
+                members.extend(group.iter().cloned());
+            }
+        }
+        dedup(members.iter().map(|id| &**id), |id| {
+            if !except.contains(&id) {
+                self.local.with(id, &to);
+            }
+        });
+    }
+
+    /// Calls `to` for each connection of this node of `user`.
+    pub(super) fn for_user(&self, user: &str, to: impl Fn(&ConnectionHandle)) {
+        if let Some(ids) = self.users.get(user) {
+            for id in ids.iter() {
+                self.local.with(id, &to);
+            }
+        }
+    }
+
+    /// The connections of this node in a group.
+    pub(super) fn members(&self, group: &str) -> Vec<Arc<str>> {
+        self.groups
+            .get(group)
+            .map(|members| members.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many connections of this node are in a group.
+    pub(super) fn local_group_size(&self, group: &str) -> usize {
+        self.groups.get(group).map_or(0, |members| members.len())
+    }
+
+    /// How many connections of this node a user has.
+    pub(super) fn local_user_count(&self, user: &str) -> usize {
+        self.users.get(user).map_or(0, |ids| ids.len())
     }
 
     fn remove_from_group_map(&self, group: &str, connection_id: &str) {

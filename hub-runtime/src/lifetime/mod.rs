@@ -13,8 +13,12 @@ mod manager;
 mod memory;
 mod message;
 mod queue;
+#[cfg(feature = "redis")]
+mod redis;
 mod target;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisBackplane, RedisError, RedisLifetimeManager, RedisOptions};
 pub use crate::model::LifetimeError;
 pub use caller::CallContext;
 pub use future::LifetimeFuture;

@@ -133,6 +133,55 @@ impl Protocol {
         }
     }
 
+    /// A Completion with a result that is encoded already (a client's, passed on to the node
+    /// that asked for it); a value of the other protocol is converted.
+    pub(crate) fn completion_encoded(
+        self,
+        invocation_id: &str,
+        result: &OwnedValue,
+    ) -> Result<Vec<u8>, String> {
+        match (self, result) {
+            (Protocol::Json, OwnedValue::Json(raw)) => {
+                JsonEncoder::completion_result(invocation_id, raw).map_err(|e| e.to_string())
+            }
+            #[cfg(feature = "messagepack")]
+            (Protocol::MessagePack, OwnedValue::MessagePack(bytes)) => {
+                Ok(MessagePackEncoder::completion_encoded(invocation_id, bytes))
+            }
+            #[cfg(feature = "messagepack")]
+            (protocol, value) => {
+                let value: serde_json::Value = value.decode()?;
+                protocol.completion_result(invocation_id, &value)
+            }
+        }
+    }
+
+    /// Reads the one Completion in `framed` (a message with its framing): its invocation id
+    /// and what it completes with (a result, `null` for none, or an error text).
+    pub(crate) fn read_completion(
+        self,
+        framed: &[u8],
+    ) -> Result<(String, Result<OwnedValue, String>), String> {
+        let mut messages = self.messages(framed, None);
+        let message = match messages.next() {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => return Err(error.to_string()),
+            None => return Err("no complete message".to_owned()),
+        };
+        match self.parse(message) {
+            Ok(Some(HubMessage::Completion(completion))) => {
+                let reply = match completion.body {
+                    CompletionBody::Result(value) => Ok(value.to_owned_value()),
+                    CompletionBody::Void => Ok(OwnedValue::null()),
+                    CompletionBody::Error(error) => Err(error.into_owned()),
+                };
+                Ok((completion.invocation_id.into_owned(), reply))
+            }
+            Ok(_) => Err("not a Completion".to_owned()),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
     /// A Completion without result.
     pub(crate) fn completion_void(self, invocation_id: &str) -> Vec<u8> {
         match self {

@@ -80,6 +80,17 @@ impl MessagePackEncoder {
         Ok(framed(out))
     }
 
+    /// A Completion whose result is MessagePack this codec or a client wrote already.
+    pub(crate) fn completion_encoded(invocation_id: &str, result: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + invocation_id.len() + result.len());
+        write_head(&mut out, 5, 3);
+        write_empty_headers(&mut out);
+        write_str(&mut out, invocation_id);
+        rmp::encode::write_uint(&mut out, 3).expect("writing to a Vec cannot fail");
+        out.extend_from_slice(result);
+        framed(out)
+    }
+
     /// A Completion without result.
     pub(crate) fn completion_void(invocation_id: &str) -> Vec<u8> {
         let mut out = Vec::with_capacity(32);
