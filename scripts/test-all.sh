@@ -5,7 +5,7 @@
 # the benchmarks, then the end-to-end suites that drive the examples with the official npm
 # @microsoft/signalr client in Node, by hand and through the generated TypeScript clients.
 # Installs what the tests need (npm packages from the committed lock file, Debian's mono-devel for
-# the C# compiler) and fails loudly when a required tool is missing; it never skips a
+# the C# compiler and redis-server for the Redis backplane's tests, which start their own) and fails loudly when a required tool is missing; it never skips a
 # suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +32,17 @@ if ! command -v mcs >/dev/null; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends mono-devel >/dev/null \
         || fail "cannot install mono-devel"
     command -v mcs >/dev/null || fail "mono-devel is installed but mcs is missing"
+fi
+
+if ! command -v redis-server >/dev/null; then
+    echo "== apt-get install redis-server (the Redis backplane's tests start their own)"
+    command -v apt-get >/dev/null || fail "redis-server (Debian package redis-server) is required by the Redis backplane's tests"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq || fail "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null \
+        || fail "cannot install redis-server"
+    command -v redis-server >/dev/null || fail "redis-server is installed but not on PATH"
 fi
 
 echo "== npm ci (tests/node)"

@@ -268,16 +268,35 @@ async fn send(peer: &mut Peer, kind: &str, names: &[&str], except: &[&str], text
     assert_eq!(result, json!("ok"), "send {kind} {text}");
 }
 
-/// The Note texts a client receives until `end`.
-async fn notes_until(peer: &mut Peer, end: &str) -> Vec<String> {
-    let mut notes = Vec::new();
-    loop {
-        let text = peer.note().await;
-        if text == end {
-            return notes;
-        }
-        notes.push(text);
+/// Sends an end marker to everybody from each server (through `senders`, one client on each):
+/// messages from one server arrive in the order it sent them, so once a client has every
+/// marker, it has everything sent before them.
+async fn send_ends(senders: &mut [&mut Peer], round: &str) -> Vec<String> {
+    let mut ends = Vec::new();
+    for (i, sender) in senders.iter_mut().enumerate() {
+        let end = format!("end {round} {i}");
+        send(sender, "all", &[], &[], &end).await;
+        ends.push(end);
     }
+    ends
+}
+
+/// The Note texts a client receives until it has every end marker, sorted (messages from
+/// different servers may interleave).
+async fn notes_until(peer: &mut Peer, ends: &[String]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut missing: Vec<&String> = ends.iter().collect();
+    while !missing.is_empty() {
+        let text = peer.note().await;
+        match missing.iter().position(|end| **end == text) {
+            Some(at) => {
+                missing.remove(at);
+            }
+            None => notes.push(text),
+        }
+    }
+    notes.sort();
+    notes
 }
 
 /// Waits until a presence count across the servers is `expected` (servers subscribe as they
@@ -360,13 +379,17 @@ async fn every_target_reaches_exactly_its_connections_across_three_servers() {
     send(&mut b1, "others", &[], &[], "others").await;
     send(&mut b1, "user", &["ann"], &[], "user").await;
     send(&mut a2, "users", &["ann", "bob", "ann"], &[], "users").await;
-    send(&mut a1, "all", &[], &[], "end").await;
+    let ends = send_ends(&mut [&mut a1, &mut b1, &mut c1], "1").await;
 
-    let a1_notes = notes_until(&mut a1, "end").await;
-    let a2_notes = notes_until(&mut a2, "end").await;
-    let b1_notes = notes_until(&mut b1, "end").await;
-    let c1_notes = notes_until(&mut c1, "end").await;
-    let expect = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let a1_notes = notes_until(&mut a1, &ends).await;
+    let a2_notes = notes_until(&mut a2, &ends).await;
+    let b1_notes = notes_until(&mut b1, &ends).await;
+    let c1_notes = notes_until(&mut c1, &ends).await;
+    let expect = |list: &[&str]| {
+        let mut list: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+        list.sort();
+        list
+    };
     assert_eq!(
         a1_notes,
         expect(&[
@@ -414,11 +437,11 @@ async fn every_target_reaches_exactly_its_connections_across_three_servers() {
     );
     wait_watching(&mut a1, "red", 2).await;
     send(&mut b1, "group", &["red"], &[], "red again").await;
-    send(&mut b1, "all", &[], &[], "end").await;
-    assert_eq!(notes_until(&mut a1, "end").await, expect(&["red again"]));
-    assert_eq!(notes_until(&mut b1, "end").await, expect(&[]));
-    assert_eq!(notes_until(&mut c1, "end").await, expect(&["red again"]));
-    assert_eq!(notes_until(&mut a2, "end").await, expect(&[]));
+    let ends = send_ends(&mut [&mut a1, &mut b1, &mut c1], "2").await;
+    assert_eq!(notes_until(&mut a1, &ends).await, expect(&["red again"]));
+    assert_eq!(notes_until(&mut b1, &ends).await, expect(&[]));
+    assert_eq!(notes_until(&mut c1, &ends).await, expect(&["red again"]));
+    assert_eq!(notes_until(&mut a2, &ends).await, expect(&[]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

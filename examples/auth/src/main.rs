@@ -63,6 +63,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(code) = args.in_memory_only("auth") {
+        return code;
+    }
     example_support::init_logging();
     let metrics = example_support::install_metrics(&args);
 

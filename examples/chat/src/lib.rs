@@ -165,6 +165,10 @@ pub fn app(hub: HubRouter<ChatHub>) -> Router {
         .merge(ConnectionRouter::new("/echo", Echo))
 }
 
+/// The chat hub's name on a Redis backplane: the full name of the SignalR samples' `ChatHub`
+/// class, so that ASP.NET servers of that sample can share the backplane.
+pub const REDIS_HUB_NAME: &str = "ChatSample.Hubs.ChatHub";
+
 /// The chat hub's router with `options`, serving its manifest.
 pub fn hub(options: HubOptions) -> HubRouter<ChatHub> {
     HubRouter::new("/hubs/chat", ChatHub)

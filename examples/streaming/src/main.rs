@@ -216,6 +216,9 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
+    if let Err(code) = args.in_memory_only("streaming") {
+        return code;
+    }
     example_support::init_logging();
     let metrics = example_support::install_metrics(&args);
 

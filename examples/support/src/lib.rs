@@ -30,6 +30,9 @@ pub struct ServerArgs {
     pub metrics: bool,
     /// Let clients reconnect statefully (`withStatefulReconnect()`).
     pub stateful_reconnect: bool,
+    /// Run as one server of several on this Redis (`--redis URL`; examples that scale out also
+    /// read `HUB_REDIS_URL`).
+    pub redis: Option<String>,
 }
 
 impl ServerArgs {
@@ -48,7 +51,8 @@ impl ServerArgs {
              \x20 --negotiate-timeout-ms MS    how long a negotiated connection may wait to connect (default 15000)\n\
              \x20 --print-manifest             print the hub manifest (JSON, for hub-codegen) and exit; the server also serves it at GET <hub path>/manifest\n\
              \x20 --metrics                    serve the server's metrics in the Prometheus text format at GET /metrics\n\
-             \x20 --stateful-reconnect         let clients reconnect statefully (withStatefulReconnect: no message lost in a network blip)"
+             \x20 --stateful-reconnect         let clients reconnect statefully (withStatefulReconnect: no message lost in a network blip)\n\
+             \x20 --redis URL                  run as one server of several on this Redis (e.g. redis://127.0.0.1:6379/; chat only, which also reads $HUB_REDIS_URL)"
         );
         match Self::parse(std::env::args().skip(1), default_port) {
             Ok(Some(args)) => Ok(args),
@@ -79,6 +83,7 @@ impl ServerArgs {
             print_manifest: false,
             metrics: false,
             stateful_reconnect: false,
+            redis: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -114,11 +119,32 @@ impl ServerArgs {
                     parsed.transports = parse_transports(&text)?;
                 }
                 "--stateful-reconnect" => parsed.stateful_reconnect = true,
+                "--redis" => parsed.redis = Some(value("--redis")?),
                 "-h" | "--help" => return Ok(None),
                 other => return Err(format!("unknown argument {other}")),
             }
         }
         Ok(Some(parsed))
+    }
+
+    /// For an example that runs in memory only: refuses `--redis`.
+    pub fn in_memory_only(&self, name: &str) -> Result<(), ExitCode> {
+        if self.redis.is_some() {
+            eprintln!(
+                "{name}: --redis is not supported by this example (the chat example scales out)"
+            );
+            return Err(ExitCode::from(2));
+        }
+        Ok(())
+    }
+
+    /// The Redis URL to scale out on: `--redis`, else `HUB_REDIS_URL`.
+    pub fn redis_url(&self) -> Option<String> {
+        self.redis.clone().or_else(|| {
+            std::env::var("HUB_REDIS_URL")
+                .ok()
+                .filter(|url| !url.is_empty())
+        })
     }
 
     /// Hub options with these settings.

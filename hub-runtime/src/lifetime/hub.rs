@@ -10,7 +10,7 @@ use super::local::LocalConnections;
 use super::manager::HubLifetimeManager;
 use super::memory::InMemoryLifetimeManager;
 use super::message::{SerializedMessage, frame};
-use crate::connection::{ConnectionTracker, tick};
+use crate::connection::{ConnectionTracker, random_token, tick};
 use crate::model::LifetimeError;
 use crate::protocol::Protocol;
 
@@ -50,7 +50,10 @@ pub(crate) struct HubLifetime {
     shutdown_timeout_ms: AtomicU64,
     /// How long a client result is awaited, in milliseconds.
     client_result_timeout_ms: AtomicU64,
-    /// Ids of the invocations the server sends for client results.
+    /// Ids of the invocations the server sends for client results: a random prefix of this
+    /// hub on this server, so that the ids of several servers (on a backplane) differ too, and
+    /// a count.
+    invocation_prefix: Box<str>,
     next_invocation_id: AtomicU64,
     limits: OnceLock<HubLimits>,
 }
@@ -64,6 +67,7 @@ impl Default for HubLifetime {
             heartbeat_started: AtomicBool::new(false),
             shutdown_timeout_ms: AtomicU64::new(5_000),
             client_result_timeout_ms: AtomicU64::new(30_000),
+            invocation_prefix: random_token()[..8].into(),
             next_invocation_id: AtomicU64::new(1),
             limits: OnceLock::new(),
         }
@@ -166,9 +170,8 @@ impl HubLifetime {
     }
 
     pub(crate) fn next_invocation_id(&self) -> String {
-        self.next_invocation_id
-            .fetch_add(1, Ordering::Relaxed)
-            .to_string()
+        let n = self.next_invocation_id.fetch_add(1, Ordering::Relaxed);
+        format!("{}.{n}", self.invocation_prefix)
     }
 
     /// Starts the once-per-hub task that sends keep-alive pings and ends silent and slow
