@@ -566,3 +566,150 @@ async fn delivery_resumes_after_a_redis_restart_and_local_delivery_never_stops()
     send(&mut b1, "group", &["g"], &[], "back").await;
     assert_eq!(a2.note().await, "back");
 }
+
+/// MessagePack of a str (fixstr or str8: the names here are short).
+fn mp_str(out: &mut Vec<u8>, text: &str) {
+    if text.len() < 32 {
+        out.push(0xA0 | text.len() as u8);
+    } else {
+        out.push(0xD9);
+        out.push(text.len() as u8);
+    }
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// MessagePack of a bin8.
+fn mp_bin(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(0xC4);
+    out.push(bytes.len() as u8);
+    out.extend_from_slice(bytes);
+}
+
+/// What an ASP.NET server publishes for `Clients.All.SendAsync("Note", text)` with the JSON
+/// protocol only (RedisProtocol.WriteInvocation): [[], {"json": bin}].
+fn aspnet_invocation(text: &str, result: Option<(&str, &str)>) -> Vec<u8> {
+    let json = match result {
+        Some((id, _)) => format!(
+            "{{\"type\":1,\"invocationId\":\"{id}\",\"target\":\"Confirm\",\"arguments\":[\"{text}\"]}}\u{1e}"
+        ),
+        None => format!("{{\"type\":1,\"target\":\"Note\",\"arguments\":[\"{text}\"]}}\u{1e}"),
+    };
+    let mut out = vec![if result.is_some() { 0x94 } else { 0x92 }, 0x90, 0x81];
+    mp_str(&mut out, "json");
+    mp_bin(&mut out, json.as_bytes());
+    if let Some((id, channel)) = result {
+        mp_str(&mut out, id);
+        mp_str(&mut out, channel);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aspnet_server_on_the_same_backplane_reaches_and_is_answered_byte_for_byte() {
+    use futures_util::StreamExt;
+    use redis::AsyncCommands;
+
+    let redis = Redis::start().await;
+    let node = node(&redis, "node-a").await;
+    let mut peer = Peer::connect(node.addr, "").await;
+    let id = id_of(&mut peer).await;
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut publisher = client.get_multiplexed_async_connection().await.unwrap();
+    let mut pubsub = client.get_async_pubsub().await.unwrap();
+    pubsub
+        .subscribe("Tests.Fleet:internal:ack:S")
+        .await
+        .unwrap();
+    pubsub
+        .subscribe("Tests.Fleet:internal:return:S")
+        .await
+        .unwrap();
+    let mut replies = pubsub.into_on_message();
+    let mut next_reply = async || {
+        let message = timeout(WAIT, replies.next())
+            .await
+            .expect("a reply")
+            .unwrap();
+        (
+            message.get_channel_name().to_owned(),
+            message.get_payload_bytes().to_vec(),
+        )
+    };
+
+    // Clients.All from the ASP.NET server.
+    let _: usize = publisher
+        .publish("Tests.Fleet:all", aspnet_invocation("from aspnet", None))
+        .await
+        .unwrap();
+    assert_eq!(peer.note().await, "from aspnet");
+
+    // Groups.AddToGroupAsync(id, "g") from the ASP.NET server: a group command, acknowledged on
+    // its ack channel as [42].
+    let mut command = vec![0x95, 42];
+    mp_str(&mut command, "S");
+    command.push(0x01);
+    mp_str(&mut command, "g");
+    mp_str(&mut command, &id);
+    let _: usize = publisher
+        .publish("Tests.Fleet:internal:groups", command)
+        .await
+        .unwrap();
+    assert_eq!(
+        next_reply().await,
+        ("Tests.Fleet:internal:ack:S".to_owned(), vec![0x91, 42])
+    );
+    let _: usize = publisher
+        .publish("Tests.Fleet:group:g", aspnet_invocation("to g", None))
+        .await
+        .unwrap();
+    assert_eq!(peer.note().await, "to g");
+
+    // Clients.Client(id).InvokeAsync<string>("Confirm") from the ASP.NET server: the answer
+    // comes back on its return channel as ["json", bin(the client's Completion)].
+    let _: usize = publisher
+        .publish(
+            format!("Tests.Fleet:connection:{id}"),
+            aspnet_invocation("sure?", Some(("inv-1", "Tests.Fleet:internal:return:S"))),
+        )
+        .await
+        .unwrap();
+    let question = peer.next_other().await;
+    assert_eq!(question["invocationId"], json!("inv-1"));
+    assert_eq!(question["arguments"], json!(["sure?"]));
+    peer.client.send(result("inv-1", json!("yes"))).await;
+    let (channel, payload) = next_reply().await;
+    assert_eq!(channel, "Tests.Fleet:internal:return:S");
+    let completion = br#"{"type":3,"invocationId":"inv-1","result":"yes"}"#;
+    let mut expected = vec![0x92];
+    mp_str(&mut expected, "json");
+    let mut framed = completion.to_vec();
+    framed.push(0x1e);
+    mp_bin(&mut expected, &framed);
+    assert_eq!(payload, expected);
+
+    // What this server publishes, an ASP.NET server reads: the first two items of an
+    // invocation are ASP.NET's layout.
+    let mut listener = client.get_async_pubsub().await.unwrap();
+    listener.subscribe("Tests.Fleet:all").await.unwrap();
+    let mut published = listener.into_on_message();
+    let sent = call(&mut peer, "Send", json!(["all", [], [], "from rust"])).await;
+    assert_eq!(sent, json!("ok"));
+    assert_eq!(peer.note().await, "from rust");
+    let message = timeout(WAIT, published.next()).await.unwrap().unwrap();
+    let payload = message.get_payload_bytes();
+    assert_eq!(
+        &payload[..3],
+        &[0x93, 0x90, 0x82],
+        "[excluded, {{json, messagepack}}, origin]"
+    );
+    let json_at = payload
+        .windows(4)
+        .position(|w| w == b"json")
+        .expect("a json entry");
+    let frame = br#"{"type":1,"target":"Note","arguments":["from rust"]}"#;
+    assert_eq!(
+        &payload[json_at + 4..json_at + 6],
+        &[0xC4, frame.len() as u8 + 1]
+    );
+    assert_eq!(&payload[json_at + 6..json_at + 6 + frame.len()], frame);
+}

@@ -525,16 +525,22 @@ impl Inner {
             return_channel,
         }) = invocation.result
         {
+            let protocol = handle.protocol();
+            let refuse = |text: &str| {
+                let message = protocol.completion_error(invocation_id, text);
+                self.publish_later(
+                    return_channel.to_owned(),
+                    envelope::write_completion(protocol.name(), &message),
+                );
+            };
+            if message.get(protocol).is_none() {
+                refuse("The invocation was not encoded in the connection's protocol.");
+                return Ok(());
+            }
             let mut forwarded = lock(&self.forwarded);
             if forwarded.len() >= MAX_FORWARDED_RESULTS {
                 drop(forwarded);
-                let message = handle
-                    .protocol()
-                    .completion_error(invocation_id, "Too many client results are awaited.");
-                self.publish_later(
-                    return_channel.to_owned(),
-                    envelope::write_completion(handle.protocol().name(), &message),
-                );
+                refuse("Too many client results are awaited.");
                 return Ok(());
             }
             forwarded.insert(
