@@ -3,9 +3,11 @@
 # files, compiled with tsc and mcs), a short run of every fuzz target (scripts/fuzz.sh, nightly),
 # the end-to-end suite with third-party Python clients (pysignalr, signalrcore), a smoke run of
 # the benchmarks, then the end-to-end suites that drive the examples with the official npm
-# @microsoft/signalr client in Node, by hand and through the generated TypeScript clients.
-# Installs what the tests need (npm packages from the committed lock file, Debian's mono-devel for
-# the C# compiler) and fails loudly when a required tool is missing; it never skips a
+# @microsoft/signalr client in Node, by hand and through the generated TypeScript clients, and
+# the web pages (the dashboard example, the hub explorer) in Chromium. Checks that the committed
+# web bundles are what their sources give. Installs what the tests need (npm packages from the
+# committed lock files, Debian's mono-devel for the C# compiler and chromium for the browser
+# tests) and fails loudly when a required tool is missing; it never skips a
 # suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,10 +36,24 @@ if ! command -v mcs >/dev/null; then
     command -v mcs >/dev/null || fail "mono-devel is installed but mcs is missing"
 fi
 
+if [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
+    echo "== apt-get install chromium (the browser tests of the dashboard and the hub explorer)"
+    command -v apt-get >/dev/null || fail "Chromium (Debian package chromium) is required for the browser tests; or point CHROMIUM_BIN at one"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq || fail "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+        || fail "cannot install chromium"
+    [ -x /usr/bin/chromium ] || fail "chromium is installed but /usr/bin/chromium is missing"
+fi
+
 echo "== npm ci (tests/node)"
 # A dependency of @asyncapi/parser reports installs over the network unless told not to.
 export SCARF_ANALYTICS=false
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== web bundles: rebuilt from their sources (npm ci, tsc, esbuild) and compared with the committed ones"
+(cd examples/dashboard/web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check)
 
 echo "== cargo build (examples)"
 cargo build --workspace --bins
@@ -53,7 +69,8 @@ export CHAT_BIN="$target_dir/debug/chat"
 export STREAMING_BIN="$target_dir/debug/streaming"
 export TYPES_BIN="$target_dir/debug/types"
 export AUTH_BIN="$target_dir/debug/auth"
-for bin in "$CHAT_BIN" "$STREAMING_BIN" "$TYPES_BIN" "$AUTH_BIN"; do
+export DASHBOARD_BIN="$target_dir/debug/dashboard"
+for bin in "$CHAT_BIN" "$STREAMING_BIN" "$TYPES_BIN" "$AUTH_BIN" "$DASHBOARD_BIN"; do
     [ -x "$bin" ] || fail "an example was not built: $bin"
 done
 
@@ -68,7 +85,7 @@ cargo run --release --manifest-path bench/Cargo.toml -p runner -- --quick
 echo "== load generator tests (its HTTP transports against the bench hub the smoke run built)"
 cargo test --release --manifest-path bench/Cargo.toml -p loadgen
 
-echo "== end-to-end: @microsoft/signalr against the examples (chat, streaming, types, auth)"
+echo "== end-to-end: @microsoft/signalr against the examples (chat, streaming, types, auth), the dashboard in Chromium"
 cd tests/node
 node --test --test-concurrency=1 ./*.test.mjs
 
