@@ -53,7 +53,10 @@ export SCARF_ANALYTICS=false
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== web bundles: rebuilt from their sources (npm ci, tsc, esbuild) and compared with the committed ones"
-(cd examples/dashboard/web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check)
+for web in hub-runtime/explorer examples/dashboard/web; do
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check) \
+        || fail "$web: the committed bundle is not what its sources give (see above)"
+done
 
 echo "== cargo build (examples)"
 cargo build --workspace --bins
@@ -85,7 +88,7 @@ cargo run --release --manifest-path bench/Cargo.toml -p runner -- --quick
 echo "== load generator tests (its HTTP transports against the bench hub the smoke run built)"
 cargo test --release --manifest-path bench/Cargo.toml -p loadgen
 
-echo "== end-to-end: @microsoft/signalr against the examples (chat, streaming, types, auth), the dashboard in Chromium"
+echo "== end-to-end: @microsoft/signalr against the examples (chat, streaming, types, auth), the dashboard and the hub explorer in Chromium"
 cd tests/node
 node --test --test-concurrency=1 ./*.test.mjs
 

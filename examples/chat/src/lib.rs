@@ -165,9 +165,11 @@ pub fn app(hub: HubRouter<ChatHub>) -> Router {
         .merge(ConnectionRouter::new("/echo", Echo))
 }
 
-/// The chat hub's router with `options`, serving its manifest.
+/// The chat hub's router with `options`, serving its manifest and the hub explorer
+/// (`/hubs/chat/explorer`).
 pub fn hub(options: HubOptions) -> HubRouter<ChatHub> {
     HubRouter::new("/hubs/chat", ChatHub)
         .options(options)
         .serve_manifest()
+        .serve_explorer()
 }

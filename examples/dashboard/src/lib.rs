@@ -569,6 +569,7 @@ pub fn hub(dashboard: Arc<Dashboard>, options: HubOptions) -> HubRouter<MetricsH
     HubRouter::new("/hubs/metrics", MetricsHub::new(dashboard))
         .options(options)
         .serve_manifest()
+        .serve_explorer()
 }
 
 /// The page at `/` (and its script at `/dashboard.js`) and the hub.
