@@ -152,6 +152,15 @@ fn chat_client_is_committed() {
     assert_dir(&repo().join("examples/clients/typescript/chat"), &files);
 }
 
+/// The dashboard example's client, which its page is written against: the page's bundle is
+/// built from these files (`examples/dashboard/web`, `npm run check` there checks the bundle).
+#[test]
+fn dashboard_client_is_committed() {
+    let hub = dashboard::hub(Default::default(), HubOptions::default());
+    let files = generate(&hub.manifest());
+    assert_dir(&repo().join("examples/dashboard/web/src/hub"), &files);
+}
+
 #[test]
 fn types_client_is_committed() {
     let files = generate(&types_manifest());

@@ -45,6 +45,7 @@ export const EXAMPLES = {
   streaming: { binary: "streaming", env: "STREAMING_BIN", hubPath: "/hubs/streaming" },
   types: { binary: "types", env: "TYPES_BIN", hubPath: "/hubs/types" },
   auth: { binary: "auth", env: "AUTH_BIN", hubPath: "/hubs/secure" },
+  dashboard: { binary: "dashboard", env: "DASHBOARD_BIN", hubPath: "/hubs/metrics" },
 };
 
 function exampleInfo(example) {
@@ -126,7 +127,7 @@ const LISTENING_RE = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
 /**
  * Start an example server: `<example> --addr 127.0.0.1:0 ...args` (`chat` by default).
  * Resolves once the `listening on http://127.0.0.1:PORT` line was read.
- * @param {{args?: string[], example?: "chat" | "streaming" | "types" | "auth"}} [options]
+ * @param {{args?: string[], example?: "chat" | "streaming" | "types" | "auth" | "dashboard"}} [options]
  */
 export async function startServer({ args = [], example = "chat" } = {}) {
   const info = exampleInfo(example);

@@ -169,9 +169,11 @@ pub fn app(hub: HubRouter<ChatHub>) -> Router {
 /// class, so that ASP.NET servers of that sample can share the backplane.
 pub const REDIS_HUB_NAME: &str = "ChatSample.Hubs.ChatHub";
 
-/// The chat hub's router with `options`, serving its manifest.
+/// The chat hub's router with `options`, serving its manifest and the hub explorer
+/// (`/hubs/chat/explorer`).
 pub fn hub(options: HubOptions) -> HubRouter<ChatHub> {
     HubRouter::new("/hubs/chat", ChatHub)
         .options(options)
         .serve_manifest()
+        .serve_explorer()
 }

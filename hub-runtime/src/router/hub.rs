@@ -49,6 +49,7 @@ pub struct HubRouter<H: Hub> {
     options: HubOptions,
     lifetime: Arc<HubLifetime>,
     serve_manifest: bool,
+    serve_explorer: bool,
 }
 
 impl<H: Hub> fmt::Debug for HubRouter<H> {
@@ -74,6 +75,7 @@ impl<H: Hub> HubRouter<H> {
             options: HubOptions::default(),
             lifetime: Arc::default(),
             serve_manifest: false,
+            serve_explorer: false,
         }
     }
 
@@ -111,6 +113,22 @@ impl<H: Hub> HubRouter<H> {
     /// Off by default: the manifest describes every method and type of the hub.
     pub fn serve_manifest(mut self) -> Self {
         self.serve_manifest = true;
+        self
+    }
+
+    /// Also serves the hub explorer at `GET {path}/explorer` (and its script at
+    /// `{path}/explorer.js`), and the manifest as [`serve_manifest`](Self::serve_manifest)
+    /// does, which the explorer reads: a page that lists every hub method and client method
+    /// with its parameter types and docs, invokes methods with JSON arguments, runs streams, and
+    /// shows the client calls that arrive (answering client results with a JSON value).
+    ///
+    /// Off by default, and meant for development: anyone who can open the page can call every
+    /// method the hub lets them call. Its routes are the hub's own, so a `route_layer` the app
+    /// puts on the merged router (authentication) guards them as it guards the manifest; the
+    /// hub's connections, which the explorer opens with an access token given on the page, are
+    /// checked as every client's are. Do not expose it in production without such a layer.
+    pub fn serve_explorer(mut self) -> Self {
+        self.serve_explorer = true;
         self
     }
 
@@ -155,7 +173,7 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
             options.limits,
         );
         let mut extra = Vec::new();
-        if router.serve_manifest {
+        if router.serve_manifest || router.serve_explorer {
             let mut manifest = H::manifest();
             for hub in &mut manifest.hubs {
                 hub.path = Some(router.path.clone());
@@ -180,6 +198,9 @@ impl<H: Hub, S: Clone + Send + Sync + 'static> From<HubRouter<H>> for Router<S> 
                 }
             });
             extra.push(("/manifest", serve));
+        }
+        if router.serve_explorer {
+            extra.extend(super::explorer::routes());
         }
         let mut connection_options = options.connection_options();
         check_policies::<H>(&options);

@@ -4,6 +4,7 @@
 
 mod connection;
 mod endpoint;
+mod explorer;
 mod hub;
 mod paths;
 mod serve;

@@ -16,7 +16,7 @@ use tower_service::Service;
 static PATHS: RwLock<Vec<Box<str>>> = RwLock::new(Vec::new());
 
 /// The sub-paths of an endpoint that are routed.
-const SUFFIXES: &[&str] = &["", "/negotiate", "/manifest"];
+const SUFFIXES: &[&str] = &["", "/negotiate", "/manifest", "/explorer", "/explorer.js"];
 
 /// Remembers an endpoint's path.
 pub(crate) fn register(path: &str) {
