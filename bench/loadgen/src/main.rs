@@ -14,6 +14,11 @@
 //!   packet, `40` connect, `42<id>["echo",..]` answered by `43<id>[..]`, `42["broadcast",..]`
 //!   answered by `42["message",..]` to everyone; engine.io pings (`2`) answered with `3`.
 //!
+//! `--server` may list several addresses (`HOST:PORT,HOST:PORT`: nodes of one cluster):
+//! connection i goes to address i mod their number, so connection 0 (the sender of the broadcast
+//! and groups modes) is on the first, and `done` counts the deliveries of each address apart
+//! (`delivered_by_server`).
+//!
 //! Client sockets bind to 127.0.0.1 … 127.0.0.8 in turn (`IP_BIND_ADDRESS_NO_PORT`, so the port is
 //! picked per destination) and close with `SO_LINGER` 0, leaving no TIME_WAIT behind.
 //!
@@ -98,7 +103,10 @@ struct Config {
     /// `Some` for SignalR over an HTTP transport instead of a WebSocket.
     transport: Option<http::HttpTransport>,
     mode: Mode,
+    /// The first of `servers`: the checking modes and the HTTP transports use this one alone.
     server: SocketAddr,
+    /// Every address of `--server`; connection i goes to `servers[i % len]`.
+    servers: Vec<SocketAddr>,
     path: String,
     conns: usize,
     src_offset: usize,
@@ -117,7 +125,7 @@ struct Config {
 fn usage() -> ! {
     eprintln!(
         "usage: loadgen --proto raw|signalr|signalr-msgpack|signalr-sse|signalr-longpolling|socketio \
-         --server HOST:PORT [--path P] \
+         --server HOST:PORT[,HOST:PORT...] [--path P] \
          --mode idle|echo|latency|broadcast|groups|stream|soak|burst|crowd --conns N [--src-offset K] \
          [--src-count 8] [--payload BYTES] [--warmup-ms MS] [--measure-ms MS] \
          [--rate PER_CONN_PER_S] [--window MESSAGES] [--group-size N] [--max-seconds S] \
@@ -134,6 +142,7 @@ fn parse_args() -> Config {
         transport: None,
         mode: Mode::Echo,
         server: "127.0.0.1:0".parse().expect("addr"),
+        servers: Vec::new(),
         path: String::new(),
         conns: 1,
         src_offset: 0,
@@ -182,7 +191,12 @@ fn parse_args() -> Config {
                     _ => usage(),
                 }
             }
-            "--server" => config.server = value().parse().unwrap_or_else(|_| usage()),
+            "--server" => {
+                config.servers = value()
+                    .split(',')
+                    .map(|addr| addr.parse().unwrap_or_else(|_| usage()))
+                    .collect();
+            }
             "--path" => config.path = value(),
             "--conns" => config.conns = value().parse().unwrap_or_else(|_| usage()),
             "--src-offset" => config.src_offset = value().parse().unwrap_or_else(|_| usage()),
@@ -226,6 +240,17 @@ fn parse_args() -> Config {
             Proto::SignalR | Proto::SignalRMessagePack => "/hubs/chat".into(),
             Proto::SocketIo => "/socket.io/?EIO=4&transport=websocket".into(),
         };
+    }
+    match config.servers.first() {
+        Some(&first) => config.server = first,
+        None => config.servers.push(config.server),
+    }
+    if config.servers.len() > 1
+        && (config.transport.is_some()
+            || matches!(config.mode, Mode::Soak | Mode::Burst | Mode::Crowd))
+    {
+        eprintln!("loadgen: several servers are for the WebSocket benchmark modes only");
+        usage();
     }
     config.payload = config.payload.max(MIN_PAYLOAD);
     config.src_count = config.src_count.clamp(1, 254);
@@ -471,10 +496,19 @@ fn source_address(config: &Config, index: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 0, 1 + (global % config.src_count) as u8)
 }
 
+/// Which of the servers connection `index` goes to.
+fn server_index(config: &Config, index: usize) -> usize {
+    (config.src_offset + index) % config.servers.len()
+}
+
+fn server_of(config: &Config, index: usize) -> SocketAddr {
+    config.servers[server_index(config, index)]
+}
+
 async fn connect(config: &Config, index: usize) -> Result<Ws, BoxError> {
     let global = config.src_offset + index;
     let mut ws = open_ws(
-        config.server,
+        server_of(config, index),
         &config.path,
         config.proto,
         source_address(config, index),
@@ -633,6 +667,8 @@ struct Shared {
     measuring: AtomicBool,
     completed: AtomicU64,
     delivered: AtomicU64,
+    /// `delivered`, per server of `--server`.
+    delivered_by_server: Vec<AtomicU64>,
     sent: AtomicU64,
     errors: AtomicU64,
     connected: AtomicU64,
@@ -660,8 +696,10 @@ impl Shared {
         self.stop.load(Ordering::Relaxed)
     }
 
-    fn deliver(&self, count: u64) {
+    /// Counts `count` deliveries to a connection of server `server` (an index of `servers`).
+    fn deliver(&self, server: usize, count: u64) {
         if count > 0 {
+            self.delivered_by_server[server].fetch_add(count, Ordering::Relaxed);
             let now = self.delivered.fetch_add(count, Ordering::Relaxed) + count;
             if now >= self.wake_at.load(Ordering::Relaxed) {
                 self.progress.notify_one();
@@ -741,7 +779,9 @@ async fn connection_task(shared: Arc<Shared>, index: usize, permits: Arc<Semapho
             })
             .await
         }
-        Mode::Broadcast | Mode::Groups => subscriber(&shared, ws).await,
+        Mode::Broadcast | Mode::Groups => {
+            subscriber(&shared, ws, server_index(config, index)).await
+        }
         Mode::Stream => stream_reader(&shared, ws).await,
         Mode::Soak | Mode::Burst | Mode::Crowd => unreachable!("soak.rs runs these modes"),
     };
@@ -899,12 +939,12 @@ async fn latency(shared: &Shared, mut ws: Ws, index: usize) -> Result<(), BoxErr
     Ok(())
 }
 
-async fn subscriber(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
+async fn subscriber(shared: &Shared, mut ws: Ws, server: usize) -> Result<(), BoxError> {
     let proto = shared.config.proto;
     loop {
         tokio::select! {
             () = shared.stopped.notified() => return Ok(()),
-            incoming = read_one(&mut ws, proto) => shared.deliver(incoming?.deliveries),
+            incoming = read_one(&mut ws, proto) => shared.deliver(server, incoming?.deliveries),
         }
         if shared.stopping() {
             return Ok(());
@@ -961,7 +1001,7 @@ async fn broadcast_sender(
         );
         tokio::select! {
             () = shared.progress.notified() => {}
-            incoming = read_one(&mut ws, config.proto) => shared.deliver(incoming?.deliveries),
+            incoming = read_one(&mut ws, config.proto) => shared.deliver(0, incoming?.deliveries),
             () = tokio::time::sleep(Duration::from_millis(5)) => {}
         }
         let now = shared.delivered.load(Ordering::Relaxed);
@@ -1007,6 +1047,7 @@ async fn run(config: Config) {
         measuring: AtomicBool::new(false),
         completed: AtomicU64::new(0),
         delivered: AtomicU64::new(0),
+        delivered_by_server: config.servers.iter().map(|_| AtomicU64::new(0)).collect(),
         sent: AtomicU64::new(0),
         errors: AtomicU64::new(0),
         connected: AtomicU64::new(0),
@@ -1062,11 +1103,19 @@ async fn run(config: Config) {
                 .min(deadline.saturating_duration_since(Instant::now())),
         )
         .await;
+        let by_server = || -> Vec<u64> {
+            shared
+                .delivered_by_server
+                .iter()
+                .map(|d| d.load(Ordering::Relaxed))
+                .collect()
+        };
         let begin = (
             Instant::now(),
             shared.completed.load(Ordering::Relaxed),
             shared.delivered.load(Ordering::Relaxed),
             shared.sent.load(Ordering::Relaxed),
+            by_server(),
         );
         shared.measuring.store(true, Ordering::Relaxed);
         emit(json!({"event": "measure_start"}));
@@ -1081,6 +1130,7 @@ async fn run(config: Config) {
             shared.completed.load(Ordering::Relaxed),
             shared.delivered.load(Ordering::Relaxed),
             shared.sent.load(Ordering::Relaxed),
+            by_server(),
         );
         shared.measuring.store(false, Ordering::Relaxed);
         emit(json!({"event": "measure_end"}));
@@ -1089,6 +1139,13 @@ async fn run(config: Config) {
         result["completed"] = json!(end.1 - begin.1);
         result["delivered"] = json!(end.2 - begin.2);
         result["broadcasts"] = json!(end.3 - begin.3);
+        result["delivered_by_server"] = json!(
+            end.4
+                .iter()
+                .zip(&begin.4)
+                .map(|(end, begin)| end - begin)
+                .collect::<Vec<u64>>()
+        );
     }
     shared.stop.store(true, Ordering::Relaxed);
     shared.stopped.notify_waiters();

@@ -1205,6 +1205,7 @@ mod tests {
             transport: None,
             mode,
             server,
+            servers: vec![server],
             path: "/hubs/chat".into(),
             conns,
             src_offset: 0,

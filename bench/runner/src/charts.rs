@@ -57,6 +57,16 @@ fn plan(scenario: &Scenario, value: &Value) -> (Vec<(String, String)>, String, O
             "latency µs".into(),
             None,
         )
+    } else if id.starts_with("redis_broadcast_") {
+        (
+            vec![
+                ("us_per_delivery_memory".into(), "1 node in memory".into()),
+                ("us_per_delivery_redis_1".into(), "1 node on Redis".into()),
+                ("us_per_delivery_redis_2".into(), "2 nodes on Redis".into()),
+            ],
+            "server µs CPU per delivery".into(),
+            None,
+        )
     } else if id.starts_with("stream_") {
         (
             vec![("items_per_cpu_s".into(), "items per server CPU-s".into())],

@@ -20,6 +20,7 @@
 
 mod charts;
 mod procs;
+mod redis;
 mod report;
 mod soak;
 
@@ -75,6 +76,8 @@ pub struct Settings {
     pub broadcast_window: u64,
     pub broadcast_warmup_ms: u64,
     pub broadcast_measure_ms: u64,
+    /// Subscribers of the cross-node broadcasts (`redis_broadcast_N`).
+    pub redis_subs: Vec<usize>,
     /// (groups, members of each).
     pub groups: Vec<(usize, usize)>,
     pub groups_window: u64,
@@ -102,6 +105,7 @@ impl Settings {
             broadcast_window: 16,
             broadcast_warmup_ms: 1000,
             broadcast_measure_ms: 4000,
+            redis_subs: vec![1000, 10_000],
             groups: vec![(100, 10), (10, 100)],
             groups_window: 64,
             streams: vec![1, 100],
@@ -129,6 +133,7 @@ impl Settings {
             broadcast_window: 16,
             broadcast_warmup_ms: 100,
             broadcast_measure_ms: 300,
+            redis_subs: vec![20],
             groups: vec![(5, 4), (2, 10)],
             groups_window: 16,
             streams: vec![1, 5],
@@ -151,12 +156,27 @@ pub struct Scenario {
 
 #[derive(Debug, Clone)]
 enum Kind {
-    Idle { counts: Vec<usize> },
-    Echo { payload: usize },
+    Idle {
+        counts: Vec<usize>,
+    },
+    Echo {
+        payload: usize,
+    },
     Latency,
-    Broadcast { subs: usize },
-    Groups { groups: usize, size: usize },
-    Stream { streams: usize },
+    Broadcast {
+        subs: usize,
+    },
+    /// The broadcast load on one node in memory, one on Redis and two on Redis (`redis.rs`).
+    RedisBroadcast {
+        subs: usize,
+    },
+    Groups {
+        groups: usize,
+        size: usize,
+    },
+    Stream {
+        streams: usize,
+    },
 }
 
 impl Scenario {
@@ -231,6 +251,21 @@ fn scenarios(settings: &Settings) -> Vec<Scenario> {
             ),
             kind: Kind::Broadcast { subs },
             servers: None,
+        });
+    }
+    for &subs in &settings.redis_subs {
+        list.push(Scenario {
+            id: format!("redis_broadcast_{subs}"),
+            title: format!("Cross-node broadcast to {} subscribers (Redis)", fmt_count(subs)),
+            about: format!(
+                "The load of the broadcast scenario ({} connections, one sending 32 B broadcasts to all, at most {} undelivered; {} ms measured after {} ms warm-up) three ways in each run, on a redis-server the runner starts (no persistence): one `hub-bench` in memory, one on the Redis backplane, and two `hub-bench` processes on Redis with the connections split between them in turn (the sender on the first, so every broadcast crosses Redis to the other's half). All servers and Redis share the server core. Server CPU per delivery is the sum over the `hub-bench` processes; the ratio is each run's 2-node figure over its 1-node in-memory figure; messages/s through Redis are broadcasts (one PUBLISH each); Redis's own CPU is reported apart. hub only.",
+                fmt_count(subs),
+                settings.broadcast_window,
+                settings.broadcast_measure_ms,
+                settings.broadcast_warmup_ms
+            ),
+            kind: Kind::RedisBroadcast { subs },
+            servers: Some(&["hub"]),
         });
     }
     for &(groups, size) in &settings.groups {
@@ -428,7 +463,7 @@ fn parse_args() -> Args {
             "--hub" => args.hub = it.next().map(PathBuf::from),
             "-h" | "--help" => {
                 println!(
-                    "usage: runner [--quick] [--runs N] [--only idle,echo_32,echo_2048,latency,broadcast_1000,broadcast_10000,groups_100x10,groups_10x100,stream_1,stream_100] \
+                    "usage: runner [--quick] [--runs N] [--only idle,echo_32,echo_2048,latency,broadcast_1000,broadcast_10000,redis_broadcast_1000,redis_broadcast_10000,groups_100x10,groups_10x100,stream_1,stream_100] \
                      [--servers raw,hub,chat,hub-msgpack,hub-sse,hub-longpolling,socketioxide,socketio-node] [--out DIR] [--no-build]\n\
                      \x20      runner --soak [--quick] [--soak-minutes 10] [--soak-connections 10000] [--only soak,burst,crowd] [--out DIR] [--hub PATH] [--no-build]\n\
                      (--soak writes bench/results/soak.json and docs/soak.md; with --out DIR or --quick, soak.json and soak.md there)"
@@ -705,13 +740,17 @@ fn run_one(
     load_cpu: Option<usize>,
     log: &std::path::Path,
 ) -> Result<Sample, String> {
+    if let Kind::RedisBroadcast { subs } = scenario.kind {
+        return redis::broadcast(paths, settings, spec, subs, server_cpu, load_cpu, log);
+    }
     let mut server = Server::start(&spec.program, &spec.args, &spec.cwd, server_cpu, log)?;
     let result = match &scenario.kind {
+        Kind::RedisBroadcast { .. } => unreachable!("run above"),
         Kind::Idle { .. } => idle(paths, settings, spec, &mut server, load_cpu),
         Kind::Echo { payload } => {
             let args = loadgen_args(
                 spec,
-                &server,
+                &server.addr,
                 "echo",
                 settings.echo_conns,
                 &[
@@ -722,7 +761,7 @@ fn run_one(
             );
             measured(
                 paths,
-                &server,
+                &Watched::one(&server),
                 load_cpu,
                 &args,
                 settings.echo_conns,
@@ -745,7 +784,7 @@ fn run_one(
         Kind::Latency => {
             let args = loadgen_args(
                 spec,
-                &server,
+                &server.addr,
                 "latency",
                 settings.latency_conns,
                 &[
@@ -757,7 +796,7 @@ fn run_one(
             );
             measured(
                 paths,
-                &server,
+                &Watched::one(&server),
                 load_cpu,
                 &args,
                 settings.latency_conns,
@@ -803,7 +842,7 @@ fn run_one(
             };
             let args = loadgen_args(
                 spec,
-                &server,
+                &server.addr,
                 mode,
                 conns,
                 &[
@@ -814,7 +853,15 @@ fn run_one(
                     ("--measure-ms", settings.broadcast_measure_ms.to_string()),
                 ],
             );
-            measured(paths, &server, load_cpu, &args, conns, settings.quick).map(|(m, mut s)| {
+            measured(
+                paths,
+                &Watched::one(&server),
+                load_cpu,
+                &args,
+                conns,
+                settings.quick,
+            )
+            .map(|(m, mut s)| {
                 if m.delivered > 0.0 {
                     s.metrics
                         .insert("us_per_delivery".into(), 1e6 * m.server_cpu / m.delivered);
@@ -829,7 +876,7 @@ fn run_one(
         Kind::Stream { streams } => {
             let args = loadgen_args(
                 spec,
-                &server,
+                &server.addr,
                 "stream",
                 *streams,
                 &[
@@ -837,7 +884,15 @@ fn run_one(
                     ("--measure-ms", settings.stream_measure_ms.to_string()),
                 ],
             );
-            measured(paths, &server, load_cpu, &args, *streams, settings.quick).map(|(m, mut s)| {
+            measured(
+                paths,
+                &Watched::one(&server),
+                load_cpu,
+                &args,
+                *streams,
+                settings.quick,
+            )
+            .map(|(m, mut s)| {
                 s.metrics
                     .insert("items_per_cpu_s".into(), m.completed / m.server_cpu);
                 s.metrics
@@ -857,9 +912,11 @@ fn run_one(
     Ok(sample)
 }
 
+/// The arguments of a load generator: `addr` is the server's address, or several separated by
+/// commas (nodes of one cluster, connections spread over them in turn).
 fn loadgen_args(
     spec: &ServerSpec,
-    server: &Server,
+    addr: &str,
     mode: &str,
     conns: usize,
     extra: &[(&str, String)],
@@ -868,7 +925,7 @@ fn loadgen_args(
         "--proto",
         spec.proto,
         "--server",
-        &server.addr,
+        addr,
         "--mode",
         mode,
         "--conns",
@@ -886,11 +943,41 @@ fn loadgen_args(
     args
 }
 
-struct Measured {
-    seconds: f64,
-    server_cpu: f64,
+/// The processes whose CPU time a measurement reads at the window's edges.
+pub struct Watched {
+    /// The server processes: their CPU times add up to `Measured::server_cpu`.
+    pub servers: Vec<u32>,
+    /// Others read apart (`Measured::other_cpu`), such as a Redis the servers share.
+    pub others: Vec<u32>,
+}
+
+impl Watched {
+    fn one(server: &Server) -> Watched {
+        Watched {
+            servers: vec![server.pid()],
+            others: Vec::new(),
+        }
+    }
+
+    fn cpu(pids: &[u32]) -> Vec<f64> {
+        pids.iter()
+            .map(|&pid| procs::cpu_seconds(pid).unwrap_or(f64::NAN))
+            .collect()
+    }
+}
+
+pub struct Measured {
+    pub seconds: f64,
+    /// CPU seconds of the watched servers together in the window.
+    pub server_cpu: f64,
+    /// CPU seconds of each of the other watched processes in the window.
+    pub other_cpu: Vec<f64>,
     completed: f64,
-    delivered: f64,
+    pub delivered: f64,
+    /// Deliveries to the connections of each server address, in the order given.
+    pub delivered_by_server: Vec<f64>,
+    /// Broadcasts (or group messages) sent in the window.
+    pub broadcasts: f64,
     p50: Option<f64>,
     p99: Option<f64>,
     p999: Option<f64>,
@@ -901,7 +988,7 @@ struct Measured {
 /// edges.
 fn measured(
     paths: &Paths,
-    server: &Server,
+    watched: &Watched,
     load_cpu: Option<usize>,
     args: &[String],
     conns: usize,
@@ -922,9 +1009,17 @@ fn measured(
         ready["connect_seconds"].as_f64().unwrap_or(0.0),
     );
     loadgen.expect("measure_start", Duration::from_secs(60))?;
-    let cpu0 = server.cpu();
+    let (servers0, others0) = (
+        Watched::cpu(&watched.servers),
+        Watched::cpu(&watched.others),
+    );
     loadgen.expect("measure_end", Duration::from_secs(120))?;
-    let cpu1 = server.cpu();
+    let (servers1, others1) = (
+        Watched::cpu(&watched.servers),
+        Watched::cpu(&watched.others),
+    );
+    let delta =
+        |a: &[f64], b: &[f64]| -> Vec<f64> { b.iter().zip(a).map(|(b, a)| b - a).collect() };
     let done = loadgen.expect("done", Duration::from_secs(30))?;
     let errors = done["errors"].as_u64().unwrap_or(0);
     if errors > 0 {
@@ -937,9 +1032,17 @@ fn measured(
     let latency = &done["latency_us"];
     let mut measured = Measured {
         seconds,
-        server_cpu: cpu1 - cpu0,
+        server_cpu: delta(&servers0, &servers1).iter().sum(),
+        other_cpu: delta(&others0, &others1),
         completed: done["completed"].as_f64().unwrap_or(0.0),
         delivered: done["delivered"].as_f64().unwrap_or(0.0),
+        delivered_by_server: done["delivered_by_server"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| d.as_f64().unwrap_or(0.0))
+            .collect(),
+        broadcasts: done["broadcasts"].as_f64().unwrap_or(0.0),
         p50: latency["p50"].as_f64(),
         p99: latency["p99"].as_f64(),
         p999: latency["p999"].as_f64(),
@@ -980,7 +1083,7 @@ fn idle(
                 let chunk = (target - current).min(settings.per_process);
                 let args = loadgen_args(
                     spec,
-                    server,
+                    &server.addr,
                     "idle",
                     chunk,
                     &[("--src-offset", current.to_string())],
@@ -1105,6 +1208,56 @@ pub fn primary(scenario: &Scenario) -> Vec<report::MetricSpec> {
             ),
         ],
         Kind::Stream { .. } => throughput("items", "items"),
+        Kind::RedisBroadcast { .. } => vec![
+            m(
+                "ratio_2_nodes",
+                "2 nodes on Redis ÷ 1 node in memory (µs/delivery)",
+                Better::Lower,
+                false,
+            ),
+            m(
+                "us_per_delivery_memory",
+                "µs/delivery, 1 node in memory",
+                Better::Lower,
+                false,
+            ),
+            m(
+                "us_per_delivery_redis_1",
+                "µs/delivery, 1 node on Redis",
+                Better::Lower,
+                false,
+            ),
+            m(
+                "us_per_delivery_redis_2",
+                "µs/delivery, 2 nodes on Redis",
+                Better::Lower,
+                false,
+            ),
+            m(
+                "ratio_1_node_redis",
+                "1 node on Redis ÷ in memory",
+                Better::Lower,
+                false,
+            ),
+            m(
+                "broadcasts_per_s_redis_2",
+                "messages/s through Redis (2 nodes)",
+                Better::Higher,
+                false,
+            ),
+            m(
+                "redis_cpu_pct_redis_2",
+                "Redis CPU % (2 nodes)",
+                Better::Lower,
+                false,
+            ),
+            m(
+                "redis_us_per_broadcast_redis_2",
+                "Redis µs CPU per message (2 nodes)",
+                Better::Lower,
+                false,
+            ),
+        ],
         Kind::Broadcast { .. } | Kind::Groups { .. } => vec![
             m(
                 "us_per_delivery",
@@ -1134,6 +1287,7 @@ pub fn settings_json(settings: &Settings) -> Value {
         "broadcast_subscribers": settings.broadcast_subs,
         "broadcast_window": settings.broadcast_window,
         "broadcast_measure_ms": settings.broadcast_measure_ms,
+        "redis_broadcast_subscribers": settings.redis_subs,
         "groups": settings.groups,
         "groups_window": settings.groups_window,
         "streams": settings.streams,

@@ -183,7 +183,7 @@ pub fn drain_time_wait(limit: Duration) {
 }
 
 /// `taskset -c CPU` before a command when the machine has the cores for it.
-fn pinned(cpu: Option<usize>, program: &Path, args: &[String]) -> Command {
+pub fn pinned(cpu: Option<usize>, program: &Path, args: &[String]) -> Command {
     match cpu {
         Some(cpu) => {
             let mut command = Command::new("taskset");
@@ -271,10 +271,6 @@ impl Server {
 
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
-    }
-
-    pub fn cpu(&self) -> f64 {
-        cpu_seconds(self.pid()).unwrap_or(f64::NAN)
     }
 
     pub fn rss(&self) -> f64 {

@@ -341,6 +341,25 @@ fn targets(document: &Value) -> Vec<Value> {
             "status": status(ours.map(|v| v <= 5.0)),
         }));
     }
+    // 3b. Cross-node broadcast: server CPU per delivery with 2 nodes on Redis at most 1.5x that
+    //     of 1 node in memory, measured in the same run.
+    for id in scenario_ids
+        .iter()
+        .filter(|s| s.starts_with("redis_broadcast_"))
+    {
+        let get = |key: &str| median_of(document, id, OURS, key);
+        let ratio = get("ratio_2_nodes");
+        let subs = id.trim_start_matches("redis_broadcast_");
+        out.push(json!({
+            "id": id,
+            "text": format!("cross-node broadcast to {} subscribers: 2 nodes on Redis <= 1.5x the server CPU per delivery of 1 node in memory: {}x ({} µs against {} µs; 1 node on Redis {}x), {} messages/s through Redis",
+                subs.parse::<usize>().map(crate::fmt_count).unwrap_or_default(),
+                opt(ratio), opt(get("us_per_delivery_redis_2")), opt(get("us_per_delivery_memory")),
+                opt(get("ratio_1_node_redis")), opt(get("broadcasts_per_s_redis_2"))),
+            "value": ratio, "limit": 1.5,
+            "status": status(ratio.map(|r| r <= 1.5)),
+        }));
+    }
     // 4. p99 latency within 1.5x raw.
     if scenario_ids.iter().any(|s| s == "latency") {
         let ours = median_of(document, "latency", OURS, "p99_us");

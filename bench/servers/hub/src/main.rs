@@ -4,14 +4,18 @@
 //! deliveries and would swamp the idle and broadcast scenarios; and `Count`, a server stream.
 //! Default `HubOptions` (every transport on). Prints `listening on http://ADDR` once bound.
 //!
+//! With `--redis URL` the hub runs on the Redis backplane (hub name `Bench.Hub`, a random
+//! server name), so several of these processes on one Redis form a cluster.
+//!
 //! ```text
-//! hub-bench [--addr 127.0.0.1:0]
+//! hub-bench [--addr 127.0.0.1:0] [--redis redis://127.0.0.1:6379/]
 //! ```
 
 use std::net::SocketAddr;
 
 use futures_util::Stream;
 use hub_runtime::prelude::*;
+use hub_runtime::{RedisBackplane, RedisOptions};
 
 /// What the server calls on clients.
 #[hub_runtime::client]
@@ -61,15 +65,31 @@ impl BenchHub {
 async fn main() {
     let mut args = std::env::args().skip(1);
     let mut addr: SocketAddr = "127.0.0.1:0".parse().expect("default addr");
+    let mut redis = None;
     while let Some(arg) = args.next() {
-        if arg == "--addr" {
-            addr = args
-                .next()
-                .and_then(|a| a.parse().ok())
-                .expect("--addr HOST:PORT");
+        match arg.as_str() {
+            "--addr" => {
+                addr = args
+                    .next()
+                    .and_then(|a| a.parse().ok())
+                    .expect("--addr HOST:PORT");
+            }
+            "--redis" => redis = Some(args.next().expect("--redis URL")),
+            _ => {}
         }
     }
-    let app = axum::Router::new().merge(HubRouter::new("/hubs/chat", BenchHub));
+    let mut hub = HubRouter::new("/hubs/chat", BenchHub);
+    if let Some(url) = redis {
+        let backplane = match RedisBackplane::connect(RedisOptions::new(url)).await {
+            Ok(backplane) => backplane,
+            Err(err) => {
+                eprintln!("hub-bench: {err}");
+                std::process::exit(1);
+            }
+        };
+        hub = hub.lifetime_manager(backplane.hub("Bench.Hub"));
+    }
+    let app = axum::Router::new().merge(hub);
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     println!(
         "listening on http://{}",
