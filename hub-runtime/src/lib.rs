@@ -46,6 +46,7 @@ mod model;
 mod options;
 pub mod protocol;
 mod proxy;
+pub mod remote;
 mod router;
 mod stream;
 mod transport;
@@ -87,6 +88,7 @@ pub mod __private {
     pub use crate::proxy::{ClientDeclared, FromTarget, ProxyTarget, SingleTarget, TypedTarget};
     pub use crate::stream::{StreamArgs, StreamFailure, StreamSink, StreamStart};
     pub use erased_serde::Serialize as ErasedSerialize;
+    pub use futures_util::Stream;
     pub use serde;
     pub use std::boxed::Box;
     pub use std::string::String;

@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("protocol", 0),
     ("manifest", 0),
     ("connection", 1),
+    ("remote", 1),
     ("model", 2),
     ("auth", 2),
     ("lifetime", 3),
