@@ -35,6 +35,8 @@
 // The layers, lowest first: each imports only the layers above it in this list (checked by
 // `tests/layers.rs`); see docs/architecture.md.
 pub mod auth;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod connection;
 mod context;
 mod dispatch;

@@ -28,7 +28,7 @@ pub trait StreamingClient {
 }
 
 /// One quote of [`StreamingHub::stream_stock_prices`].
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StockPrice {
     /// The ticker symbol.
     pub symbol: String,
