@@ -43,10 +43,7 @@ impl Relay {
 
     pub async fn count(&self, ctx: &Ctx<Self>, from: u32, to: u32) {
         for n in from..to {
-            ctx.clients()
-                .caller()
-                .number("server".to_owned(), n)
-                .await;
+            ctx.clients().caller().number("server".to_owned(), n).await;
         }
     }
 
@@ -191,7 +188,11 @@ async fn expect_numbers(
     }
     for (source, count) in expected {
         let got = seen.remove(*source).unwrap_or_default();
-        assert_eq!(got, (0..*count).collect::<Vec<_>>(), "numbers from {source}");
+        assert_eq!(
+            got,
+            (0..*count).collect::<Vec<_>>(),
+            "numbers from {source}"
+        );
     }
     assert!(seen.is_empty(), "unexpected numbers: {seen:?}");
     assert!(numbers.try_recv().is_err(), "a number arrived twice");
