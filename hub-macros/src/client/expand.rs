@@ -7,6 +7,7 @@ use syn::spanned::Spanned;
 use super::{ClientMethod, ClientModel};
 use crate::names::doc_text;
 use crate::runtime_path;
+use crate::types::decodable_type;
 
 pub(super) fn generate(model: &ClientModel) -> TokenStream {
     let krate = &model.krate;
@@ -117,21 +118,30 @@ fn send_futures(item: &syn::ItemTrait) -> syn::ItemTrait {
 fn handlers(model: &ClientModel, proxy: &syn::Ident) -> TokenStream {
     let krate = &model.krate;
     let trait_ident = &model.item.ident;
+    let arc = quote! { <#krate::__private::Arc<__R> as ::core::clone::Clone>::clone };
     let mut bounds = Vec::new();
-    let entries = model.methods.iter().map(|method| {
+    let mut entries = Vec::new();
+    for method in &model.methods {
         let ident = &method.ident;
         let wire_name = &method.wire_name;
-        let vars: Vec<_> = (0..method.params.len())
-            .map(|index| format_ident!("__a{}", index))
-            .collect();
-        let decode = method.params.iter().enumerate().map(|(index, (_, ty))| {
-            let var = &vars[index];
-            quote! {
-                let #var = <#krate::remote::Wire<__R> as #krate::remote::Decode<#ty>>::decode(&__args, #index)?;
-            }
-        });
-        for (_, ty) in &method.params {
-            bounds.push(quote! { #krate::remote::Wire<__R>: #krate::remote::Decode<#ty> });
+        let mut decode = Vec::new();
+        let mut args = Vec::new();
+        for (index, (_, ty)) in method.params.iter().enumerate() {
+            // A parameter that borrows inside (`Option<&str>`) cannot be decoded into: such a
+            // trait has no handlers (the server can still call clients with it).
+            let Some((owned, borrowed)) = decodable_type(ty) else {
+                return TokenStream::new();
+            };
+            let var = format_ident!("__a{}", index);
+            decode.push(quote! {
+                let #var = <#krate::remote::Wire<__R> as #krate::remote::Decode<#owned>>::decode(&__args, #index)?;
+            });
+            bounds.push(quote! { #krate::remote::Wire<__R>: #krate::remote::Decode<#owned> });
+            args.push(if borrowed {
+                quote! { &#var }
+            } else {
+                quote! { #var }
+            });
         }
         let finish = match &method.returns {
             Some(ty) => {
@@ -143,21 +153,20 @@ fn handlers(model: &ClientModel, proxy: &syn::Ident) -> TokenStream {
                 ::core::result::Result::Ok(::core::option::Option::None)
             },
         };
-        quote! {
+        entries.push(quote! {
             {
-                let __receiver = #krate::__private::Arc::clone(&__receiver);
+                let __receiver = #arc(&__receiver);
                 __handlers.on(#wire_name, move |__args: #krate::remote::ReceivedArguments| {
-                    let __receiver = #krate::__private::Arc::clone(&__receiver);
+                    let __receiver = #arc(&__receiver);
                     async move {
                         #(#decode)*
-                        let __ret = <__R as #trait_ident>::#ident(&*__receiver, #(#vars),*).await;
+                        let __ret = <__R as #trait_ident>::#ident(&*__receiver, #(#args),*).await;
                         #finish
                     }
                 });
             }
-        }
-    });
-    let entries: Vec<_> = entries.collect();
+        });
+    }
     quote! {
         impl<__R> #krate::remote::ClientHandlers<__R> for #proxy
         where

@@ -1,3 +1,5 @@
+#![doc = include_str!("../../../docs/client.md")]
+//!
 //! The Rust client of hubs (cargo feature `client`): [`HubConnection`] connects to any SignalR
 //! hub (this crate's, or ASP.NET Core's) over WebSockets with the JSON or MessagePack hub
 //! protocol, with negotiate, access tokens, keep-alive, automatic reconnect and stateful
