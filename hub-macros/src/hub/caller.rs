@@ -105,6 +105,14 @@ fn caller_method(krate: &syn::Path, method: &HubMethod) -> TokenStream {
             None => quote! { <#ty as #krate::__private::Fallible>::Ok },
         },
     };
+    // The serde bounds a client needs, named through `Wire<__C>` so that they hold only where
+    // a client calls the method (a server never encodes arguments or decodes results): a
+    // missing one is reported at the call, with the type.
+    let mut bounds: Vec<TokenStream> = types
+        .iter()
+        .map(|ty| quote! { #krate::remote::Wire<__C>: #krate::remote::Encode<#ty> })
+        .collect();
+    bounds.push(quote! { #krate::remote::Wire<__C>: #krate::remote::Decode<#result> });
     let docs = method.docs.iter();
     let (kind, call_doc) = if method.is_streaming() {
         (
@@ -133,6 +141,7 @@ fn caller_method(krate: &syn::Path, method: &HubMethod) -> TokenStream {
         ) -> #krate::remote::#kind<'_, __C, (#(#types,)*), #result, (#(#stream_generics,)*)>
         where
             #(#stream_bounds,)*
+            #(#bounds,)*
         {
             #krate::remote::#kind::new(
                 &self.caller,
