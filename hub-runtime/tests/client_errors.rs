@@ -36,6 +36,8 @@ struct Script {
 #[derive(Clone)]
 struct Fake {
     addr: SocketAddr,
+    /// Cancelled to stop the server.
+    stop: tokio_util::sync::CancellationToken,
     script: Arc<Mutex<Script>>,
     /// The `Authorization` headers seen, by request.
     authorization: Arc<Mutex<Vec<String>>>,
@@ -46,6 +48,7 @@ impl Fake {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let fake = Fake {
             addr: listener.local_addr().unwrap(),
+            stop: tokio_util::sync::CancellationToken::new(),
             script: Arc::default(),
             authorization: Arc::default(),
         };
@@ -53,10 +56,17 @@ impl Fake {
             .route("/{mode}/negotiate", post(negotiate))
             .route("/{mode}", any(socket))
             .with_state(fake.clone());
+        let stop = fake.stop.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
         });
         fake
+    }
+
+    fn stop(&self) {
+        self.stop.cancel();
     }
 
     fn script(&self, handshake: &[u8], then: Vec<Vec<u8>>, binary: bool) {
@@ -198,6 +208,7 @@ async fn negotiate_redirects_with_their_access_token() {
         ["Bearer first", "Bearer secret", "Bearer secret"]
     );
     connection.stop().await;
+    fake.stop();
 }
 
 #[tokio::test]
@@ -217,6 +228,7 @@ async fn negotiate_answers_it_cannot_use_fail_the_start() {
         }
         assert_eq!(connection.state(), ConnectionState::Disconnected);
     }
+    fake.stop();
 }
 
 #[tokio::test]
@@ -244,6 +256,7 @@ async fn refused_or_malformed_handshakes_fail_the_start() {
             other => panic!("{expected}: {other:?}"),
         }
     }
+    fake.stop();
 }
 
 /// Starts a client against a server that sends `then` after the handshake; returns how the
@@ -284,6 +297,7 @@ async fn malformed_json_messages_close_with_a_protocol_error() {
             String::from_utf8_lossy(case)
         );
     }
+    fake.stop();
 }
 
 #[tokio::test]
@@ -308,6 +322,7 @@ async fn malformed_messagepack_messages_close_with_a_protocol_error() {
             "{case:?}: {error:?}"
         );
     }
+    fake.stop();
 }
 
 #[tokio::test]
@@ -316,4 +331,5 @@ async fn a_close_message_ends_the_connection_with_its_error() {
     let close = br#"{"type":7,"error":"bye"}"#.iter().copied().chain([0x1e]).collect();
     let error = served(&fake, Protocol::Json, vec![close]).await;
     assert_eq!(error, ClientError::ServerClosed(Some("bye".to_owned())));
+    fake.stop();
 }

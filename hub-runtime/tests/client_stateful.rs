@@ -135,6 +135,19 @@ impl Proxy {
 struct Server {
     addr: SocketAddr,
     noted: Arc<Mutex<HashMap<String, Vec<u32>>>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Graceful stop, bounded.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        timeout(WAIT, self.task)
+            .await
+            .expect("the server stops")
+            .unwrap();
+    }
 }
 
 async fn serve(window: Duration) -> Server {
@@ -145,11 +158,25 @@ async fn serve(window: Duration) -> Server {
     let options = HubOptions::default()
         .allow_stateful_reconnects(true)
         .client_timeout_interval(window);
-    let app = axum::Router::new().merge(HubRouter::new("/relay", relay).options(options));
-    tokio::spawn(async move {
-        let _ = hub_runtime::serve(listener, app).await;
+    let router = HubRouter::new("/relay", relay).options(options);
+    let context = router.context();
+    let app = axum::Router::new().merge(router);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        hub_runtime::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+                context.shutdown().await;
+            })
+            .await
+            .unwrap();
     });
-    Server { addr, noted }
+    Server {
+        addr,
+        noted,
+        stop,
+        task,
+    }
 }
 
 async fn client(
@@ -251,6 +278,7 @@ async fn through_cuts(protocol: Protocol) {
 
     alice.stop().await;
     bob.stop().await;
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -291,4 +319,5 @@ async fn a_cut_longer_than_the_window_ends_the_connection_cleanly() {
         Err(CallError::NotConnected),
         "a closed connection refuses calls"
     );
+    server.stop().await;
 }

@@ -18,12 +18,15 @@ mod builder;
 mod connection;
 mod error;
 mod negotiate;
+mod options;
 mod retry;
 mod session;
+mod shared;
 mod socket;
 mod url;
 
 pub use builder::HubConnectionBuilder;
-pub use connection::{ConnectionEvent, ConnectionState, HubConnection};
+pub use connection::HubConnection;
 pub use error::ClientError;
 pub use retry::{DefaultRetryPolicy, RetryContext, RetryPolicy};
+pub use shared::{ConnectionEvent, ConnectionState};

@@ -11,10 +11,10 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use super::buffer::{MessageBuffer, Receive};
-use super::connection::{Command, ConnectionEvent, ConnectionState, Pending, Shared};
 use super::error::ClientError;
 use super::negotiate::{NegotiateRequest, negotiate};
 use super::retry::RetryContext;
+use super::shared::{Command, ConnectionEvent, ConnectionState, Pending, Shared};
 use super::socket::{Open, OpenError, Socket};
 use super::url::HubUrl;
 use crate::protocol::{Close, CompletionBody, HubMessage, OwnedValue};
