@@ -98,6 +98,27 @@ mod types;
 /// impl ChatHub { .. }
 /// ```
 ///
+/// # The client's side
+///
+/// Beside the dispatch, `#[hub]` generates `ChatHubCaller<C>`, what a Rust client calls the hub
+/// through (`hub_runtime::client::HubConnection`, or any `hub_runtime::remote::HubCaller`):
+///
+/// ```text
+/// pub struct ChatHubCaller<C> { pub caller: C }
+/// impl<C: HubCaller> ChatHubCaller<C> {
+///     pub fn send_message(&self, user: String, message: String)
+///         -> Invoke<'_, C, (String, String), ()>;          // .await invokes, .send() sends
+///     pub fn divide(&self, a: i64, b: i64) -> Invoke<'_, C, (i64, i64), i64>;
+///     pub fn counter(&self, count: u32) -> StreamCall<'_, C, (u32,), u32>;
+///     pub fn upload<S0: Stream<Item = String> + Send + 'static>(&self, items: S0)
+///         -> Invoke<'_, C, (), usize, (S0,)>;             // a `ClientStream<String>` parameter
+/// }
+/// ```
+///
+/// Same argument and result types, same wire names; the context, cancellation tokens and
+/// upload streams are not arguments. The serde bounds a client needs are checked where it
+/// awaits a call.
+///
 /// # Mistakes
 ///
 /// Every rule above is checked when the crate compiles, and each mistake is one error on the
@@ -140,6 +161,15 @@ pub fn hub(args: TokenStream, input: TokenStream) -> TokenStream {
 ///   the client's answer and gets `Result<T, ClientResultError>`. Only proxies of one
 ///   connection offer it (`caller()`, `client(id)`): asking `all()` or a group for one answer
 ///   is a compile error.
+///
+/// # The client's side
+///
+/// The trait's `async fn`s are declared as `fn .. -> impl Future<Output = T> + Send`
+/// (implementations still write `async fn`), and `ChatClientProxy` implements
+/// `hub_runtime::remote::ClientHandlers<R>` for every `R: ChatClient + Send + Sync + 'static`:
+/// the handlers a Rust client registers with `.receiver::<ChatClientProxy, _>(my_client)`,
+/// which decode each method's arguments (a `&str` parameter from a `String`), call `R` and send
+/// its client results back.
 ///
 /// # Arguments of the macro
 ///

@@ -227,3 +227,62 @@ fn first_reference(
     syn::visit::visit_type(&mut finder, ty);
     finder.0
 }
+
+/// `T` of `ClientStream<T>`, as written.
+pub(crate) fn client_stream_item(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = strip_parens(ty) else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "ClientStream" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+/// The owned type a value of the top-level reference `ty` decodes into (`String` for `&str`,
+/// `Vec<T>` for `&[T]`, `T` for `&T`), when that type borrows nothing; `ty` itself when it is
+/// not a reference and borrows nothing; `None` otherwise.
+pub(crate) fn decodable_type(ty: &Type) -> Option<(Type, bool)> {
+    let (owned, borrowed) = match strip_parens(ty) {
+        Type::Reference(reference) => {
+            let owned: Type = match &*reference.elem {
+                Type::Path(path) if path.path.is_ident("str") => {
+                    syn::parse_quote!(::std::string::String)
+                }
+                Type::Slice(slice) => {
+                    let elem = &slice.elem;
+                    syn::parse_quote!(::std::vec::Vec<#elem>)
+                }
+                other => other.clone(),
+            };
+            (owned, true)
+        }
+        other => (other.clone(), false),
+    };
+    (!contains_reference(&owned)).then_some((owned, borrowed))
+}
+
+/// The owned type a client decodes a value of `ty` into: `String` for `&'static str`, `Vec<T>`
+/// for `&'static [T]`, `T` for `&'static T`; `ty` itself otherwise.
+pub(crate) fn owned_form(ty: &Type) -> proc_macro2::TokenStream {
+    match strip_parens(ty) {
+        Type::Reference(reference) => match &*reference.elem {
+            Type::Path(path) if path.path.is_ident("str") => {
+                quote::quote! { ::std::string::String }
+            }
+            Type::Slice(slice) => {
+                let elem = owned_form(&slice.elem);
+                quote::quote! { ::std::vec::Vec<#elem> }
+            }
+            other => owned_form(other),
+        },
+        other => quote::quote! { #other },
+    }
+}

@@ -35,6 +35,8 @@
 // The layers, lowest first: each imports only the layers above it in this list (checked by
 // `tests/layers.rs`); see docs/architecture.md.
 pub mod auth;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod connection;
 mod context;
 mod dispatch;
@@ -46,6 +48,7 @@ mod model;
 mod options;
 pub mod protocol;
 mod proxy;
+pub mod remote;
 mod router;
 mod stream;
 mod transport;
@@ -89,6 +92,7 @@ pub mod __private {
     pub use crate::proxy::{ClientDeclared, FromTarget, ProxyTarget, SingleTarget, TypedTarget};
     pub use crate::stream::{StreamArgs, StreamFailure, StreamSink, StreamStart};
     pub use erased_serde::Serialize as ErasedSerialize;
+    pub use futures_util::Stream;
     pub use serde;
     pub use std::boxed::Box;
     pub use std::string::String;

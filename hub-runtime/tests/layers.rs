@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("protocol", 0),
     ("manifest", 0),
     ("connection", 1),
+    ("remote", 1),
     ("model", 2),
     ("auth", 2),
     ("lifetime", 3),
@@ -23,11 +24,15 @@ const LAYERS: &[(&str, u32)] = &[
     ("context", 7),
     ("hub_connection", 8),
     ("transport", 9),
+    ("client", 9),
     ("router", 10),
 ];
 
 /// What the transports may import: they serve connections and know nothing of hubs.
 const TRANSPORT_MAY_IMPORT: &[&str] = &["protocol", "connection", "transport"];
+
+/// What the client may import: the protocol and the typed calls, nothing of the server.
+const CLIENT_MAY_IMPORT: &[&str] = &["protocol", "remote", "client"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
@@ -250,6 +255,13 @@ fn every_file_imports_only_its_layer_and_those_below() {
             if module[0] == "transport" && !TRANSPORT_MAY_IMPORT.contains(&target[0].as_str()) {
                 violations.push(format!(
                     "{} is a transport and imports {}: transports know nothing of hubs",
+                    name(module),
+                    name(target)
+                ));
+            }
+            if module[0] == "client" && !CLIENT_MAY_IMPORT.contains(&target[0].as_str()) {
+                violations.push(format!(
+                    "{} is the client and imports {}: the client knows nothing of the server",
                     name(module),
                     name(target)
                 ));

@@ -9,7 +9,7 @@ use hub_runtime::ConnectionRouter;
 use hub_runtime::connection::{Connection, ConnectionHandler};
 use hub_runtime::prelude::*;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -31,7 +31,7 @@ pub trait ChatClient {
 }
 
 /// A server notification.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Notification {
     /// The text posted to the notification endpoint.
     pub message: String,

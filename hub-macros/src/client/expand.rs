@@ -7,10 +7,11 @@ use syn::spanned::Spanned;
 use super::{ClientMethod, ClientModel};
 use crate::names::doc_text;
 use crate::runtime_path;
+use crate::types::decodable_type;
 
 pub(super) fn generate(model: &ClientModel) -> TokenStream {
     let krate = &model.krate;
-    let item = &model.item;
+    let item = &send_futures(&model.item);
     let vis = &item.vis;
     let trait_ident = &item.ident;
     let proxy = format_ident!("{}Proxy", trait_ident, span = trait_ident.span());
@@ -30,6 +31,7 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         .map(|method| proxy_method(krate, method));
     let descriptions = model.methods.iter().map(|method| describe(krate, method));
     let no_client = no_client(model);
+    let handlers = handlers(model, &proxy);
     // The client results are on every proxy under a bound that only `Single` proxies meet
     // (rather than on `Single` proxies alone): a call on a proxy of many is refused with the
     // bound's message, not "no method found".
@@ -81,6 +83,102 @@ pub(super) fn generate(model: &ClientModel) -> TokenStream {
         }
 
         #no_client
+
+        #handlers
+    }
+}
+
+/// The trait with each `async fn` declared as a `fn` returning `impl Future + Send` (what
+/// `trait_variant` does): implementations still write `async fn`, and a client connection can
+/// run their futures on any thread.
+fn send_futures(item: &syn::ItemTrait) -> syn::ItemTrait {
+    let mut item = item.clone();
+    for trait_item in &mut item.items {
+        let syn::TraitItem::Fn(method) = trait_item else {
+            continue;
+        };
+        if method.sig.asyncness.take().is_none() {
+            continue;
+        }
+        let output = match &method.sig.output {
+            syn::ReturnType::Default => quote! { () },
+            syn::ReturnType::Type(_, ty) => quote! { #ty },
+        };
+        method.sig.output = syn::parse_quote! {
+            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+        };
+    }
+    item
+}
+
+/// `ClientHandlers<R>` for the proxy: the handlers that decode each method's arguments and call
+/// an implementation `R` of the trait. The serde bounds of the trait's types are named through
+/// `Wire<R>`, so they are checked where a receiver's handlers are made (a server never decodes
+/// the arguments it sends).
+fn handlers(model: &ClientModel, proxy: &syn::Ident) -> TokenStream {
+    let krate = &model.krate;
+    let trait_ident = &model.item.ident;
+    let arc = quote! { <#krate::__private::Arc<__R> as ::core::clone::Clone>::clone };
+    let mut bounds = Vec::new();
+    let mut entries = Vec::new();
+    for method in &model.methods {
+        let ident = &method.ident;
+        let wire_name = &method.wire_name;
+        let mut decode = Vec::new();
+        let mut args = Vec::new();
+        for (index, (_, ty)) in method.params.iter().enumerate() {
+            // A parameter that borrows inside (`Option<&str>`) cannot be decoded into: such a
+            // trait has no handlers (the server can still call clients with it).
+            let Some((owned, borrowed)) = decodable_type(ty) else {
+                return TokenStream::new();
+            };
+            let var = format_ident!("__a{}", index);
+            decode.push(quote! {
+                let #var = <#krate::remote::Wire<__R> as #krate::remote::Decode<#owned>>::decode(&__args, #index)?;
+            });
+            bounds.push(quote! { #krate::remote::Wire<__R>: #krate::remote::Decode<#owned> });
+            args.push(if borrowed {
+                quote! { &#var }
+            } else {
+                quote! { #var }
+            });
+        }
+        let finish = match &method.returns {
+            Some(ty) => {
+                bounds.push(quote! { #krate::remote::Wire<__R>: #krate::remote::Encode<#ty> });
+                quote! { <#krate::remote::Wire<__R> as #krate::remote::Encode<#ty>>::encode(__ret) }
+            }
+            None => quote! {
+                let () = __ret;
+                ::core::result::Result::Ok(::core::option::Option::None)
+            },
+        };
+        entries.push(quote! {
+            {
+                let __receiver = #arc(&__receiver);
+                __handlers.on(#wire_name, move |__args: #krate::remote::ReceivedArguments| {
+                    let __receiver = #arc(&__receiver);
+                    async move {
+                        #(#decode)*
+                        let __ret = <__R as #trait_ident>::#ident(&*__receiver, #(#args),*).await;
+                        #finish
+                    }
+                });
+            }
+        });
+    }
+    quote! {
+        impl<__R> #krate::remote::ClientHandlers<__R> for #proxy
+        where
+            __R: #trait_ident + ::core::marker::Send + ::core::marker::Sync + 'static,
+            #(#bounds,)*
+        {
+            fn handlers(__receiver: #krate::__private::Arc<__R>) -> #krate::remote::Handlers {
+                let mut __handlers = #krate::remote::Handlers::new();
+                #(#entries)*
+                __handlers
+            }
+        }
     }
 }
 
@@ -93,10 +191,16 @@ fn no_client(model: &ClientModel) -> TokenStream {
     let methods = model.methods.iter().map(|method| {
         let ident = &method.ident;
         let types = method.params.iter().map(|(_, ty)| ty);
-        let output = method.returns.as_ref().map(|ty| quote! { -> #ty });
+        let output = match &method.returns {
+            Some(ty) => quote! { #ty },
+            None => quote! { () },
+        };
+        // Never called: no type implements `ClientDeclared`.
         quote! {
-            async fn #ident(&self, #(_: #types),*) #output {
-                ::core::unreachable!("no type implements `ClientDeclared`")
+            fn #ident(&self, #(_: #types),*)
+                -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+            {
+                ::core::future::pending()
             }
         }
     });

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Hook, HookParam, HubMethod, HubModel, Param};
+use super::{Hook, HookParam, HubMethod, HubModel, Param, WireType};
 use crate::runtime_path;
 use crate::types::{Returns, result_ok_type, result_types, stream_item};
 
@@ -169,37 +169,18 @@ fn describe(model: &HubModel) -> TokenStream {
             }
         }
         ordered.extend(streams);
-        let (kind, result) = match &method.returns {
-            Returns::Unit | Returns::FallibleUnit(_) => (quote! { Invoke }, None),
-            Returns::Value(ty) => (quote! { Invoke }, Some(quote_spanned! {ty.span()=> #ty })),
-            Returns::FallibleValue(ty) => {
-                let krate = runtime_path::at(krate, ty.span());
-                let ok = quote_spanned! {ty.span()=> <#ty as #krate::__private::Fallible>::Ok };
-                (quote! { Invoke }, Some(ok))
-            }
-            Returns::Stream {
-                ty,
-                fallible_items,
-                fallible_start,
-            } => {
-                let item = if *fallible_start {
-                    result_ok_type(ty).and_then(stream_item)
-                } else {
-                    stream_item(ty)
-                };
-                let item = item.map(|item| {
-                    if *fallible_items {
-                        let krate = runtime_path::at(krate, item.span());
-                        quote_spanned! {item.span()=>
-                            <#item as #krate::__private::Fallible>::Ok
-                        }
-                    } else {
-                        quote_spanned! {item.span()=> #item }
-                    }
-                });
-                (quote! { Stream }, item)
-            }
+        let kind = if method.is_streaming() {
+            quote! { Stream }
+        } else {
+            quote! { Invoke }
         };
+        let result = method.wire_result().map(|wire| match wire {
+            WireType::Plain(ty) => quote_spanned! {ty.span()=> #ty },
+            WireType::OkOf(ty) => {
+                let krate = runtime_path::at(krate, ty.span());
+                quote_spanned! {ty.span()=> <#ty as #krate::__private::Fallible>::Ok }
+            }
+        });
         let result = match result {
             Some(ty) => quote! { ::core::option::Option::Some(__builder.schema::<#ty>()) },
             None => quote! { ::core::option::Option::None },

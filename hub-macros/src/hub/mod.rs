@@ -1,5 +1,6 @@
 //! `#[hub]`: the model of a hub impl block, its checks, and the entry point.
 
+mod caller;
 mod expand;
 
 pub(crate) use expand::option_str;
@@ -17,7 +18,7 @@ use crate::errors::Errors;
 use crate::names::{collision_key, doc_text, pascal_case};
 use crate::types::{
     Returns, borrowed_reference, contains_impl_trait, contains_reference, is_cancellation_token,
-    is_client_stream, is_ctx_ref, is_misused_ctx, returns,
+    is_client_stream, is_ctx_ref, is_misused_ctx, result_ok_type, returns, stream_item,
 };
 
 /// Said on a context parameter taken by value or by `&mut`.
@@ -82,6 +83,41 @@ impl HubMethod {
     pub(crate) fn is_streaming(&self) -> bool {
         matches!(self.returns, Returns::Stream { .. })
     }
+
+    /// The type of what the method sends back on the wire: its result, or each item of its
+    /// stream; `None` for a method without result. What the manifest describes and what a
+    /// client's typed caller decodes.
+    pub(crate) fn wire_result(&self) -> Option<WireType> {
+        match &self.returns {
+            Returns::Unit | Returns::FallibleUnit(_) => None,
+            Returns::Value(ty) => Some(WireType::Plain(ty.clone())),
+            Returns::FallibleValue(ty) => Some(WireType::OkOf(ty.clone())),
+            Returns::Stream {
+                ty,
+                fallible_items,
+                fallible_start,
+            } => {
+                let item = if *fallible_start {
+                    result_ok_type(ty).and_then(stream_item)
+                } else {
+                    stream_item(ty)
+                }?;
+                Some(if *fallible_items {
+                    WireType::OkOf(item.clone())
+                } else {
+                    WireType::Plain(item.clone())
+                })
+            }
+        }
+    }
+}
+
+/// A type on the wire, as [`HubMethod::wire_result`] finds it.
+pub(crate) enum WireType {
+    /// The type as written.
+    Plain(Type),
+    /// `T` of the `Result<T, E>` written (`<ty as Fallible>::Ok`).
+    OkOf(Type),
 }
 
 /// `on_connected` / `on_disconnected`.
@@ -122,7 +158,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         return quote! { #item #compile_errors #fallback };
     }
     let generated = expand::generate(&model);
-    quote! { #item #generated }
+    let caller = caller::generate(&model);
+    quote! { #item #generated #caller }
 }
 
 fn parse_model(args: &MacroArgs, item: &mut ItemImpl, errors: &mut Errors) -> HubModel {

@@ -103,6 +103,44 @@ impl Protocol {
         }
     }
 
+    /// An Invocation or, `streaming`, a StreamInvocation from a client; `invocation_id` is
+    /// `None` for a call that expects no Completion, `stream_ids` names the streams it uploads.
+    #[cfg(feature = "client")]
+    pub(crate) fn client_invocation<A: Serialize + ?Sized>(
+        self,
+        streaming: bool,
+        invocation_id: Option<&str>,
+        target: &str,
+        arguments: &A,
+        stream_ids: &[String],
+    ) -> Result<Vec<u8>, String> {
+        let kind = if streaming { 4 } else { 1 };
+        match self {
+            Protocol::Json => {
+                JsonEncoder::client_invocation(kind, invocation_id, target, arguments, stream_ids)
+                    .map_err(|e| e.to_string())
+            }
+            #[cfg(feature = "messagepack")]
+            Protocol::MessagePack => MessagePackEncoder::client_invocation(
+                kind,
+                invocation_id,
+                target,
+                arguments,
+                stream_ids,
+            ),
+        }
+    }
+
+    /// A CancelInvocation.
+    #[cfg(feature = "client")]
+    pub(crate) fn cancel_invocation(self, invocation_id: &str) -> Vec<u8> {
+        match self {
+            Protocol::Json => JsonEncoder::cancel_invocation(invocation_id),
+            #[cfg(feature = "messagepack")]
+            Protocol::MessagePack => MessagePackEncoder::cancel_invocation(invocation_id),
+        }
+    }
+
     /// A StreamItem.
     pub(crate) fn stream_item<T: Serialize + ?Sized>(
         self,

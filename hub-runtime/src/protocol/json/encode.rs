@@ -82,6 +82,48 @@ impl JsonEncoder {
         })
     }
 
+    /// An Invocation (type 1) or a StreamInvocation (type 4) from a client, with the ids of the
+    /// streams it uploads.
+    #[cfg(feature = "client")]
+    pub(crate) fn client_invocation<A: Serialize + ?Sized>(
+        kind: u8,
+        invocation_id: Option<&str>,
+        target: &str,
+        arguments: &A,
+        stream_ids: &[String],
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        encode(|out| {
+            out.extend_from_slice(br#"{"type":"#);
+            out.push(b'0' + kind);
+            if let Some(id) = invocation_id {
+                out.extend_from_slice(br#","invocationId":"#);
+                write_str(out, id);
+            }
+            out.extend_from_slice(br#","target":"#);
+            write_str(out, target);
+            out.extend_from_slice(br#","arguments":"#);
+            serde_json::to_writer(&mut *out, arguments)?;
+            if !stream_ids.is_empty() {
+                out.extend_from_slice(br#","streamIds":"#);
+                serde_json::to_writer(&mut *out, stream_ids)?;
+            }
+            out.extend_from_slice(b"}\x1e");
+            Ok(())
+        })
+    }
+
+    /// A CancelInvocation.
+    #[cfg(feature = "client")]
+    pub(crate) fn cancel_invocation(invocation_id: &str) -> Vec<u8> {
+        encode(|out| {
+            out.extend_from_slice(br#"{"type":5,"invocationId":"#);
+            write_str(out, invocation_id);
+            out.extend_from_slice(b"}\x1e");
+            Ok(())
+        })
+        .expect("a string always serializes")
+    }
+
     /// A StreamItem.
     pub(crate) fn stream_item<T: Serialize + ?Sized>(
         invocation_id: &str,

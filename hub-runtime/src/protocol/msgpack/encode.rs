@@ -53,6 +53,43 @@ impl MessagePackEncoder {
         Ok(framed(out))
     }
 
+    /// An Invocation (type 1) or a StreamInvocation (type 4) from a client, with the ids of the
+    /// streams it uploads.
+    #[cfg(feature = "client")]
+    pub(crate) fn client_invocation<A: Serialize + ?Sized>(
+        kind: u8,
+        invocation_id: Option<&str>,
+        target: &str,
+        arguments: &A,
+        stream_ids: &[String],
+    ) -> Result<Vec<u8>, String> {
+        let mut out = Vec::with_capacity(64);
+        write_head(&mut out, 6, kind);
+        write_empty_headers(&mut out);
+        match invocation_id {
+            Some(id) => write_str(&mut out, id),
+            None => rmp::encode::write_nil(&mut out).expect("writing to a Vec cannot fail"),
+        }
+        write_str(&mut out, target);
+        write_value(&mut out, arguments)?;
+        let count = u32::try_from(stream_ids.len()).map_err(|_| "too many streams".to_owned())?;
+        rmp::encode::write_array_len(&mut out, count).expect("writing to a Vec cannot fail");
+        for id in stream_ids {
+            write_str(&mut out, id);
+        }
+        Ok(framed(out))
+    }
+
+    /// A CancelInvocation.
+    #[cfg(feature = "client")]
+    pub(crate) fn cancel_invocation(invocation_id: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24);
+        write_head(&mut out, 3, 5);
+        write_empty_headers(&mut out);
+        write_str(&mut out, invocation_id);
+        framed(out)
+    }
+
     /// A StreamItem.
     pub(crate) fn stream_item<T: Serialize + ?Sized>(
         invocation_id: &str,
