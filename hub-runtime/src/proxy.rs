@@ -88,8 +88,9 @@ pub struct ProxyTarget {
 }
 
 /// A fire-and-forget call to clients, already sent: this node's recipients have it queued
-/// when the proxy method returns. Await it to know that every node took it (with a backplane;
-/// at once in memory). A failure to reach the backplane is logged.
+/// when the proxy method returns. Await it to know that it is on its way to every other node
+/// (with a backplane; at once in memory); a failure to reach the backplane is logged, or
+/// returned by [`checked`](Self::checked).
 #[must_use = "the call went to this node's clients; await it so that other nodes are known to have it too"]
 pub struct Delivery(Option<LifetimeFuture<Result<(), LifetimeError>>>);
 

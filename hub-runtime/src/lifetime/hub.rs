@@ -202,11 +202,22 @@ impl HubLifetime {
         self.local
             .for_each(|handle| handle.close(CloseReason::Shutdown));
         let timeout = Duration::from_millis(self.shutdown_timeout_ms.load(Ordering::Relaxed));
+        let started = tokio::time::Instant::now();
         if !self.tracker.drained(timeout).await {
             tracing::warn!(
                 tasks = self.tracker.live_tasks(),
                 "shutdown timeout: connections still running are left behind"
             );
+        }
+        // What the ended connections sent to other nodes (their on_disconnected handlers' calls).
+        let left = timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(500));
+        if tokio::time::timeout(left, self.manager().shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown timeout: messages for other servers may be lost");
         }
     }
 }

@@ -38,7 +38,9 @@ pub trait HubLifetimeManager: Send + Sync + 'static {
     fn protocols(&self, target: &Target) -> ProtocolSet;
 
     /// Queues `message` for every connection `target` names, each in its protocol. Local
-    /// connections get it before this returns; the future completes once every node took it.
+    /// connections get it before this returns; the future completes once the message is on its
+    /// way to every other node (the Redis manager: queued, in order, for Redis), with an error
+    /// when the backplane is known to be unreachable.
     fn send(
         &self,
         target: &Target,
@@ -97,4 +99,10 @@ pub trait HubLifetimeManager: Send + Sync + 'static {
 
     /// How many connections a user has.
     fn user_connection_count(&self, user_id: &str) -> LifetimeFuture<Result<usize, LifetimeError>>;
+
+    /// The hub shuts down and its connections have ended (their `on_disconnected` handlers ran):
+    /// send on whatever is still on its way to other nodes. Nothing to do by default.
+    fn shutdown(&self) -> LifetimeFuture<()> {
+        LifetimeFuture::ready(())
+    }
 }

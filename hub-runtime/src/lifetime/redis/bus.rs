@@ -4,12 +4,14 @@
 //! every channel the hub needs, and hands each message to the hub.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, PubSubSink};
-use tokio::sync::{Mutex, MutexGuard, watch};
+use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::model::LifetimeError;
@@ -87,9 +89,27 @@ pub(crate) trait Receiver: Send + Sync + 'static {
     fn connection_changed(&self, connected: bool);
 }
 
+/// A message for Redis: a channel, a payload, and who waits for the count of servers that
+/// received it (nobody, for a message sent without waiting).
+pub(crate) struct Outgoing {
+    channel: String,
+    payload: Bytes,
+    reply: Option<oneshot::Sender<Result<usize, LifetimeError>>>,
+}
+
+/// Messages waiting for the publisher at most; beyond, senders wait (backpressure).
+const PUBLISH_QUEUE: usize = 16_384;
+/// PUBLISH commands per pipeline at most.
+const PUBLISH_BATCH: usize = 512;
+
 /// One hub's Redis connections.
 pub(crate) struct Bus {
     client: redis::Client,
+    /// Every PUBLISH, in the order it was asked for: the publisher task sends them in
+    /// pipelines on one connection, so a server's messages reach the others in order.
+    outgoing: mpsc::Sender<Outgoing>,
+    /// Whether the last pipeline reached Redis (cleared too when the subscriber loses Redis).
+    publishing: AtomicBool,
     publisher: ConnectionManager,
     subscriptions: Mutex<Subscriptions>,
     /// Whether the subscriber is connected.
@@ -112,13 +132,52 @@ impl Bus {
         core: &[&str],
     ) -> Arc<Self> {
         let wanted = core.iter().map(|channel| (*channel).to_owned()).collect();
-        Arc::new(Bus {
+        let (outgoing, queue) = mpsc::channel(PUBLISH_QUEUE);
+        let bus = Arc::new(Bus {
             client,
+            outgoing,
+            publishing: AtomicBool::new(true),
             publisher,
             subscriptions: Mutex::new(Subscriptions { wanted, sink: None }),
             connected: watch::Sender::new(false),
             stop: CancellationToken::new(),
-        })
+        });
+        tokio::spawn(publisher_task(Arc::downgrade(&bus), queue));
+        bus
+    }
+
+    /// Whether Redis is reachable as far as this server knows: the last pipeline went through
+    /// and the subscriber has not lost its connection since.
+    pub(crate) fn is_up(&self) -> bool {
+        self.publishing.load(Ordering::Relaxed)
+    }
+
+    /// Queues `payload` for `channel` behind everything queued before, without waiting for
+    /// Redis; waits only while the queue is full. An error when Redis is known to be away (the
+    /// message is still queued: it goes out if Redis is back before its turn).
+    pub(crate) fn publish_queued(&self, channel: String, payload: Bytes) -> QueuedPublish {
+        let message = Outgoing {
+            channel,
+            payload,
+            reply: None,
+        };
+        let outcome = if self.is_up() {
+            Ok(())
+        } else {
+            Err(LifetimeError::Unavailable(
+                "Redis: not connected; messages for other servers are lost until it is back"
+                    .to_owned(),
+            ))
+        };
+        match self.outgoing.try_send(message) {
+            Ok(()) => QueuedPublish::Done(outcome),
+            Err(mpsc::error::TrySendError::Full(message)) => {
+                QueuedPublish::Waiting(self.outgoing.clone(), message, outcome)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                QueuedPublish::Done(Err(unavailable("the publisher stopped")))
+            }
+        }
     }
 
     /// Starts the subscriber task.
@@ -149,8 +208,18 @@ impl Bus {
         channel: &str,
         payload: &[u8],
     ) -> Result<usize, LifetimeError> {
-        let command = redis::cmd("PUBLISH").arg(channel).arg(payload).clone();
-        self.query(&command).await
+        let (reply, count) = oneshot::channel();
+        let message = Outgoing {
+            channel: channel.to_owned(),
+            payload: Bytes::copy_from_slice(payload),
+            reply: Some(reply),
+        };
+        if self.outgoing.send(message).await.is_err() {
+            return Err(unavailable("the publisher stopped"));
+        }
+        count
+            .await
+            .unwrap_or_else(|_| Err(unavailable("the publisher stopped")))
     }
 
     /// Runs a command on the publisher. A command that finds the connection broken (Redis
@@ -175,6 +244,78 @@ impl Bus {
         let command = redis::cmd("PUBSUB").arg("NUMSUB").arg(channel).clone();
         let (_, count): (String, usize) = self.query(&command).await?;
         Ok(count)
+    }
+}
+
+/// A message queued with [`Bus::publish_queued`]: done, or waiting for room in the queue.
+pub(crate) enum QueuedPublish {
+    Done(Result<(), LifetimeError>),
+    Waiting(mpsc::Sender<Outgoing>, Outgoing, Result<(), LifetimeError>),
+}
+
+impl QueuedPublish {
+    /// Waits for room in the queue if there was none.
+    pub(crate) async fn finish(self) -> Result<(), LifetimeError> {
+        match self {
+            QueuedPublish::Done(outcome) => outcome,
+            QueuedPublish::Waiting(queue, message, outcome) => match queue.send(message).await {
+                Ok(()) => outcome,
+                Err(_) => Err(unavailable("the publisher stopped")),
+            },
+        }
+    }
+}
+
+/// Sends the queued messages in order, in pipelines of what is queued at the time.
+async fn publisher_task(bus: Weak<Bus>, mut queue: mpsc::Receiver<Outgoing>) {
+    let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+    let mut reported = false;
+    while queue.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
+        let Some(bus) = bus.upgrade() else {
+            return;
+        };
+        let mut pipeline = redis::pipe();
+        for message in &batch {
+            pipeline
+                .cmd("PUBLISH")
+                .arg(&message.channel)
+                .arg(&message.payload[..]);
+        }
+        let mut publisher = bus.publisher.clone();
+        let mut result = pipeline.query_async::<Vec<usize>>(&mut publisher).await;
+        if let Err(error) = &result {
+            // A connection Redis dropped since the last pipeline: once more on a new one.
+            if error.is_connection_dropped() || error.is_io_error() {
+                result = pipeline.query_async::<Vec<usize>>(&mut publisher).await;
+            }
+        }
+        match result {
+            Ok(counts) => {
+                if reported {
+                    tracing::info!("publishing to Redis again");
+                    reported = false;
+                }
+                bus.publishing.store(true, Ordering::Relaxed);
+                for (message, count) in batch.drain(..).zip(counts) {
+                    if let Some(reply) = message.reply {
+                        let _ = reply.send(Ok(count));
+                    }
+                }
+            }
+            Err(error) => {
+                if !reported {
+                    tracing::warn!(%error, "publishing to Redis failed; messages for other servers are lost until it is back");
+                    reported = true;
+                }
+                bus.publishing.store(false, Ordering::Relaxed);
+                for message in batch.drain(..) {
+                    if let Some(reply) = message.reply {
+                        let _ = reply.send(Err(unavailable(&error)));
+                    }
+                }
+            }
+        }
+        batch.clear();
     }
 }
 
@@ -256,6 +397,7 @@ async fn subscriber(bus: Weak<Bus>, stop: CancellationToken, receiver: Weak<dyn 
         }
         backoff = Duration::from_millis(100);
         strong.connected.send_replace(true);
+        strong.publishing.store(true, Ordering::Relaxed);
         if let Some(receiver) = receiver.upgrade() {
             receiver.connection_changed(true);
         }
@@ -289,6 +431,7 @@ async fn subscriber(bus: Weak<Bus>, stop: CancellationToken, receiver: Weak<dyn 
         };
         strong.subscriptions.lock().await.sink = None;
         strong.connected.send_replace(false);
+        strong.publishing.store(false, Ordering::Relaxed);
         if let Some(receiver) = receiver.upgrade() {
             receiver.connection_changed(false);
         }

@@ -30,6 +30,7 @@ pub(crate) struct Channels {
     ret: String,
     presence: String,
     presence_reply: String,
+    flush: String,
 }
 
 impl Channels {
@@ -43,6 +44,7 @@ impl Channels {
             ret: format!("{base}:internal:return:{server}"),
             presence: format!("{base}:internal:presence"),
             presence_reply: format!("{base}:internal:presence:{server}"),
+            flush: format!("{base}:internal:flush:{server}"),
             base,
         }
     }
@@ -71,6 +73,12 @@ impl Channels {
     /// Another server's acknowledgement channel.
     pub(crate) fn ack(&self, server: &str) -> String {
         format!("{}:internal:ack:{server}", self.base)
+    }
+
+    /// A channel nobody listens on: publishing on it behind everything else tells when all of
+    /// that went out.
+    pub(crate) fn own_flush(&self) -> &str {
+        &self.flush
     }
 
     pub(crate) fn presence_reply(&self, server: &str) -> String {

@@ -6,11 +6,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use futures_util::future::join_all;
 use tokio::sync::{mpsc, oneshot};
 
 use super::RedisBackplane;
-use super::bus::{Bus, Receiver};
+use super::bus::{Bus, QueuedPublish, Receiver};
 use super::channels::{Channel, Channels};
 use super::envelope::{
     self, GroupAction, GroupCommand, Origin, PresenceKind, PresenceQuery, ResultRequest,
@@ -216,18 +215,34 @@ impl Inner {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Publishes one payload on each channel, at once (the publisher pipelines them).
-    async fn publish_all(&self, channels: &[String], payload: &[u8]) -> Result<(), LifetimeError> {
-        let results = join_all(
-            channels
-                .iter()
-                .map(|channel| self.bus.publish(channel, payload)),
-        )
-        .await;
-        results
-            .into_iter()
-            .find_map(Result::err)
-            .map_or(Ok(()), Err)
+    /// Queues one payload for each channel, behind everything this server published before.
+    fn publish_all(
+        &self,
+        channels: Vec<String>,
+        payload: Vec<u8>,
+    ) -> LifetimeFuture<Result<(), LifetimeError>> {
+        let payload = bytes::Bytes::from(payload);
+        let mut outcome = Ok(());
+        let mut waiting = Vec::new();
+        for channel in channels {
+            match self.bus.publish_queued(channel, payload.clone()) {
+                QueuedPublish::Done(result) => {
+                    if let Err(error) = result {
+                        outcome = Err(error);
+                    }
+                }
+                queued => waiting.push(queued),
+            }
+        }
+        if waiting.is_empty() {
+            return LifetimeFuture::ready(outcome);
+        }
+        LifetimeFuture::new(async move {
+            for queued in waiting {
+                queued.finish().await?;
+            }
+            outcome
+        })
     }
 
     /// What `send` publishes for `target`: the channels and the payload.
@@ -759,8 +774,7 @@ impl HubLifetimeManager for RedisLifetimeManager {
         let Some((channels, payload)) = self.inner.plan(target, message) else {
             return LifetimeFuture::ready(Ok(()));
         };
-        let inner = self.inner.clone();
-        LifetimeFuture::new(async move { inner.publish_all(&channels, &payload).await })
+        self.inner.publish_all(channels, payload)
     }
 
     fn add_to_group(
@@ -901,6 +915,17 @@ impl HubLifetimeManager for RedisLifetimeManager {
         LifetimeFuture::new(async move {
             let (count, _) = inner.ask(PresenceKind::UserConnectionCount, &user).await?;
             Ok(count as usize)
+        })
+    }
+
+    fn shutdown(&self) -> LifetimeFuture<()> {
+        let inner = self.inner.clone();
+        LifetimeFuture::new(async move {
+            // Behind everything queued: once Redis answers it, all of it went out.
+            let last = inner.channels.own_flush();
+            if let Err(error) = inner.bus.publish(last, &[]).await {
+                tracing::warn!(%error, "messages for other servers may be lost at shutdown");
+            }
         })
     }
 }
