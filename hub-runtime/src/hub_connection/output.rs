@@ -5,7 +5,7 @@ use std::task::{Context, Poll, ready};
 
 use super::state::{HubConnection, MAX_BATCH};
 use crate::connection::{Closed, Frame};
-use crate::lifetime::frame;
+use crate::lifetime::OutboundQueue;
 use crate::model::HubError;
 use crate::stream::{StreamEvent, StreamFailure};
 
@@ -19,14 +19,57 @@ pub(super) enum Writing {
     Blocked,
 }
 
+/// How many bytes of queued messages one transport message carries at most (and one message
+/// more): several small hub messages in one WebSocket message (or SSE event) cost the transport
+/// one frame instead of one each. The protocol allows it, ASP.NET does it (it writes what its
+/// pipe holds), and every official client reads it.
+const COALESCE_BYTES: usize = 16 * 1024;
+
+/// `first` and, while they are small, the frames queued behind it (up to `most` in all) as one
+/// frame; how many hub messages it carries. (Not with stateful reconnect, which numbers and
+/// buffers the frames one by one.)
+fn coalesce(first: Frame, queue: &OutboundQueue, most: usize) -> (Frame, usize) {
+    if most < 2 || first.as_bytes().len() >= COALESCE_BYTES || queue.is_empty() {
+        return (first, 1);
+    }
+    let mut count = 1;
+    match first.as_text() {
+        Some(text) => {
+            let mut joined = String::with_capacity(2 * text.len().max(64));
+            joined.push_str(text);
+            while count < most && joined.len() < COALESCE_BYTES {
+                let Some(next) = queue.try_pop() else { break };
+                // A connection's frames are all text or all binary (its protocol's).
+                match next.as_text() {
+                    Some(text) => joined.push_str(text),
+                    None => joined.push_str(&String::from_utf8_lossy(next.as_bytes())),
+                }
+                count += 1;
+            }
+            (Frame::text(joined), count)
+        }
+        None => {
+            let bytes = first.as_bytes();
+            let mut joined = Vec::with_capacity(2 * bytes.len().max(64));
+            joined.extend_from_slice(bytes);
+            while count < most && joined.len() < COALESCE_BYTES {
+                let Some(next) = queue.try_pop() else { break };
+                joined.extend_from_slice(next.as_bytes());
+                count += 1;
+            }
+            (Frame::binary(joined), count)
+        }
+    }
+}
+
 impl HubConnection {
-    /// The StreamItem or Completion for a stream event.
-    pub(super) fn stream_frame(
+    /// The StreamItem or Completion for a stream event, encoded (framed).
+    pub(super) fn stream_bytes(
         &mut self,
         id: &str,
         method: &'static str,
         event: StreamEvent,
-    ) -> Frame {
+    ) -> Vec<u8> {
         let detailed = self.runtime.options.detailed_errors;
         let failure_text = |failure: StreamFailure| {
             if !failure.error.is_hub_exception() {
@@ -35,7 +78,7 @@ impl HubConnection {
             failure.client_text(method, detailed)
         };
         let protocol = self.protocol;
-        let bytes = match event {
+        match event {
             StreamEvent::Item(item) => match protocol.stream_item(id, &item) {
                 Ok(bytes) => bytes,
                 Err(err) => {
@@ -51,8 +94,7 @@ impl HubConnection {
             },
             StreamEvent::End(Ok(())) => protocol.completion_void(id),
             StreamEvent::End(Err(failure)) => protocol.completion_error(id, &failure_text(failure)),
-        };
-        frame(protocol, bytes)
+        }
     }
 
     /// Writes what is queued, up to a batch, with a single flush.
@@ -103,9 +145,13 @@ impl HubConnection {
             };
             if let Some(sequencing) = &mut self.sequencing {
                 sequencing.sending(self.protocol, &frame);
+                self.io.start_send(frame)?;
+                fed += 1;
+                continue;
             }
+            let (frame, count) = coalesce(frame, queue, MAX_BATCH - fed);
             self.io.start_send(frame)?;
-            fed += 1;
+            fed += count;
         }
         if fed == 0 {
             // The transport is still writing earlier frames: flushing them is what comes next.

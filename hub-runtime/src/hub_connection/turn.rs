@@ -11,6 +11,7 @@ use super::state::{
 };
 use crate::connection::{Closed, ConnectionError, Event};
 use crate::lifetime::CloseReason;
+use crate::lifetime::frame;
 use crate::protocol::ProtocolError;
 use crate::stream::StreamEvent;
 
@@ -163,9 +164,14 @@ impl HubConnection {
     /// [`STREAM_BYTES_PER_TURN`] bytes), so that they share one flush (see
     /// [`ServerStreams`](crate::stream::ServerStreams)). The bytes bound keeps producers at most
     /// one such batch ahead of a socket that stopped taking data.
+    ///
+    /// The events of a batch go out as one frame of several hub messages (one transport message
+    /// for all of them), except with stateful reconnect, which numbers frames one by one.
     fn poll_streams(&mut self, cx: &mut Context<'_>) -> bool {
-        let mut bytes = 0;
-        let mut progress = false;
+        let join = self.sequencing.is_none();
+        let mut joined: Vec<u8> = Vec::new();
+        let mut count = 0;
+        let mut total = 0;
         for _ in 0..MAX_BATCH {
             let Some(streams) = &mut self.streams else {
                 break;
@@ -176,15 +182,26 @@ impl HubConnection {
             if let StreamEvent::End(_) = &event {
                 self.ids.remove(&id);
             }
-            let frame = self.stream_frame(&id, method, event);
-            bytes += frame.as_bytes().len();
-            self.handle().push_own(frame);
-            progress = true;
-            if bytes >= STREAM_BYTES_PER_TURN {
+            let bytes = self.stream_bytes(&id, method, event);
+            count += 1;
+            total += bytes.len();
+            if !join {
+                self.handle().push_own(frame(self.protocol, bytes));
+            } else if joined.is_empty() {
+                joined = bytes;
+            } else {
+                joined.extend_from_slice(&bytes);
+            }
+            if total >= STREAM_BYTES_PER_TURN {
                 break;
             }
         }
-        progress
+        if !joined.is_empty() {
+            self.handle().push_own(frame(self.protocol, joined));
+            // The write counts the frame as one message; it carries `count`.
+            self.runtime.metrics.sent.increment(count as u64 - 1);
+        }
+        count > 0
     }
 
     /// The client connected again (stateful reconnect): the part of a message the lost socket

@@ -31,3 +31,4 @@ pub use target::Target;
 
 pub(crate) use hub::{HubLifetime, HubLimits};
 pub(crate) use message::frame;
+pub(crate) use queue::OutboundQueue;

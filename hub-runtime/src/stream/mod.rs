@@ -2,6 +2,7 @@
 //! [`ClientStream`] parameters that receive what the client uploads (client-to-server,
 //! `upload`), and the scheduler that polls a connection's server streams (`scheduler`).
 
+mod buffer;
 mod scheduler;
 mod server;
 mod upload;

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::buffer::{BufferReceiver, BufferSender};
 use crate::model::{HubError, panic_message};
 
 /// A boxed future that owns what it needs.
@@ -20,7 +21,7 @@ pub(crate) type Driver = Pin<Box<dyn Future<Output = Result<(), StreamFailure>> 
 #[doc(hidden)]
 pub struct StreamStart {
     pub(crate) driver: Driver,
-    pub(crate) items: tokio::sync::mpsc::Receiver<StreamItemValue>,
+    pub(crate) items: BufferReceiver<StreamItemValue>,
     /// The stream's cancellation, when the method takes a `CancellationToken`: cancelling the
     /// stream cancels it, and the driver then runs to its end (its items are dropped).
     pub(crate) cancellation: Option<CancellationToken>,
@@ -32,11 +33,11 @@ pub(crate) type StreamItemValue = Box<dyn erased_serde::Serialize + Send>;
 /// Where a server stream's driver puts its items.
 #[doc(hidden)]
 pub struct StreamSink {
-    sender: tokio::sync::mpsc::Sender<StreamItemValue>,
+    sender: BufferSender<StreamItemValue>,
 }
 
 impl StreamSink {
-    pub(crate) fn new(sender: tokio::sync::mpsc::Sender<StreamItemValue>) -> Self {
+    pub(crate) fn new(sender: BufferSender<StreamItemValue>) -> Self {
         StreamSink { sender }
     }
 
@@ -84,7 +85,7 @@ enum StreamState {
         /// `None` once the driver finished; its result waits until the buffer is drained.
         driver: Option<Driver>,
         result: Option<Result<(), StreamFailure>>,
-        items: tokio::sync::mpsc::Receiver<StreamItemValue>,
+        items: BufferReceiver<StreamItemValue>,
         cancellation: Option<CancellationToken>,
     },
     /// The client cancelled it: the producer is already dropped (or, when it observes its
@@ -224,6 +225,8 @@ impl futures_util::Stream for ServerStream {
                         return Poll::Pending;
                     }
                     driven = true;
+                    // Read right after: what the driver adds needs no wake-up.
+                    items.unregister();
                     match poll_driver(running, cx) {
                         // What it produced (up to a full buffer) is read at once, rather than
                         // after the wake-up its sends gave this task.

@@ -12,6 +12,8 @@ use futures_util::Stream;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
+use super::buffer::buffer;
+
 use tokio_util::sync::CancellationToken;
 
 use super::server::{StreamFailure, StreamSink, StreamStart};
@@ -133,7 +135,7 @@ impl<'a> StreamArgs<'a> {
         F: FnOnce(StreamSink) -> Fut,
         Fut: Future<Output = Result<(), StreamFailure>> + Send + 'static,
     {
-        let (sender, items) = mpsc::channel(self.capacity);
+        let (sender, items) = buffer(self.capacity);
         StreamStart {
             driver: Box::pin(drive(StreamSink::new(sender))),
             items,
