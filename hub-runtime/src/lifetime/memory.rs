@@ -130,6 +130,7 @@ impl InMemoryLifetimeManager {
     }
 
     /// Calls `to` once for each connection of this node in any of `groups`, but `except`.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(super) fn for_groups(
         &self,
         groups: &[&str],
@@ -150,6 +151,7 @@ impl InMemoryLifetimeManager {
     }
 
     /// Calls `to` for each connection of this node of `user`.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(super) fn for_user(&self, user: &str, to: impl Fn(&ConnectionHandle)) {
         if let Some(ids) = self.users.get(user) {
             for id in ids.iter() {
@@ -159,6 +161,7 @@ impl InMemoryLifetimeManager {
     }
 
     /// The connections of this node in a group.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(super) fn members(&self, group: &str) -> Vec<Arc<str>> {
         self.groups
             .get(group)
@@ -167,11 +170,13 @@ impl InMemoryLifetimeManager {
     }
 
     /// How many connections of this node are in a group.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(super) fn local_group_size(&self, group: &str) -> usize {
         self.groups.get(group).map_or(0, |members| members.len())
     }
 
     /// How many connections of this node a user has.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(super) fn local_user_count(&self, user: &str) -> usize {
         self.users.get(user).map_or(0, |ids| ids.len())
     }

@@ -173,6 +173,7 @@ impl Protocol {
 
     /// A Completion with a result that is encoded already (a client's, passed on to the node
     /// that asked for it); a value of the other protocol is converted.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn completion_encoded(
         self,
         invocation_id: &str,
@@ -196,6 +197,7 @@ impl Protocol {
 
     /// Reads the one Completion in `framed` (a message with its framing): its invocation id
     /// and what it completes with (a result, `null` for none, or an error text).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn read_completion(
         self,
         framed: &[u8],

@@ -118,6 +118,7 @@ impl MessagePackEncoder {
     }
 
     /// A Completion whose result is MessagePack this codec or a client wrote already.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn completion_encoded(invocation_id: &str, result: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 + invocation_id.len() + result.len());
         write_head(&mut out, 5, 3);
