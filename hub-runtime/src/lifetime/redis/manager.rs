@@ -335,6 +335,49 @@ impl Inner {
         }
     }
 
+    /// Adds a connection of this server to a group, or removes it.
+    async fn change_local_group(&self, connection_id: &str, group: &str, action: GroupAction) {
+        match action {
+            GroupAction::Add => self.join(connection_id, group).await,
+            GroupAction::Remove => self.leave(connection_id, group).await,
+        }
+    }
+
+    /// Changes the groups of a connection of this server at once, or of another server's
+    /// through a group command.
+    fn change_group(
+        self: &Arc<Self>,
+        connection_id: &str,
+        group: &str,
+        action: GroupAction,
+    ) -> LifetimeFuture<Result<(), LifetimeError>> {
+        let inner = self.clone();
+        let (connection_id, group) = (connection_id.to_owned(), group.to_owned());
+        LifetimeFuture::new(async move {
+            if inner.local.with(&connection_id, |_| ()).is_some() {
+                inner
+                    .change_local_group(&connection_id, &group, action)
+                    .await;
+                return Ok(());
+            }
+            inner.group_command(&connection_id, &group, action).await
+        })
+    }
+
+    /// The cluster-wide count of a presence question.
+    fn count(
+        self: &Arc<Self>,
+        kind: PresenceKind,
+        name: &str,
+    ) -> LifetimeFuture<Result<usize, LifetimeError>> {
+        let inner = self.clone();
+        let name = name.to_owned();
+        LifetimeFuture::new(async move {
+            let (count, _) = inner.ask(kind, &name).await?;
+            Ok(count as usize)
+        })
+    }
+
     /// Asks the server that has the connection to change its groups, and waits for its Ack.
     async fn group_command(
         &self,
@@ -632,10 +675,7 @@ impl Inner {
                     (command.group.to_owned(), command.connection_id.to_owned());
                 let action = command.action;
                 tokio::spawn(async move {
-                    match action {
-                        GroupAction::Add => inner.join(&connection, &group).await,
-                        GroupAction::Remove => inner.leave(&connection, &group).await,
-                    }
+                    inner.change_local_group(&connection, &group, action).await;
                     let ack = envelope::write_ack(id);
                     if let Err(error) = inner.bus.publish(&inner.channels.ack(&server), &ack).await
                     {
@@ -782,17 +822,8 @@ impl HubLifetimeManager for RedisLifetimeManager {
         connection_id: &str,
         group: &str,
     ) -> LifetimeFuture<Result<(), LifetimeError>> {
-        let inner = self.inner.clone();
-        let (connection_id, group) = (connection_id.to_owned(), group.to_owned());
-        LifetimeFuture::new(async move {
-            if inner.local.with(&connection_id, |_| ()).is_some() {
-                inner.join(&connection_id, &group).await;
-                return Ok(());
-            }
-            inner
-                .group_command(&connection_id, &group, GroupAction::Add)
-                .await
-        })
+        self.inner
+            .change_group(connection_id, group, GroupAction::Add)
     }
 
     fn remove_from_group(
@@ -800,17 +831,8 @@ impl HubLifetimeManager for RedisLifetimeManager {
         connection_id: &str,
         group: &str,
     ) -> LifetimeFuture<Result<(), LifetimeError>> {
-        let inner = self.inner.clone();
-        let (connection_id, group) = (connection_id.to_owned(), group.to_owned());
-        LifetimeFuture::new(async move {
-            if inner.local.with(&connection_id, |_| ()).is_some() {
-                inner.leave(&connection_id, &group).await;
-                return Ok(());
-            }
-            inner
-                .group_command(&connection_id, &group, GroupAction::Remove)
-                .await
-        })
+        self.inner
+            .change_group(connection_id, group, GroupAction::Remove)
     }
 
     fn invoke_connection(
@@ -901,21 +923,11 @@ impl HubLifetimeManager for RedisLifetimeManager {
     }
 
     fn group_size(&self, group: &str) -> LifetimeFuture<Result<usize, LifetimeError>> {
-        let inner = self.inner.clone();
-        let group = group.to_owned();
-        LifetimeFuture::new(async move {
-            let (count, _) = inner.ask(PresenceKind::GroupSize, &group).await?;
-            Ok(count as usize)
-        })
+        self.inner.count(PresenceKind::GroupSize, group)
     }
 
     fn user_connection_count(&self, user_id: &str) -> LifetimeFuture<Result<usize, LifetimeError>> {
-        let inner = self.inner.clone();
-        let user = user_id.to_owned();
-        LifetimeFuture::new(async move {
-            let (count, _) = inner.ask(PresenceKind::UserConnectionCount, &user).await?;
-            Ok(count as usize)
-        })
+        self.inner.count(PresenceKind::UserConnectionCount, user_id)
     }
 
     fn shutdown(&self) -> LifetimeFuture<()> {
