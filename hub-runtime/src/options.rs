@@ -212,8 +212,10 @@ impl HubOptions {
         self
     }
 
-    /// The read buffer of each WebSocket (default 4 KiB, against tungstenite's 128 KiB): the
-    /// largest part of an idle connection's memory.
+    /// The most a WebSocket reads from its socket at once (default 16 KiB). The buffer read into
+    /// belongs to the worker thread, not to the connection: a connection keeps bytes of its own
+    /// only while a frame is unfinished (at most the
+    /// [largest message](Self::maximum_receive_message_size)), so an idle one keeps none.
     pub fn websocket_read_buffer_size(mut self, size: usize) -> Self {
         self.connection = self.connection.websocket_read_buffer_size(size);
         self

@@ -1,7 +1,7 @@
 //! One message on a connection: text or binary.
 
 use bytes::Bytes;
-use tungstenite::{Message, Utf8Bytes};
+use tungstenite::Utf8Bytes;
 
 /// One message written to or read from a connection: a text frame or a binary frame on
 /// WebSockets, one event on Server-Sent Events, part of a poll's body on long polling.
@@ -58,14 +58,6 @@ impl Frame {
         match self.0 {
             Inner::Text(text) => Bytes::from(text),
             Inner::Binary(bytes) => bytes,
-        }
-    }
-
-    /// The WebSocket message that carries it.
-    pub(crate) fn into_message(self) -> Message {
-        match self.0 {
-            Inner::Text(text) => Message::Text(text),
-            Inner::Binary(bytes) => Message::Binary(bytes),
         }
     }
 }

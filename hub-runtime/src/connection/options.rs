@@ -67,7 +67,7 @@ impl Default for ConnectionOptions {
             long_polling_timeout: Duration::from_secs(90),
             disconnect_timeout: Duration::from_secs(15),
             allow_stateful_reconnects: false,
-            websocket_read_buffer_size: 4 * 1024,
+            websocket_read_buffer_size: 16 * 1024,
             websocket_max_message_size: 64 * 1024,
             shutdown_timeout: Duration::from_secs(5),
             cors: None,
@@ -118,8 +118,10 @@ impl ConnectionOptions {
         self
     }
 
-    /// The read buffer of each WebSocket (default 4 KiB, against tungstenite's 128 KiB): the
-    /// largest part of an idle connection's memory.
+    /// The most a WebSocket reads from its socket at once (default 16 KiB). The buffer read into
+    /// belongs to the worker thread, not to the connection: a connection keeps bytes of its own
+    /// only while a frame is unfinished (at most the
+    /// [largest message](Self::websocket_max_message_size)), so an idle one keeps none.
     pub fn websocket_read_buffer_size(mut self, size: usize) -> Self {
         self.websocket_read_buffer_size = size.max(256);
         self

@@ -1,31 +1,24 @@
 //! `{path}` with a WebSocket upgrade, and the WebSocket under a connection.
 
+mod codec;
+mod socket;
+
 use std::collections::HashMap;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::{Sink, Stream, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::WebSocketStream;
-use tungstenite::Message;
-use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 
+use self::socket::{Limits, WebSocketIo};
 use super::cors::websocket_origin_allowed;
 use super::endpoint::{Endpoint, TokenState};
 use super::response::plain;
-use crate::connection::{
-    Closed, ConnectionError, ConnectionId, Frame, IoFuture, Reattach, Received, TransportIo,
-    TransportType,
-};
+use crate::connection::{ConnectionId, Reattach, TransportType};
 
 /// `GET {path}`: a WebSocket for a negotiated connection (`?id=<token>`), or a new one
 /// (`skipNegotiation`, no id); without an upgrade, Server-Sent Events or a long poll.
@@ -81,7 +74,7 @@ pub(crate) async fn connect(
             (id, Some(Box::<str>::from(token.as_str())), early, reattach)
         }
     };
-    let config = socket_config(&endpoint);
+    let limits = limits(&endpoint);
     let request = super::request::connection_request(parts);
     let endpoint = endpoint.clone();
     let Upgrade { accept, on_upgrade } = upgrade;
@@ -90,7 +83,7 @@ pub(crate) async fn connect(
     // `TransportIo`), so the task holds no room for it.
     tokio::spawn(async move {
         let early = (!early.is_empty()).then(|| Bytes::from(early));
-        let Some(io) = WebSocketIo::upgraded(on_upgrade, config, early).await else {
+        let Some(io) = upgraded(on_upgrade, limits, early).await else {
             if let Some(token) = token {
                 endpoint.forget_token(&token);
             }
@@ -103,23 +96,22 @@ pub(crate) async fn connect(
     switching(accept)
 }
 
-fn socket_config(endpoint: &Endpoint) -> WebSocketConfig {
+fn limits(endpoint: &Endpoint) -> Limits {
     let options = &endpoint.options;
-    let max_message = options.websocket_max_message_size;
-    WebSocketConfig::default()
-        .read_buffer_size(options.websocket_read_buffer_size)
-        .max_message_size(Some(max_message))
-        .max_frame_size(Some(max_message))
+    Limits {
+        read_size: options.websocket_read_buffer_size,
+        max_message: options.websocket_max_message_size,
+    }
 }
 
 /// A client connecting again after its socket was lost (stateful reconnect): the new socket
 /// takes the old one's place in the connection, whether or not the server noticed yet that the
 /// old one is gone.
 fn reconnect(endpoint: &Arc<Endpoint>, upgrade: Upgrade, shared: Arc<Reattach>) -> Response {
-    let config = socket_config(endpoint);
+    let limits = limits(endpoint);
     let Upgrade { accept, on_upgrade } = upgrade;
     tokio::spawn(async move {
-        let Some(io) = WebSocketIo::upgraded(on_upgrade, config, None).await else {
+        let Some(io) = upgraded(on_upgrade, limits, None).await else {
             return;
         };
         // The connection ended meanwhile: the new socket is dropped, and its client learns it.
@@ -181,144 +173,19 @@ fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) 
     })
 }
 
-/// A WebSocket under a connection.
-struct WebSocketIo {
-    /// `None` once closed: the socket then lingers in a task of its own (see `close`).
-    socket: Option<WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>>,
-    /// Bytes the client POSTed before the socket connected: read first.
+/// The socket once the 101 answer went out (`None` when the upgrade failed), boxed: the task
+/// awaiting it keeps no room for the socket.
+async fn upgraded(
+    on_upgrade: OnUpgrade,
+    limits: Limits,
     early: Option<Bytes>,
-    /// The client sent its Close frame (the socket queued the reply).
-    peer_closed: bool,
-    /// The client sent a message beyond the limit, whose rest is still unread.
-    too_large: bool,
-}
-
-/// How long a socket left with unread data (a message beyond the limit) stays open after the
-/// server's Close: closed at once, it would answer the client with a reset, and a reset makes
-/// the client drop what it had not read yet, the Close message among it.
-const LINGER_AFTER_UNREAD: Duration = Duration::from_millis(500);
-
-/// How long the server waits for the client's Close frame after sending its own (ASP.NET's
-/// `WebSocketOptions.CloseTimeout`), before it drops the socket.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-impl WebSocketIo {
-    /// The socket once the 101 answer went out (`None` when the upgrade failed), boxed, and
-    /// built in a box of its own: the task awaiting it keeps no room for the socket.
-    async fn upgraded(
-        on_upgrade: OnUpgrade,
-        config: WebSocketConfig,
-        early: Option<Bytes>,
-    ) -> Option<Box<WebSocketIo>> {
-        let upgraded = on_upgrade.await.ok()?;
-        let socket = Box::pin(WebSocketStream::from_raw_socket(
-            TokioIo::new(upgraded),
-            Role::Server,
-            Some(config),
-        ))
-        .await;
-        Some(Box::new(WebSocketIo {
-            socket: Some(socket),
-            early,
-            peer_closed: false,
-            too_large: false,
-        }))
-    }
-
-    fn socket(
-        &mut self,
-    ) -> Result<Pin<&mut WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>>, Closed> {
-        self.socket.as_mut().map(Pin::new).ok_or(Closed)
-    }
-}
-
-impl TransportIo for WebSocketIo {
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Received> {
-        if let Some(early) = self.early.take() {
-            return Poll::Ready(Received::Frame(Frame::binary(early)));
-        }
-        let Some(socket) = &mut self.socket else {
-            return Poll::Ready(Received::Closed);
-        };
-        loop {
-            return Poll::Ready(match ready!(Pin::new(&mut *socket).poll_next(cx)) {
-                Some(Ok(Message::Text(text))) => Received::Frame(Frame::from_utf8_bytes(text)),
-                Some(Ok(Message::Binary(bytes))) => Received::Frame(Frame::binary(bytes)),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                Some(Ok(Message::Close(_))) => {
-                    self.peer_closed = true;
-                    Received::Closed
-                }
-                // Lost without a Close frame: a stateful connection waits for its client.
-                None => Received::Lost,
-                Some(Err(err)) => {
-                    if matches!(err, tungstenite::Error::Capacity(_)) {
-                        self.too_large = true;
-                        Received::Failed(ConnectionError::TooLarge)
-                    } else {
-                        Received::Lost
-                    }
-                }
-            });
-        }
-    }
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        self.socket()?.poll_ready(cx).map_err(|_| Closed)
-    }
-
-    fn start_send(&mut self, frame: Frame) -> Result<(), Closed> {
-        self.socket()?
-            .start_send(frame.into_message())
-            .map_err(|_| Closed)
-    }
-
-    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        self.socket()?.poll_flush(cx).map_err(|_| Closed)
-    }
-
-    fn close(&mut self, _drain: bool) -> IoFuture<'_, ()> {
-        Box::pin(async move {
-            let Some(mut socket) = self.socket.take() else {
-                return;
-            };
-            if self.peer_closed {
-                // The reply to the client's Close frame is queued: write it (RFC 6455 5.5.1).
-                let _ = futures_util::SinkExt::flush(&mut socket).await;
-                return;
-            }
-            let close = CloseFrame {
-                code: CloseCode::Normal,
-                reason: "".into(),
-            };
-            if futures_util::SinkExt::send(&mut socket, Message::Close(Some(close)))
-                .await
-                .is_err()
-            {
-                return;
-            }
-            // The socket stays open for the client's Close frame (or, after a message beyond
-            // the limit, a moment for the client to read ours), in a task of its own: the
-            // connection ends now.
-            let too_large = self.too_large;
-            tokio::spawn(async move {
-                if too_large {
-                    tokio::time::sleep(LINGER_AFTER_UNREAD).await;
-                    return;
-                }
-                let answered = async {
-                    while let Some(Ok(message)) = socket.next().await {
-                        if let Message::Close(_) = message {
-                            return;
-                        }
-                    }
-                };
-                let _ = tokio::time::timeout(CLOSE_TIMEOUT, answered).await;
-            });
-        })
-    }
-
-    fn finish(&self) {}
+) -> Option<Box<WebSocketIo>> {
+    let upgraded = on_upgrade.await.ok()?;
+    Some(Box::new(WebSocketIo::new(
+        TokioIo::new(upgraded),
+        limits,
+        early,
+    )))
 }
 
 #[cfg(test)]
