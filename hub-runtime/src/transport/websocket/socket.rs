@@ -2,9 +2,10 @@
 //!
 //! Reads go through a buffer that belongs to the worker thread, not to the connection: a
 //! connection keeps bytes of its own only while a frame is unfinished, so an idle one holds no
-//! read buffer, and no buffer is zeroed before a read. What a turn sends is written with
-//! vectored writes, each frame's header beside its payload: a frame shared by many connections
-//! (a broadcast) is never copied.
+//! read buffer, and no buffer is zeroed before a read. What a turn sends is written with one
+//! write: small frames joined in a buffer of the thread, large ones with a vectored write, each
+//! frame's header beside its payload, so a large frame shared by many connections (a broadcast)
+//! is never copied.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -37,6 +38,10 @@ const WRITE_HIGH_WATER: usize = 128 * 1024;
 /// Frames handed to one vectored write at most (two slices each).
 const FRAMES_PER_WRITE: usize = 16;
 
+/// Frames are joined into one plain write below this many bytes, and written with a vectored
+/// write (no copy) from there.
+const JOIN_BELOW: usize = 4096;
+
 /// The limits of one endpoint's sockets.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -50,6 +55,8 @@ thread_local! {
     /// The read buffer of the sockets polled on this thread (initialised once, never zeroed
     /// again; the workspace forbids reading into uninitialised memory).
     static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Where small frames of the sockets written on this thread are joined for one write.
+    static WRITE_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 type Socket = TokioIo<Upgraded>;
@@ -190,15 +197,26 @@ impl WebSocketIo {
             for frame in self.out.iter().take(FRAMES_PER_WRITE) {
                 used += frame.slices(&mut slices[used..]);
             }
-            let written = if socket.is_write_vectored() {
-                ready!(Pin::new(&mut *socket).poll_write_vectored(cx, &slices[..used]))
+            let slices = &slices[..used];
+            let total: usize = slices.iter().map(|slice| slice.len()).sum();
+            let written = if total > JOIN_BELOW && socket.is_write_vectored() {
+                ready!(Pin::new(&mut *socket).poll_write_vectored(cx, slices))
             } else {
-                // A write per header and per payload would wait on Nagle's algorithm: join them.
-                let joined = slices[..used].iter().fold(Vec::new(), |mut joined, slice| {
-                    joined.extend_from_slice(slice);
-                    joined
-                });
-                ready!(Pin::new(&mut *socket).poll_write(cx, &joined))
+                // Small frames are joined into one plain write, which costs the kernel less
+                // than a vectored one; and without vectored writes a write per header and per
+                // payload would wait on Nagle's algorithm.
+                ready!(WRITE_BUFFER.with(|joined| {
+                    let mut joined = joined.borrow_mut();
+                    joined.clear();
+                    slices
+                        .iter()
+                        .for_each(|slice| joined.extend_from_slice(slice));
+                    let written = Pin::new(&mut *socket).poll_write(cx, &joined);
+                    if joined.capacity() > 4 * JOIN_BELOW {
+                        *joined = Vec::new();
+                    }
+                    written
+                }))
             };
             let mut written = match written {
                 Ok(0) | Err(_) => {
