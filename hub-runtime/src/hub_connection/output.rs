@@ -1,6 +1,7 @@
 //! What a hub connection writes: the frames of its queue, in batches with one flush each, and
 //! the frames of its server streams' events.
 
+use std::cell::RefCell;
 use std::task::{Context, Poll, ready};
 
 use super::state::{HubConnection, MAX_BATCH};
@@ -32,34 +33,41 @@ fn coalesce(first: Frame, queue: &OutboundQueue, most: usize) -> (Frame, usize) 
     if most < 2 || first.as_bytes().len() >= COALESCE_BYTES || queue.is_empty() {
         return (first, 1);
     }
-    let mut count = 1;
-    match first.as_text() {
-        Some(text) => {
-            let mut joined = String::with_capacity(2 * text.len().max(64));
-            joined.push_str(text);
-            while count < most && joined.len() < COALESCE_BYTES {
-                let Some(next) = queue.try_pop() else { break };
-                // A connection's frames are all text or all binary (its protocol's).
-                match next.as_text() {
-                    Some(text) => joined.push_str(text),
-                    None => joined.push_str(&String::from_utf8_lossy(next.as_bytes())),
-                }
-                count += 1;
-            }
-            (Frame::text(joined), count)
-        }
-        None => {
-            let bytes = first.as_bytes();
-            let mut joined = Vec::with_capacity(2 * bytes.len().max(64));
-            joined.extend_from_slice(bytes);
-            while count < most && joined.len() < COALESCE_BYTES {
-                let Some(next) = queue.try_pop() else { break };
-                joined.extend_from_slice(next.as_bytes());
-                count += 1;
-            }
-            (Frame::binary(joined), count)
-        }
+    thread_local! {
+        /// The frames being joined (kept by the thread, so that no connection keeps room).
+        static TAKEN: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
     }
+    TAKEN.with(|taken| {
+        // Taken first and joined into one allocation of the exact size: growing the joined
+        // frame as they come reallocated it a few times per write.
+        let mut taken = taken.borrow_mut();
+        let mut len = first.as_bytes().len();
+        while taken.len() + 1 < most && len < COALESCE_BYTES {
+            let Some(next) = queue.try_pop() else { break };
+            len += next.as_bytes().len();
+            taken.push(next);
+        }
+        let count = 1 + taken.len();
+        let joined = if first.is_text() {
+            let mut joined = String::with_capacity(len);
+            for frame in std::iter::once(&first).chain(taken.iter()) {
+                // A connection's frames are all text or all binary (its protocol's).
+                match frame.as_text() {
+                    Some(text) => joined.push_str(text),
+                    None => joined.push_str(&String::from_utf8_lossy(frame.as_bytes())),
+                }
+            }
+            Frame::text(joined)
+        } else {
+            let mut joined = Vec::with_capacity(len);
+            for frame in std::iter::once(&first).chain(taken.iter()) {
+                joined.extend_from_slice(frame.as_bytes());
+            }
+            Frame::binary(joined)
+        };
+        taken.clear();
+        (joined, count)
+    })
 }
 
 impl HubConnection {

@@ -37,7 +37,19 @@ struct Queued {
     /// What the frames others queued cost (their bytes and their slots): what the limit
     /// bounds.
     others: usize,
+    /// The slots a queue that gave its memory back takes at once when frames come again (it
+    /// had that many): a burst costs one allocation, not a reallocation per doubling.
+    regrow: usize,
     closed: bool,
+}
+
+impl Queued {
+    fn push(&mut self, frame: Frame, own: bool) {
+        if self.frames.capacity() == 0 && self.regrow > 0 {
+            self.frames.reserve_exact(self.regrow);
+        }
+        self.frames.push_back((frame, own));
+    }
 }
 
 /// What one queued frame costs besides its bytes: its slot in the queue.
@@ -51,6 +63,9 @@ fn cost(frame: &Frame) -> usize {
 /// A queue that grew beyond this many slots gives its memory back once drained.
 const KEEP_SLOTS: usize = 16;
 
+/// The most slots a queue takes at once when frames come again.
+const MAX_REGROW: usize = 1024;
+
 impl OutboundQueue {
     /// A queue that holds at most `limit` bytes of others' frames (one frame always fits).
     pub(crate) fn new(limit: usize) -> Self {
@@ -58,6 +73,7 @@ impl OutboundQueue {
             frames: Mutex::new(Queued {
                 frames: VecDeque::new(),
                 others: 0,
+                regrow: 0,
                 closed: false,
             }),
             len: AtomicUsize::new(0),
@@ -77,7 +93,7 @@ impl OutboundQueue {
             if queued.others > 0 && queued.others + cost > self.limit {
                 return Err(PushError::Full);
             }
-            queued.frames.push_back((frame, false));
+            queued.push(frame, false);
             queued.others += cost;
             self.len.store(queued.frames.len(), Ordering::SeqCst);
         }
@@ -92,7 +108,7 @@ impl OutboundQueue {
     pub(crate) fn push_own(&self, frame: Frame) {
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
         if !queued.closed {
-            queued.frames.push_back((frame, true));
+            queued.push(frame, true);
             self.len.store(queued.frames.len(), Ordering::SeqCst);
         }
     }
@@ -110,6 +126,7 @@ impl OutboundQueue {
             queued.others -= cost(&frame);
         }
         if queued.frames.is_empty() && queued.frames.capacity() > KEEP_SLOTS {
+            queued.regrow = queued.frames.capacity().min(MAX_REGROW);
             queued.frames = VecDeque::new();
         }
         Some(frame)
