@@ -1,6 +1,7 @@
 //! What each fuzz target checks, over `hub_runtime::__fuzz`: nothing a client sends may panic a
 //! parser, and where the parsers make promises (a split tiles its input, the fast readers agree
-//! with the libraries they shortcut, POST bodies give the same messages however they are cut),
+//! with the libraries they shortcut, POST bodies and WebSocket frames give the same messages
+//! however they are cut),
 //! they hold.
 //!
 //! hub-runtime's `tests/fuzz_corpus.rs` includes this file and replays `corpus/<target>/` through
@@ -22,6 +23,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("negotiate_query", negotiate_query),
     ("post_body", post_body),
     ("argument_binding", argument_binding),
+    ("websocket_frames", websocket_frames),
 ];
 
 /// The message size limit the targets split with besides none: small, so that short inputs
@@ -367,4 +369,56 @@ pub fn argument_binding(data: &[u8]) {
             });
         }
     }
+}
+
+/// Bytes a WebSocket client sends (after two bytes choosing the message limit and how the
+/// bytes are cut into reads). However they are cut, the server receives the same messages and
+/// answers the same frames; no message exceeds the limit; nothing is received after the end;
+/// what the server answers is well-formed server frames (unmasked, whole), a Close at most
+/// once and last.
+pub fn websocket_frames(data: &[u8]) {
+    use hub_runtime::__fuzz::WebSocketEvent;
+    let [limit, cut, bytes @ ..] = data else {
+        return;
+    };
+    let max_message = 1 + usize::from(*limit) * 8;
+    let whole = __fuzz::websocket_read(&[bytes], max_message);
+    let pieces: Vec<&[u8]> = bytes.chunks(1 + usize::from(*cut % 16)).collect();
+    let cut = __fuzz::websocket_read(&pieces, max_message);
+    assert_eq!(
+        whole,
+        cut,
+        "cut into reads of {}",
+        pieces.first().map_or(0, |p| p.len())
+    );
+    let (events, written) = whole;
+    for (at, event) in events.iter().enumerate() {
+        match event {
+            WebSocketEvent::Message { text, bytes } => {
+                assert!(bytes.len() <= max_message);
+                assert!(!text || std::str::from_utf8(bytes).is_ok());
+            }
+            WebSocketEvent::Closed | WebSocketEvent::TooLarge => {
+                assert_eq!(at, events.len() - 1, "received after the end")
+            }
+        }
+    }
+    let mut rest = &written[..];
+    let mut closed = false;
+    while let [first, second, after @ ..] = rest {
+        assert!(!closed, "a frame after the Close");
+        assert_eq!(first & 0xF0, 0x80, "FIN, no reserved bits");
+        let opcode = first & 0x0F;
+        assert!(
+            matches!(opcode, 0x8 | 0xA),
+            "only pongs and a Close: {opcode}"
+        );
+        assert_eq!(second & 0x80, 0, "server frames are not masked");
+        let len = usize::from(second & 0x7F);
+        assert!(len <= 125, "control frames are short");
+        assert!(after.len() >= len);
+        closed = opcode == 0x8;
+        rest = &after[len..];
+    }
+    assert!(rest.is_empty(), "a cut frame: {rest:?}");
 }

@@ -165,6 +165,38 @@ pub mod __fuzz {
         pub error: Option<ProtocolError>,
     }
 
+    /// What a WebSocket made of a client's bytes.
+    #[derive(Debug, PartialEq, Eq)]
+    pub enum WebSocketEvent {
+        /// A whole message: text (checked UTF-8) or binary.
+        Message { text: bool, bytes: Vec<u8> },
+        /// The client's Close, or a frame no client may send (the server's Close says which).
+        Closed,
+        /// A message beyond the limit.
+        TooLarge,
+    }
+
+    /// What the server's WebSocket makes of the bytes `chunks` (as successive reads), with
+    /// messages of at most `max_message` bytes: what it received, and the bytes of the frames
+    /// it queued in answer (pongs, its Close).
+    pub fn websocket_read(chunks: &[&[u8]], max_message: usize) -> (Vec<WebSocketEvent>, Vec<u8>) {
+        use crate::connection::{ConnectionError, Received};
+        let (received, written) = crate::transport::websocket_read_chunks(chunks, max_message);
+        let events = received
+            .into_iter()
+            .map(|received| match received {
+                Received::Frame(frame) => WebSocketEvent::Message {
+                    text: frame.is_text(),
+                    bytes: frame.as_bytes().to_vec(),
+                },
+                Received::Closed => WebSocketEvent::Closed,
+                Received::Failed(ConnectionError::TooLarge) => WebSocketEvent::TooLarge,
+                other => unreachable!("bytes alone do not end a socket with {other:?}"),
+            })
+            .collect();
+        (events, written)
+    }
+
     /// Splits `input` into `protocol`'s messages of at most `max` bytes.
     pub fn split(protocol: Protocol, input: &[u8], max: Option<usize>) -> Split {
         let place = |part: &[u8]| {

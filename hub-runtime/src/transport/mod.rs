@@ -21,3 +21,5 @@ pub(crate) use endpoint::Endpoint;
 pub(crate) use http::{delete, send};
 pub(crate) use negotiate::negotiate;
 pub(crate) use websocket::connect;
+#[cfg(feature = "fuzzing")]
+pub(crate) use websocket::read_chunks as websocket_read_chunks;

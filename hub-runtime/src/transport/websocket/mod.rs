@@ -14,6 +14,8 @@ use bytes::Bytes;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use self::socket::read_chunks;
 use self::socket::{Limits, WebSocketIo};
 use super::cors::websocket_origin_allowed;
 use super::endpoint::{Endpoint, TokenState};

@@ -145,8 +145,17 @@ impl WebSocketIo {
     pub(crate) fn new(socket: Socket, limits: Limits, early: Option<Bytes>) -> WebSocketIo {
         WebSocketIo {
             socket: Some(socket),
-            limits,
             early,
+            ..WebSocketIo::new_detached(limits)
+        }
+    }
+
+    /// A socket's state without the socket.
+    fn new_detached(limits: Limits) -> WebSocketIo {
+        WebSocketIo {
+            socket: None,
+            limits,
+            early: None,
             partial: BytesMut::new(),
             message: None,
             out: VecDeque::new(),
@@ -383,32 +392,37 @@ impl WebSocketIo {
                     return Poll::Ready(Some(Received::Lost));
                 }
             }
-            let input = read.filled();
-            if !self.partial.is_empty() {
-                self.partial.extend_from_slice(input);
-                return Poll::Ready(None);
-            }
-            let mut at = 0;
-            while at < input.len() {
-                match self.decode(&input[at..]) {
-                    Step::Frame { consumed, received } => {
-                        at += consumed;
-                        if let Some(received) = received {
-                            if !self.read_done {
-                                self.partial.extend_from_slice(&input[at..]);
-                            }
-                            return Poll::Ready(Some(received));
+            Poll::Ready(self.bytes_read(read.filled()))
+        })
+    }
+
+    /// Takes bytes read from the socket: the message (or the end of reading) they complete, if
+    /// any; what follows it, or an unfinished frame, is kept in `partial`.
+    fn bytes_read(&mut self, input: &[u8]) -> Option<Received> {
+        if !self.partial.is_empty() {
+            self.partial.extend_from_slice(input);
+            return None;
+        }
+        let mut at = 0;
+        while at < input.len() {
+            match self.decode(&input[at..]) {
+                Step::Frame { consumed, received } => {
+                    at += consumed;
+                    if let Some(received) = received {
+                        if !self.read_done {
+                            self.partial.extend_from_slice(&input[at..]);
                         }
-                    }
-                    // Kept as it arrives: a frame's announced length reserves nothing.
-                    Step::Incomplete => {
-                        self.partial.extend_from_slice(&input[at..]);
-                        break;
+                        return Some(received);
                     }
                 }
+                // Kept as it arrives: a frame's announced length reserves nothing.
+                Step::Incomplete => {
+                    self.partial.extend_from_slice(&input[at..]);
+                    break;
+                }
             }
-            Poll::Ready(None)
-        })
+        }
+        None
     }
 
     /// A message from bytes already read, if they hold one.
@@ -440,23 +454,12 @@ impl WebSocketIo {
 
     /// The socket, moved out for `close` to linger with; `self` keeps nothing.
     fn take(&mut self) -> WebSocketIo {
-        let limits = self.limits;
-        std::mem::replace(
-            self,
-            WebSocketIo {
-                socket: None,
-                limits,
-                early: None,
-                partial: BytesMut::new(),
-                message: None,
-                out: VecDeque::new(),
-                out_bytes: 0,
-                read_done: true,
-                peer_closed: self.peer_closed,
-                close_sent: true,
-                too_large: self.too_large,
-            },
-        )
+        let ended = WebSocketIo {
+            read_done: true,
+            close_sent: true,
+            ..WebSocketIo::new_detached(self.limits)
+        };
+        std::mem::replace(self, ended)
     }
 }
 
@@ -549,6 +552,33 @@ impl TransportIo for WebSocketIo {
     }
 
     fn finish(&self) {}
+}
+
+/// What the server makes of a client's bytes arriving in `chunks`, read as the socket reads
+/// them: what it received, and the bytes of the frames it queued in answer.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn read_chunks(chunks: &[&[u8]], max_message: usize) -> (Vec<Received>, Vec<u8>) {
+    let limits = Limits {
+        read_size: usize::MAX,
+        max_message,
+    };
+    let mut io = WebSocketIo::new_detached(limits);
+    let mut received = Vec::new();
+    for chunk in chunks {
+        if io.read_done {
+            break;
+        }
+        received.extend(io.bytes_read(chunk));
+        while let Some(next) = io.next_buffered() {
+            received.push(next);
+        }
+    }
+    let mut written = Vec::new();
+    for frame in &io.out {
+        written.extend_from_slice(&frame.header[..usize::from(frame.header_len)]);
+        written.extend_from_slice(&frame.payload);
+    }
+    (received, written)
 }
 
 impl WebSocketIo {
