@@ -32,8 +32,13 @@ const LINGER_AFTER_UNREAD: Duration = Duration::from_millis(500);
 /// `WebSocketOptions.CloseTimeout`), before it drops the socket.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Bytes queued for the socket beyond which `poll_ready` waits for them to be written.
+/// Bytes queued for the socket beyond which `poll_ready` waits for them to be written, and
+/// nothing more is read.
 const WRITE_HIGH_WATER: usize = 128 * 1024;
+
+/// Frames queued for the socket beyond which the same holds (pongs are small but each takes a
+/// slot).
+const QUEUED_HIGH_WATER: usize = 1024;
 
 /// Frames handed to one vectored write at most (two slices each).
 const FRAMES_PER_WRITE: usize = 16;
@@ -172,6 +177,11 @@ impl WebSocketIo {
         let frame = Outgoing::new(opcode, payload);
         self.out_bytes += frame.len();
         self.out.push_back(frame);
+    }
+
+    /// Whether more is queued for the socket than it should take before more is queued.
+    fn backlogged(&self) -> bool {
+        self.out_bytes >= WRITE_HIGH_WATER || self.out.len() >= QUEUED_HIGH_WATER
     }
 
     /// Queues the server's Close frame, once.
@@ -479,6 +489,15 @@ impl TransportIo for WebSocketIo {
             // Pongs (and a Close) queued by what was read go out without waiting for a write of
             // the connection's.
             self.answer_controls(cx);
+            if self.backlogged() {
+                // A client that sends pings but does not read their pongs is not read either
+                // until it does: what it can make the server queue stays bounded.
+                match self.poll_write_out(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(Closed)) => return Poll::Ready(Received::Lost),
+                    Poll::Ready(Ok(())) => {}
+                }
+            }
             if let Some(received) = ready!(self.poll_read_frames(cx)) {
                 self.answer_controls(cx);
                 return Poll::Ready(received);
@@ -490,7 +509,7 @@ impl TransportIo for WebSocketIo {
         if self.socket.is_none() || self.close_sent {
             return Poll::Ready(Err(Closed));
         }
-        if self.out_bytes >= WRITE_HIGH_WATER {
+        if self.backlogged() {
             ready!(self.poll_write_out(cx))?;
         }
         Poll::Ready(Ok(()))
