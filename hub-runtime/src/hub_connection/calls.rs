@@ -163,6 +163,7 @@ impl HubConnection {
         if call.limited {
             self.limited_running += 1;
         }
+        self.started_pending = true;
         self.running
             .get_or_insert_with(FuturesUnordered::new)
             .push(call);

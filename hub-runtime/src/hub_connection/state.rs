@@ -56,6 +56,8 @@ pub(super) struct HubConnection {
     pub(super) connecting: Option<BoxFuture<Result<(), HubError>>>,
     /// Frames were sent to the transport and its flush has not completed yet.
     pub(super) flushing: bool,
+    /// A call started in this turn did not finish on its first poll (see `turn`).
+    pub(super) started_pending: bool,
     /// Messages this poll of the task may still handle.
     pub(super) budget: usize,
     /// `input` holds complete messages left for the next poll (the budget ran out).

@@ -101,18 +101,8 @@ impl HubConnection {
             self.receive(&[])?;
             step = Step::Progress;
         }
-        if let Some(running) = &mut self.running {
-            if let Poll::Ready(Some(finished)) = running.poll_next_unpin(cx) {
-                if finished.limited {
-                    self.limited_running -= 1;
-                }
-                // After whatever the call sent to its caller before it finished.
-                if let Some(frame) = self.completion(finished) {
-                    self.handle().push_own(frame);
-                }
-                self.start_queued();
-                step = Step::Progress;
-            }
+        if self.poll_running(cx) {
+            step = Step::Progress;
         }
         // While a write is blocked nothing new is read or produced: the client that does not
         // read is held back rather than its queue filled.
@@ -140,6 +130,13 @@ impl HubConnection {
                     step = Step::Progress;
                 }
             }
+            // A call this read started that did not finish on its first poll (an asynchronous
+            // method at its first `.await`) is polled again now, with the task's waker: one
+            // that finishes right away (a yield, a ready channel) is answered in this turn's
+            // write, not after another turn and another read of the transport.
+            if std::mem::take(&mut self.started_pending) && self.poll_running(cx) {
+                step = Step::Progress;
+            }
             if self.poll_streams(cx) {
                 step = Step::Progress;
             }
@@ -158,6 +155,26 @@ impl HubConnection {
             Poll::Ready(Err(Closed)) => return Err(End::ClientClosed(None)),
         }
         Ok(step)
+    }
+
+    /// Polls the running calls; one that finished gets its Completion, and the calls queued
+    /// behind it may start. Whether one finished.
+    fn poll_running(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(running) = &mut self.running else {
+            return false;
+        };
+        let Poll::Ready(Some(finished)) = running.poll_next_unpin(cx) else {
+            return false;
+        };
+        if finished.limited {
+            self.limited_running -= 1;
+        }
+        // After whatever the call sent to its caller before it finished.
+        if let Some(frame) = self.completion(finished) {
+            self.handle().push_own(frame);
+        }
+        self.start_queued();
+        true
     }
 
     /// Up to a write batch of stream events (at most [`MAX_BATCH`] frames, or
