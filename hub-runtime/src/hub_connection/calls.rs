@@ -10,9 +10,9 @@ use std::task::{Context, Poll};
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
-use super::state::HubConnection;
+use super::state::{HubConnection, SCANNED_CALLS};
 use crate::connection::Frame;
-use crate::dispatch::{self, BindContext, Binding, BoundCall, Finished, OpenStreams};
+use crate::dispatch::{self, BindContext, Binding, BoundCall, Finished, OpenStreams, PendingCall};
 use crate::lifetime::frame;
 use crate::protocol::Invocation;
 
@@ -44,9 +44,21 @@ impl HubConnection {
             call,
             uploads,
             ids,
+            queued,
+            running,
             ..
         } = self;
-        let id_in_use = |id: &str| ids.contains(id);
+        let waiting = queued.len() + running.as_ref().map_or(0, FuturesUnordered::len);
+        // A few calls are looked through; beyond that, `ids` holds every id (see `SCANNED_CALLS`).
+        let id_in_use = |id: &str| {
+            ids.contains(id)
+                || (waiting <= SCANNED_CALLS
+                    && (queued.iter().any(|bound| bound_id(bound) == Some(id))
+                        || running
+                            .iter()
+                            .flatten()
+                            .any(|call| call.invocation_id() == Some(id))))
+        };
         let bound = {
             let uploads = std::cell::RefCell::new(&mut *uploads);
             let mut open = |ids: &[Cow<'_, str>]| {
@@ -91,12 +103,29 @@ impl HubConnection {
                 }
             }
             Ok(Binding::Bound(call)) => {
-                let id = match &call {
-                    BoundCall::Call(call) => call.invocation_id(),
-                    BoundCall::Stream(stream) => Some(&*stream.invocation_id),
-                };
-                if let Some(id) = id {
-                    self.ids.insert(id);
+                // Stream ids always go in the set (streams are not looked through), call ids
+                // once more than `SCANNED_CALLS` wait or run: then all of them.
+                let waiting =
+                    self.queued.len() + self.running.as_ref().map_or(0, FuturesUnordered::len);
+                if waiting == SCANNED_CALLS {
+                    let HubConnection {
+                        ids,
+                        queued,
+                        running,
+                        ..
+                    } = self;
+                    let calls = running
+                        .iter()
+                        .flatten()
+                        .filter_map(PendingCall::invocation_id);
+                    for id in queued.iter().filter_map(bound_id).chain(calls) {
+                        ids.insert(id);
+                    }
+                }
+                if waiting >= SCANNED_CALLS || matches!(call, BoundCall::Stream(_)) {
+                    if let Some(id) = bound_id(&call) {
+                        self.ids.insert(id);
+                    }
                 }
                 self.queued.push_back(call);
                 self.start_queued();
@@ -190,5 +219,13 @@ impl HubConnection {
             self.runtime.options.detailed_errors,
         )?;
         Some(frame(self.protocol, bytes))
+    }
+}
+
+/// The invocation id of a bound call or stream, if it has one.
+fn bound_id(bound: &BoundCall) -> Option<&str> {
+    match bound {
+        BoundCall::Call(call) => call.invocation_id(),
+        BoundCall::Stream(stream) => Some(&*stream.invocation_id),
     }
 }

@@ -24,6 +24,10 @@ pub(super) const STREAM_BYTES_PER_TURN: usize = 16 * 1024;
 /// WebSocket message of thousands of invocations) is handled in slices, and the worker runs
 /// other connections in between.
 pub(super) const MESSAGES_PER_POLL: usize = 64;
+/// Calls waiting or running (with the streams waiting) up to which a new invocation's id is
+/// checked by looking through them: their ids are in no set, which costs a call no allocation.
+/// Beyond it every id is in [`HubConnection::ids`] as well.
+pub(super) const SCANNED_CALLS: usize = 8;
 /// The largest handshake request accepted.
 pub(super) const MAX_HANDSHAKE_SIZE: usize = 4096;
 
@@ -43,7 +47,8 @@ pub(super) struct HubConnection {
     pub(super) limited_running: usize,
     /// Bound calls and streams waiting for their turn.
     pub(super) queued: VecDeque<BoundCall>,
-    /// The invocation ids of the calls and streams bound and not finished.
+    /// The invocation ids of the streams bound and not finished, and of the calls while more
+    /// than [`SCANNED_CALLS`] wait or run (those are looked through otherwise).
     pub(super) ids: InvocationIds,
     /// Server-to-client streams being produced; boxed with the first one (most connections have
     /// none, and an idle connection keeps this struct).
