@@ -7,7 +7,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
 use super::state::{HubConnection, SCANNED_CALLS};
@@ -48,7 +47,7 @@ impl HubConnection {
             running,
             ..
         } = self;
-        let waiting = queued.len() + running.as_ref().map_or(0, FuturesUnordered::len);
+        let waiting = queued.len() + running.as_ref().map_or(0, |running| running.len());
         // A few calls are looked through; beyond that, `ids` holds every id (see `SCANNED_CALLS`).
         let id_in_use = |id: &str| {
             ids.contains(id)
@@ -56,7 +55,7 @@ impl HubConnection {
                     && (queued.iter().any(|bound| bound_id(bound) == Some(id))
                         || running
                             .iter()
-                            .flatten()
+                            .flat_map(|running| running.iter())
                             .any(|call| call.invocation_id() == Some(id))))
         };
         let bound = {
@@ -106,7 +105,7 @@ impl HubConnection {
                 // Stream ids always go in the set (streams are not looked through), call ids
                 // once more than `SCANNED_CALLS` wait or run: then all of them.
                 let waiting =
-                    self.queued.len() + self.running.as_ref().map_or(0, FuturesUnordered::len);
+                    self.queued.len() + self.running.as_ref().map_or(0, |running| running.len());
                 if waiting == SCANNED_CALLS {
                     let HubConnection {
                         ids,
@@ -116,7 +115,7 @@ impl HubConnection {
                     } = self;
                     let calls = running
                         .iter()
-                        .flatten()
+                        .flat_map(|running| running.iter())
                         .filter_map(PendingCall::invocation_id);
                     for id in queued.iter().filter_map(bound_id).chain(calls) {
                         ids.insert(id);
@@ -181,7 +180,7 @@ impl HubConnection {
         // Most hub methods finish on their first poll: finish those here, without a task in
         // the running set. The Completion joins this connection's queue, after whatever the
         // call sent to its caller. A call still pending is polled again, with the connection
-        // task's waker, from the running set.
+        // task's waker, after this turn's reading (`poll_started`).
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         if let Poll::Ready(finished) = Pin::new(&mut call).poll(&mut cx) {
             if let Some(frame) = self.completion(finished) {
@@ -192,10 +191,7 @@ impl HubConnection {
         if call.limited {
             self.limited_running += 1;
         }
-        self.started_pending = true;
-        self.running
-            .get_or_insert_with(FuturesUnordered::new)
-            .push(call);
+        self.running.get_or_insert_default().started.push_back(call);
     }
 
     /// The Completion of a finished call, if its client waits for one; its id is free again.

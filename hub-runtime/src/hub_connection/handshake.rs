@@ -108,7 +108,6 @@ pub(super) async fn open(runtime: Arc<HubRuntime>, mut io: Connection) -> Option
         uploads: HashMap::new(),
         blocked: None,
         flushing: false,
-        started_pending: false,
         budget: MESSAGES_PER_POLL,
         input_pending: false,
         sequencing,

@@ -41,8 +41,9 @@ pub(super) struct HubConnection {
     pub(super) call: CallContext,
     /// Bytes not handled yet: an unfinished message, or what follows a message that blocked.
     pub(super) input: Vec<u8>,
-    /// Calls running; created with the first call (an idle connection allocates none).
-    pub(super) running: Option<FuturesUnordered<PendingCall>>,
+    /// Calls running; created with the first that did not finish on its first poll (an idle
+    /// connection allocates none).
+    pub(super) running: Option<Box<Running>>,
     /// How many of `running` count toward the parallel invocation limit.
     pub(super) limited_running: usize,
     /// Bound calls and streams waiting for their turn.
@@ -61,14 +62,33 @@ pub(super) struct HubConnection {
     pub(super) connecting: Option<BoxFuture<Result<(), HubError>>>,
     /// Frames were sent to the transport and its flush has not completed yet.
     pub(super) flushing: bool,
-    /// A call started in this turn did not finish on its first poll (see `turn`).
-    pub(super) started_pending: bool,
     /// Messages this poll of the task may still handle.
     pub(super) budget: usize,
     /// `input` holds complete messages left for the next poll (the budget ran out).
     pub(super) input_pending: bool,
     /// Stateful reconnect, when negotiated (boxed: most connections have none).
     pub(super) sequencing: Option<Box<super::sequence::Sequencing>>,
+}
+
+/// The calls of a connection that did not finish on their first poll.
+#[derive(Default)]
+pub(super) struct Running {
+    /// Started in this turn: polled once more, with the task's waker, after the turn's reading
+    /// (see `turn`); those still pending then join `waiting`.
+    pub(super) started: VecDeque<PendingCall>,
+    /// The others, each polled when it woke.
+    pub(super) waiting: FuturesUnordered<PendingCall>,
+}
+
+impl Running {
+    pub(super) fn len(&self) -> usize {
+        self.started.len() + self.waiting.len()
+    }
+
+    /// The calls, in no particular order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &PendingCall> {
+        self.started.iter().chain(self.waiting.iter())
+    }
 }
 
 impl HubConnection {

@@ -1,5 +1,7 @@
 //! The loop of a hub connection: every source in priority order, one turn after another.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::StreamExt;
@@ -10,6 +12,7 @@ use super::state::{
     HubConnection, MAX_BATCH, MAX_QUEUED_CALLS, MESSAGES_PER_POLL, STREAM_BYTES_PER_TURN,
 };
 use crate::connection::{Closed, ConnectionError, Event};
+use crate::dispatch::Finished;
 use crate::lifetime::CloseReason;
 use crate::lifetime::frame;
 use crate::protocol::ProtocolError;
@@ -130,16 +133,17 @@ impl HubConnection {
                     step = Step::Progress;
                 }
             }
-            // A call this read started that did not finish on its first poll (an asynchronous
-            // method at its first `.await`) is polled again now, with the task's waker: one
-            // that finishes right away (a yield, a ready channel) is answered in this turn's
-            // write, not after another turn and another read of the transport.
-            if std::mem::take(&mut self.started_pending) && self.poll_running(cx) {
-                step = Step::Progress;
-            }
             if self.poll_streams(cx) {
                 step = Step::Progress;
             }
+        }
+        // Calls this turn started that did not finish on their first poll (an asynchronous
+        // method at its first `.await`) are polled again now, with the task's waker: one that
+        // finishes right away (a yield, a ready channel) is answered in this turn's write, not
+        // after another turn and another read of the transport, and never enters the set of
+        // waiting calls.
+        if self.poll_started(cx) {
+            step = Step::Progress;
         }
         if let Some(sequencing) = &mut self.sequencing {
             if sequencing.poll_ack(cx, self.protocol) {
@@ -157,15 +161,48 @@ impl HubConnection {
         Ok(step)
     }
 
-    /// Polls the running calls; one that finished gets its Completion, and the calls queued
-    /// behind it may start. Whether one finished.
+    /// Polls the waiting calls that woke; one that finished gets its Completion, and the calls
+    /// queued behind it may start. Whether one finished.
     fn poll_running(&mut self, cx: &mut Context<'_>) -> bool {
         let Some(running) = &mut self.running else {
             return false;
         };
-        let Poll::Ready(Some(finished)) = running.poll_next_unpin(cx) else {
+        // Empty after every call finished soon after it started (no waker to register then:
+        // a call that waits is put here after a poll with the task's own waker).
+        if running.waiting.is_empty() {
+            return false;
+        }
+        let Poll::Ready(Some(finished)) = running.waiting.poll_next_unpin(cx) else {
             return false;
         };
+        self.finished(finished);
+        true
+    }
+
+    /// Polls the calls started since the last time once more; those still pending wait in the
+    /// set of waiting calls (which polls each once more, then when it woke). Whether one
+    /// finished.
+    fn poll_started(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut any = false;
+        // Finishing one may start others: they are polled too.
+        while let Some(running) = &mut self.running {
+            // In the order they started.
+            let Some(mut call) = running.started.pop_front() else {
+                break;
+            };
+            match Pin::new(&mut call).poll(cx) {
+                Poll::Ready(finished) => {
+                    self.finished(finished);
+                    any = true;
+                }
+                Poll::Pending => running.waiting.push(call),
+            }
+        }
+        any
+    }
+
+    /// A running call finished: its Completion, and the calls queued behind it may start.
+    fn finished(&mut self, finished: Finished) {
         if finished.limited {
             self.limited_running -= 1;
         }
@@ -174,7 +211,6 @@ impl HubConnection {
             self.handle().push_own(frame);
         }
         self.start_queued();
-        true
     }
 
     /// Up to a write batch of stream events (at most [`MAX_BATCH`] frames, or
