@@ -172,6 +172,50 @@ async fn a_synchronous_call_waits_for_the_calls_before_it() {
     server.stop().await;
 }
 
+/// An invocation id stays taken while its call waits or runs, however many calls wait with it
+/// (a few are found by looking through them, more through a set of their ids), and is free
+/// again once the call finished.
+#[tokio::test]
+async fn an_invocation_id_is_taken_until_its_call_finished() {
+    let server = serve(LoopHub, HubOptions::default()).await;
+    let mut client = Client::connect_ready(server.addr, "").await;
+    for waiting in [2u64, 20] {
+        let mut sent: Vec<Value> = (0..waiting)
+            .map(|n| invocation(&format!("c{n}"), "SlowEcho", json!([n])))
+            .collect();
+        let last = format!("c{}", waiting - 1);
+        sent.push(invocation("c0", "SlowEcho", json!([7])));
+        sent.push(invocation(&last, "SlowEcho", json!([7])));
+        client.send_all(&sent).await;
+        let mut results = Vec::new();
+        let mut refused = Vec::new();
+        while results.len() < waiting as usize || refused.len() < 2 {
+            let message = client.next_non_ping().await;
+            match message["error"].as_str() {
+                Some(text) => refused.push(text.to_owned()),
+                None => results.push(message),
+            }
+        }
+        assert_eq!(
+            refused,
+            [
+                "Invocation ID 'c0' is already in use.".to_owned(),
+                format!("Invocation ID '{last}' is already in use."),
+            ]
+        );
+        let expected: Vec<Value> = (0..waiting)
+            .map(|n| result(&format!("c{n}"), json!(n)))
+            .collect();
+        assert_eq!(results, expected);
+    }
+    // Every id is free again.
+    assert_eq!(
+        client.invoke("c0", "SlowEcho", json!([3])).await,
+        result("c0", json!(3))
+    );
+    server.stop().await;
+}
+
 /// A synchronous method runs only once every check of its invocation passed: an invocation
 /// refused for its arguments, its kind or its id never runs it.
 #[tokio::test]

@@ -5,7 +5,8 @@
 //!
 //! - `raw`: plain WebSocket text; the server echoes, a message starting with `B` is broadcast.
 //! - `signalr`: the JSON hub protocol over a skipNegotiation WebSocket: handshake, `Echo`
-//!   invocations with ids answered by Completions, `SendMessage` broadcasts of `ReceiveMessage`.
+//!   invocations with ids answered by Completions (`--echo-target EchoAsync` calls the bench
+//!   hub's asynchronous echo instead), `SendMessage` broadcasts of `ReceiveMessage`.
 //! - `signalr-msgpack`: the same over the MessagePack hub protocol (binary frames of
 //!   length-prefixed MessagePack arrays).
 //! - `signalr-sse`, `signalr-longpolling`: the JSON hub protocol over Server-Sent Events or long
@@ -103,6 +104,9 @@ struct Config {
     /// `Some` for SignalR over an HTTP transport instead of a WebSocket.
     transport: Option<http::HttpTransport>,
     mode: Mode,
+    /// The hub method the echo and latency modes invoke (`Echo`; `EchoAsync` is the bench hub's
+    /// asynchronous echo). SignalR only.
+    echo_target: String,
     /// The first of `servers`: the checking modes and the HTTP transports use this one alone.
     server: SocketAddr,
     /// Every address of `--server`; connection i goes to `servers[i % len]`.
@@ -127,7 +131,7 @@ fn usage() -> ! {
         "usage: loadgen --proto raw|signalr|signalr-msgpack|signalr-sse|signalr-longpolling|socketio \
          --server HOST:PORT[,HOST:PORT...] [--path P] \
          --mode idle|echo|latency|broadcast|groups|stream|soak|burst|crowd --conns N [--src-offset K] \
-         [--src-count 8] [--payload BYTES] [--warmup-ms MS] [--measure-ms MS] \
+         [--src-count 8] [--payload BYTES] [--echo-target Echo|EchoAsync] [--warmup-ms MS] [--measure-ms MS] \
          [--rate PER_CONN_PER_S] [--window MESSAGES] [--group-size N] [--max-seconds S] \
          [soak: --total-conns N --broadcasters N --echo-every-ms MS --broadcast-every-ms MS \
          --group-every-ms MS --stream-every-ms MS --stream-items N --msgpack-every N --churn N \
@@ -141,6 +145,7 @@ fn parse_args() -> Config {
         proto: Proto::Raw,
         transport: None,
         mode: Mode::Echo,
+        echo_target: "Echo".into(),
         server: "127.0.0.1:0".parse().expect("addr"),
         servers: Vec::new(),
         path: String::new(),
@@ -197,6 +202,7 @@ fn parse_args() -> Config {
                     .map(|addr| addr.parse().unwrap_or_else(|_| usage()))
                     .collect();
             }
+            "--echo-target" => config.echo_target = value(),
             "--path" => config.path = value(),
             "--conns" => config.conns = value().parse().unwrap_or_else(|_| usage()),
             "--src-offset" => config.src_offset = value().parse().unwrap_or_else(|_| usage()),
@@ -322,15 +328,16 @@ struct Incoming {
     closed: bool,
 }
 
-fn echo_request(proto: Proto, id: u64, payload: &str) -> Message {
+/// An echo invocation of `target` (SignalR) with `payload`.
+fn echo_request(proto: Proto, target: &str, id: u64, payload: &str) -> Message {
     match proto {
         Proto::Raw => Message::text(payload),
         Proto::SignalR => Message::text(format!(
-            r#"{{"type":1,"invocationId":"{id}","target":"Echo","arguments":["{payload}"]}}{RS}"#
+            r#"{{"type":1,"invocationId":"{id}","target":"{target}","arguments":["{payload}"]}}{RS}"#
         )),
         Proto::SignalRMessagePack => Message::binary(msgpack_invocation(
             Some(&id.to_string()),
-            "Echo",
+            target,
             &[payload],
         )),
         Proto::SocketIo => Message::text(format!(r#"42{id}["echo","{payload}"]"#)),
@@ -826,8 +833,9 @@ async fn echo_http(shared: &Shared, mut conn: http::HttpConn) -> Result<(), BoxE
     while !shared.stopping() {
         id += 1;
         let payload = payload(shared.epoch, Instant::now(), config.payload);
+        let target = &config.echo_target;
         conn.send(&format!(
-            r#"{{"type":1,"invocationId":"{id}","target":"Echo","arguments":["{payload}"]}}{RS}"#
+            r#"{{"type":1,"invocationId":"{id}","target":"{target}","arguments":["{payload}"]}}{RS}"#
         ))
         .await?;
         loop {
@@ -889,6 +897,7 @@ async fn echo(shared: &Shared, mut ws: Ws) -> Result<(), BoxError> {
         id += 1;
         let text = echo_request(
             config.proto,
+            &config.echo_target,
             id,
             &payload(shared.epoch, Instant::now(), config.payload),
         );
@@ -924,7 +933,7 @@ async fn latency(shared: &Shared, mut ws: Ws, index: usize) -> Result<(), BoxErr
                 if shared.measuring.load(Ordering::Relaxed) {
                     lock(&shared.lag).saturating_record((now.saturating_duration_since(next).as_micros() as u64).max(1));
                 }
-                let request = echo_request(config.proto, id, &payload(shared.epoch, now, config.payload));
+                let request = echo_request(config.proto, &config.echo_target, id, &payload(shared.epoch, now, config.payload));
                 ws.send(request).await?;
                 next += period;
             }

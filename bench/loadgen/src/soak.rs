@@ -1204,6 +1204,7 @@ mod tests {
             proto: Proto::SignalR,
             transport: None,
             mode,
+            echo_target: "Echo".into(),
             server,
             servers: vec![server],
             path: "/hubs/chat".into(),

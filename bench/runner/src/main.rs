@@ -45,6 +45,8 @@ pub struct ServerSpec {
     program: PathBuf,
     args: Vec<String>,
     cwd: PathBuf,
+    /// More arguments for its load generators.
+    loadgen_extra: &'static [&'static str],
     /// Scenarios it takes part in (`None`: all).
     only: Option<&'static [&'static str]>,
     /// Why it sits out the others.
@@ -210,7 +212,7 @@ fn scenarios(settings: &Settings) -> Vec<Scenario> {
             id: format!("echo_{payload}"),
             title: format!("Echo throughput, {} B payload", payload),
             about: format!(
-                "{} connections, closed loop (one echo outstanding per connection), {} B payloads, JSON for SignalR (MessagePack for `hub-msgpack`){}; {} ms measured after {} ms warm-up. Round trips per server CPU-second.",
+                "{} connections, closed loop (one echo outstanding per connection), {} B payloads, JSON for SignalR (MessagePack for `hub-msgpack`; `hub-async` calls the asynchronous `EchoAsync`){}; {} ms measured after {} ms warm-up. Round trips per server CPU-second.",
                 settings.echo_conns,
                 payload,
                 if payload == 32 {
@@ -326,6 +328,7 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             program: paths.bench_release.join("raw-server"),
             args: vec![],
             cwd: paths.bench.clone(),
+            loadgen_extra: &[],
             only: None,
             skip_note: None,
         },
@@ -336,6 +339,7 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             program: paths.bench_release.join("hub-bench"),
             args: vec![],
             cwd: paths.bench.clone(),
+            loadgen_extra: &[],
             only: None,
             skip_note: None,
         },
@@ -346,6 +350,7 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             program: paths.main_release.join("chat"),
             args: vec![],
             cwd: paths.repo.clone(),
+            loadgen_extra: &[],
             only: Some(&["echo_32", "echo_2048", "latency"]),
             skip_note: Some(
                 "examples/chat broadcasts UserConnected to everyone on each connect (O(N^2) deliveries while N clients connect), so it sits out the idle and broadcast scenarios; `hub` is the same hub without those hooks.",
@@ -358,9 +363,23 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             program: paths.bench_release.join("hub-bench"),
             args: vec![],
             cwd: paths.bench.clone(),
+            loadgen_extra: &[],
             only: Some(&["echo_32", "echo_2048", "latency"]),
             skip_note: Some(
                 "the same server as `hub`, driven with the MessagePack hub protocol (binary frames); echo and latency only.",
+            ),
+        },
+        ServerSpec {
+            name: "hub-async",
+            label: "hub (hub-runtime), async method",
+            proto: "signalr",
+            program: paths.bench_release.join("hub-bench"),
+            args: vec![],
+            cwd: paths.bench.clone(),
+            loadgen_extra: &["--echo-target", "EchoAsync"],
+            only: Some(&["echo_32", "echo_2048", "latency"]),
+            skip_note: Some(
+                "the same server as `hub`, its echo invocations calling `EchoAsync`, an `async fn` that yields to the scheduler once before returning; echo and latency only.",
             ),
         },
         ServerSpec {
@@ -370,6 +389,7 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             program: paths.bench_release.join("hub-bench"),
             args: vec![],
             cwd: paths.bench.clone(),
+            loadgen_extra: &[],
             only: Some(&["echo_32"]),
             skip_note: Some(
                 "the same server as `hub`, driven over Server-Sent Events (negotiated; a POST per invocation, the Completion on the event stream); echo (32 B) only.",
@@ -382,6 +402,7 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             program: paths.bench_release.join("hub-bench"),
             args: vec![],
             cwd: paths.bench.clone(),
+            loadgen_extra: &[],
             only: Some(&["echo_32"]),
             skip_note: Some(
                 "the same server as `hub`, driven over long polling (negotiated; a POST per invocation, then a poll for the Completion); echo (32 B) only.",
@@ -394,6 +415,7 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             program: paths.bench_release.join("socketioxide-server"),
             args: vec![],
             cwd: paths.bench.clone(),
+            loadgen_extra: &[],
             only: None,
             skip_note: None,
         },
@@ -406,6 +428,7 @@ fn servers(paths: &Paths, node: bool) -> Vec<ServerSpec> {
             program: PathBuf::from("node"),
             args: vec!["server.js".into()],
             cwd: paths.bench.join("servers/socketio-node"),
+            loadgen_extra: &[],
             only: None,
             skip_note: None,
         });
@@ -464,7 +487,7 @@ fn parse_args() -> Args {
             "-h" | "--help" => {
                 println!(
                     "usage: runner [--quick] [--runs N] [--only idle,echo_32,echo_2048,latency,broadcast_1000,broadcast_10000,redis_broadcast_1000,redis_broadcast_10000,groups_100x10,groups_10x100,stream_1,stream_100] \
-                     [--servers raw,hub,chat,hub-msgpack,hub-sse,hub-longpolling,socketioxide,socketio-node] [--out DIR] [--no-build]\n\
+                     [--servers raw,hub,chat,hub-msgpack,hub-async,hub-sse,hub-longpolling,socketioxide,socketio-node] [--out DIR] [--no-build]\n\
                      \x20      runner --soak [--quick] [--soak-minutes 10] [--soak-connections 10000] [--only soak,burst,crowd] [--out DIR] [--hub PATH] [--no-build]\n\
                      (--soak writes bench/results/soak.json and docs/soak.md; with --out DIR or --quick, soak.json and soak.md there)"
                 );
@@ -940,6 +963,7 @@ fn loadgen_args(
         args.push((*k).to_owned());
         args.push(v.clone());
     }
+    args.extend(spec.loadgen_extra.iter().map(|s| s.to_string()));
     args
 }
 

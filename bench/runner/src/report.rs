@@ -459,6 +459,9 @@ pub fn markdown(
             "hub-msgpack" | "hub-sse" | "hub-longpolling" => {
                 "hub-runtime with default `HubOptions` (`bench/servers/hub`)"
             }
+            "hub-async" => {
+                "hub-runtime with default `HubOptions` (`bench/servers/hub`), echo through `EchoAsync` (`async fn`, one `yield_now`)"
+            }
             "socketioxide" => {
                 "socketioxide with defaults: `echo` with ack, `broadcast` via `io.emit`, rooms via `join` and `io.to(room).emit` (`bench/servers/socketioxide`)"
             }

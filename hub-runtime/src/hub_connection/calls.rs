@@ -7,12 +7,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
-use super::state::HubConnection;
+use super::state::{HubConnection, SCANNED_CALLS};
 use crate::connection::Frame;
-use crate::dispatch::{self, BindContext, Binding, BoundCall, Finished, OpenStreams};
+use crate::dispatch::{self, BindContext, Binding, BoundCall, Finished, OpenStreams, PendingCall};
 use crate::lifetime::frame;
 use crate::protocol::Invocation;
 
@@ -44,9 +43,21 @@ impl HubConnection {
             call,
             uploads,
             ids,
+            queued,
+            running,
             ..
         } = self;
-        let id_in_use = |id: &str| ids.contains(id);
+        let waiting = queued.len() + running.as_ref().map_or(0, |running| running.len());
+        // A few calls are looked through; beyond that, `ids` holds every id (see `SCANNED_CALLS`).
+        let id_in_use = |id: &str| {
+            ids.contains(id)
+                || (waiting <= SCANNED_CALLS
+                    && (queued.iter().any(|bound| bound_id(bound) == Some(id))
+                        || running
+                            .iter()
+                            .flat_map(|running| running.iter())
+                            .any(|call| call.invocation_id() == Some(id))))
+        };
         let bound = {
             let uploads = std::cell::RefCell::new(&mut *uploads);
             let mut open = |ids: &[Cow<'_, str>]| {
@@ -91,12 +102,29 @@ impl HubConnection {
                 }
             }
             Ok(Binding::Bound(call)) => {
-                let id = match &call {
-                    BoundCall::Call(call) => call.invocation_id(),
-                    BoundCall::Stream(stream) => Some(&*stream.invocation_id),
-                };
-                if let Some(id) = id {
-                    self.ids.insert(id);
+                // Stream ids always go in the set (streams are not looked through), call ids
+                // once more than `SCANNED_CALLS` wait or run: then all of them.
+                let waiting =
+                    self.queued.len() + self.running.as_ref().map_or(0, |running| running.len());
+                if waiting == SCANNED_CALLS {
+                    let HubConnection {
+                        ids,
+                        queued,
+                        running,
+                        ..
+                    } = self;
+                    let calls = running
+                        .iter()
+                        .flat_map(|running| running.iter())
+                        .filter_map(PendingCall::invocation_id);
+                    for id in queued.iter().filter_map(bound_id).chain(calls) {
+                        ids.insert(id);
+                    }
+                }
+                if waiting >= SCANNED_CALLS || matches!(call, BoundCall::Stream(_)) {
+                    if let Some(id) = bound_id(&call) {
+                        self.ids.insert(id);
+                    }
                 }
                 self.queued.push_back(call);
                 self.start_queued();
@@ -152,7 +180,7 @@ impl HubConnection {
         // Most hub methods finish on their first poll: finish those here, without a task in
         // the running set. The Completion joins this connection's queue, after whatever the
         // call sent to its caller. A call still pending is polled again, with the connection
-        // task's waker, from the running set.
+        // task's waker, after this turn's reading (`poll_started`).
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         if let Poll::Ready(finished) = Pin::new(&mut call).poll(&mut cx) {
             if let Some(frame) = self.completion(finished) {
@@ -163,9 +191,7 @@ impl HubConnection {
         if call.limited {
             self.limited_running += 1;
         }
-        self.running
-            .get_or_insert_with(FuturesUnordered::new)
-            .push(call);
+        self.running.get_or_insert_default().started.push_back(call);
     }
 
     /// The Completion of a finished call, if its client waits for one; its id is free again.
@@ -189,5 +215,13 @@ impl HubConnection {
             self.runtime.options.detailed_errors,
         )?;
         Some(frame(self.protocol, bytes))
+    }
+}
+
+/// The invocation id of a bound call or stream, if it has one.
+fn bound_id(bound: &BoundCall) -> Option<&str> {
+    match bound {
+        BoundCall::Call(call) => call.invocation_id(),
+        BoundCall::Stream(stream) => Some(&*stream.invocation_id),
     }
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
-use super::state::HubConnection;
+use super::state::{HubConnection, Running};
 use crate::connection::Closed;
 use crate::connection::HubMetrics;
-use crate::dispatch::{BoundCall, PendingCall, filter_disconnected};
+use crate::dispatch::{BoundCall, filter_disconnected};
 use crate::lifetime::{CloseReason, frame};
 use crate::model::HubError;
 use crate::protocol::{Close, ProtocolError};
@@ -80,7 +80,11 @@ pub(super) async fn close(connection: HubConnection, end: End) {
     // within the shutdown timeout is dropped.
     if tokio::time::timeout(
         options.shutdown_timeout,
-        finish_calls(running.unwrap_or_default(), queued, draining),
+        finish_calls(
+            running.map(|running| *running).unwrap_or_default(),
+            queued,
+            draining,
+        ),
     )
     .await
     .is_err()
@@ -185,18 +189,17 @@ type Leftover = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// Drives the calls still pending when the connection ended (their results have nowhere to
 /// go), and the stream producers that observe their cancellation. Other streams are not
 /// finished: nobody reads them any more.
-async fn finish_calls(
-    running: FuturesUnordered<PendingCall>,
-    queued: VecDeque<BoundCall>,
-    draining: Vec<Driver>,
-) {
+async fn finish_calls(running: Running, queued: VecDeque<BoundCall>, draining: Vec<Driver>) {
     let mut leftovers: FuturesUnordered<Leftover> = FuturesUnordered::new();
-    let calls = running
-        .into_iter()
-        .chain(queued.into_iter().filter_map(|bound| match bound {
-            BoundCall::Call(call) => Some(call),
-            BoundCall::Stream(_) => None,
-        }));
+    let calls =
+        running
+            .started
+            .into_iter()
+            .chain(running.waiting)
+            .chain(queued.into_iter().filter_map(|bound| match bound {
+                BoundCall::Call(call) => Some(call),
+                BoundCall::Stream(_) => None,
+            }));
     for call in calls {
         leftovers.push(Box::pin(async move {
             let finished = call.await;

@@ -24,6 +24,10 @@ pub(super) const STREAM_BYTES_PER_TURN: usize = 16 * 1024;
 /// WebSocket message of thousands of invocations) is handled in slices, and the worker runs
 /// other connections in between.
 pub(super) const MESSAGES_PER_POLL: usize = 64;
+/// Calls waiting or running (with the streams waiting) up to which a new invocation's id is
+/// checked by looking through them: their ids are in no set, which costs a call no allocation.
+/// Beyond it every id is in [`HubConnection::ids`] as well.
+pub(super) const SCANNED_CALLS: usize = 8;
 /// The largest handshake request accepted.
 pub(super) const MAX_HANDSHAKE_SIZE: usize = 4096;
 
@@ -37,13 +41,15 @@ pub(super) struct HubConnection {
     pub(super) call: CallContext,
     /// Bytes not handled yet: an unfinished message, or what follows a message that blocked.
     pub(super) input: Vec<u8>,
-    /// Calls running; created with the first call (an idle connection allocates none).
-    pub(super) running: Option<FuturesUnordered<PendingCall>>,
+    /// Calls running; created with the first that did not finish on its first poll (an idle
+    /// connection allocates none).
+    pub(super) running: Option<Box<Running>>,
     /// How many of `running` count toward the parallel invocation limit.
     pub(super) limited_running: usize,
     /// Bound calls and streams waiting for their turn.
     pub(super) queued: VecDeque<BoundCall>,
-    /// The invocation ids of the calls and streams bound and not finished.
+    /// The invocation ids of the streams bound and not finished, and of the calls while more
+    /// than [`SCANNED_CALLS`] wait or run (those are looked through otherwise).
     pub(super) ids: InvocationIds,
     /// Server-to-client streams being produced; boxed with the first one (most connections have
     /// none, and an idle connection keeps this struct).
@@ -62,6 +68,27 @@ pub(super) struct HubConnection {
     pub(super) input_pending: bool,
     /// Stateful reconnect, when negotiated (boxed: most connections have none).
     pub(super) sequencing: Option<Box<super::sequence::Sequencing>>,
+}
+
+/// The calls of a connection that did not finish on their first poll.
+#[derive(Default)]
+pub(super) struct Running {
+    /// Started in this turn: polled once more, with the task's waker, after the turn's reading
+    /// (see `turn`); those still pending then join `waiting`.
+    pub(super) started: VecDeque<PendingCall>,
+    /// The others, each polled when it woke.
+    pub(super) waiting: FuturesUnordered<PendingCall>,
+}
+
+impl Running {
+    pub(super) fn len(&self) -> usize {
+        self.started.len() + self.waiting.len()
+    }
+
+    /// The calls, in no particular order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &PendingCall> {
+        self.started.iter().chain(self.waiting.iter())
+    }
 }
 
 impl HubConnection {

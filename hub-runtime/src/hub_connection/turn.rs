@@ -1,5 +1,7 @@
 //! The loop of a hub connection: every source in priority order, one turn after another.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::StreamExt;
@@ -10,6 +12,7 @@ use super::state::{
     HubConnection, MAX_BATCH, MAX_QUEUED_CALLS, MESSAGES_PER_POLL, STREAM_BYTES_PER_TURN,
 };
 use crate::connection::{Closed, ConnectionError, Event};
+use crate::dispatch::Finished;
 use crate::lifetime::CloseReason;
 use crate::lifetime::frame;
 use crate::protocol::ProtocolError;
@@ -101,18 +104,8 @@ impl HubConnection {
             self.receive(&[])?;
             step = Step::Progress;
         }
-        if let Some(running) = &mut self.running {
-            if let Poll::Ready(Some(finished)) = running.poll_next_unpin(cx) {
-                if finished.limited {
-                    self.limited_running -= 1;
-                }
-                // After whatever the call sent to its caller before it finished.
-                if let Some(frame) = self.completion(finished) {
-                    self.handle().push_own(frame);
-                }
-                self.start_queued();
-                step = Step::Progress;
-            }
+        if self.poll_running(cx) {
+            step = Step::Progress;
         }
         // While a write is blocked nothing new is read or produced: the client that does not
         // read is held back rather than its queue filled.
@@ -144,6 +137,14 @@ impl HubConnection {
                 step = Step::Progress;
             }
         }
+        // Calls this turn started that did not finish on their first poll (an asynchronous
+        // method at its first `.await`) are polled again now, with the task's waker: one that
+        // finishes right away (a yield, a ready channel) is answered in this turn's write, not
+        // after another turn and another read of the transport, and never enters the set of
+        // waiting calls.
+        if self.poll_started(cx) {
+            step = Step::Progress;
+        }
         if let Some(sequencing) = &mut self.sequencing {
             if sequencing.poll_ack(cx, self.protocol) {
                 step = Step::Progress;
@@ -158,6 +159,58 @@ impl HubConnection {
             Poll::Ready(Err(Closed)) => return Err(End::ClientClosed(None)),
         }
         Ok(step)
+    }
+
+    /// Polls the waiting calls that woke; one that finished gets its Completion, and the calls
+    /// queued behind it may start. Whether one finished.
+    fn poll_running(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(running) = &mut self.running else {
+            return false;
+        };
+        // Empty after every call finished soon after it started (no waker to register then:
+        // a call that waits is put here after a poll with the task's own waker).
+        if running.waiting.is_empty() {
+            return false;
+        }
+        let Poll::Ready(Some(finished)) = running.waiting.poll_next_unpin(cx) else {
+            return false;
+        };
+        self.finished(finished);
+        true
+    }
+
+    /// Polls the calls started since the last time once more; those still pending wait in the
+    /// set of waiting calls (which polls each once more, then when it woke). Whether one
+    /// finished.
+    fn poll_started(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut any = false;
+        // Finishing one may start others: they are polled too.
+        while let Some(running) = &mut self.running {
+            // In the order they started.
+            let Some(mut call) = running.started.pop_front() else {
+                break;
+            };
+            match Pin::new(&mut call).poll(cx) {
+                Poll::Ready(finished) => {
+                    self.finished(finished);
+                    any = true;
+                }
+                Poll::Pending => running.waiting.push(call),
+            }
+        }
+        any
+    }
+
+    /// A running call finished: its Completion, and the calls queued behind it may start.
+    fn finished(&mut self, finished: Finished) {
+        if finished.limited {
+            self.limited_running -= 1;
+        }
+        // After whatever the call sent to its caller before it finished.
+        if let Some(frame) = self.completion(finished) {
+            self.handle().push_own(frame);
+        }
+        self.start_queued();
     }
 
     /// Up to a write batch of stream events (at most [`MAX_BATCH`] frames, or

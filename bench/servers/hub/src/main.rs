@@ -1,7 +1,9 @@
 //! The hub the benchmarks drive: `/hubs/chat` with the chat example's `Echo`, `SendMessage`
 //! (to all), `JoinGroup` and `SendToGroup`, but without the example's
 //! `on_connected`/`on_disconnected` broadcasts, which make connecting N clients cost O(N²)
-//! deliveries and would swamp the idle and broadcast scenarios; and `Count`, a server stream.
+//! deliveries and would swamp the idle and broadcast scenarios; `EchoAsync`, the same echo as an
+//! asynchronous method that yields once (most application methods are async); and `Count`, a
+//! server stream.
 //! Default `HubOptions` (every transport on). Prints `listening on http://ADDR` once bound.
 //!
 //! With `--redis URL` the hub runs on the Redis backplane (hub name `Bench.Hub`, a random
@@ -36,6 +38,13 @@ impl BenchHub {
 
     /// Returns its argument.
     pub fn echo(&self, message: String) -> String {
+        message
+    }
+
+    /// Returns its argument after yielding to the scheduler once: the echo of an asynchronous
+    /// method that does not finish on its first poll.
+    pub async fn echo_async(&self, message: String) -> String {
+        tokio::task::yield_now().await;
         message
     }
 
