@@ -1,5 +1,6 @@
 //! The HTTP request that opened a connection.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -163,6 +164,12 @@ fn bearer(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 
 /// The first value of parameter `name` in `query`, percent-decoded.
 pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
+    query_value(query, name).map(Cow::into_owned)
+}
+
+/// [`query_param`] borrowing from `query` when the value needs no decoding (a connection token
+/// never does): the transports read `id` on every request.
+pub(crate) fn query_value<'a>(query: &'a str, name: &str) -> Option<Cow<'a, str>> {
     query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (percent_decode(key) == name).then(|| percent_decode(value))
@@ -179,7 +186,10 @@ impl fmt::Debug for RequestInfo {
     }
 }
 
-fn percent_decode(text: &str) -> String {
+fn percent_decode(text: &str) -> Cow<'_, str> {
+    if !text.bytes().any(|byte| byte == b'%' || byte == b'+') {
+        return Cow::Borrowed(text);
+    }
     fn hex(byte: u8) -> Option<u8> {
         (byte as char).to_digit(16).map(|digit| digit as u8)
     }
@@ -203,7 +213,7 @@ fn percent_decode(text: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
