@@ -37,7 +37,7 @@ pub(crate) async fn check(endpoint: &Endpoint, parts: &mut Parts) -> Result<(), 
     if let Some(authenticator) = &options.authenticator {
         // A user an app layer put there already stands.
         if parts.extensions.get::<User>().is_none() {
-            match authenticator.0.authenticate(&parts).await {
+            match authenticator.0.authenticate(parts).await {
                 Ok(Some(user)) => {
                     parts.extensions.insert(user);
                 }

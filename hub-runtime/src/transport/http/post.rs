@@ -15,6 +15,9 @@ use crate::transport::access;
 use crate::transport::endpoint::{EarlyRefused, Endpoint, TokenState};
 use crate::transport::response::plain;
 
+/// POST bodies up to this size are copied out of hyper's read buffer (see `send`).
+const COPIED_BODY: usize = 4 << 10;
+
 /// `POST {path}?id=`: messages from an SSE or long-polling client.
 pub(crate) async fn send(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
@@ -59,6 +62,14 @@ pub(crate) async fn send(State(endpoint): State<Arc<Endpoint>>, request: Request
     if http.post_busy.swap(true, Ordering::AcqRel) {
         return StatusCode::CONFLICT.into_response();
     }
+    // hyper hands a small body over as a part of its read buffer, and can reuse that buffer for
+    // the next request only if nothing holds a part of it by then; the connection may not have
+    // read this body yet when hyper reads again.
+    let body = if body.len() <= COPIED_BODY {
+        Bytes::copy_from_slice(&body)
+    } else {
+        body
+    };
     let delivered = http.post.send(body).await;
     http.post_busy.store(false, Ordering::Release);
     match delivered {
