@@ -51,7 +51,7 @@ pub use transport::{Closed, ConnectionError};
 pub use user::{AuthError, AuthFuture, Authenticator, User};
 
 pub(crate) use options::AccessCheck;
-pub(crate) use request::query_param;
+pub(crate) use request::query_value;
 pub(crate) use user::Access;
 
 pub(crate) use clock::{coarse_now_ms, now_ms, tick};

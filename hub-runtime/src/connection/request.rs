@@ -1,5 +1,6 @@
 //! The HTTP request that opened a connection.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -163,10 +164,37 @@ fn bearer(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 
 /// The first value of parameter `name` in `query`, percent-decoded.
 pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(key) == name).then(|| percent_decode(value))
-    })
+    query_value(query, name).map(Cow::into_owned)
+}
+
+/// [`query_param`] borrowing from `query` when the value needs no decoding (a connection token
+/// never does): the transports read `id` on every request.
+pub(crate) fn query_value<'a>(query: &'a str, name: &str) -> Option<Cow<'a, str>> {
+    // A plain loop over the bytes: `&` and `=` are ASCII, so every slice below is on a
+    // character boundary.
+    let bytes = query.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'&')
+            .map_or(bytes.len(), |at| start + at);
+        let pair = &query[start..end];
+        let (key, value) = match pair.bytes().position(|b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, ""),
+        };
+        if key == name || (needs_decoding(key) && percent_decode(key) == name) {
+            return Some(percent_decode(value));
+        }
+        start = end + 1;
+    }
+    None
+}
+
+/// Whether `text` holds an escape or a `+` (a space).
+fn needs_decoding(text: &str) -> bool {
+    text.bytes().any(|byte| byte == b'%' || byte == b'+')
 }
 
 impl fmt::Debug for RequestInfo {
@@ -179,7 +207,10 @@ impl fmt::Debug for RequestInfo {
     }
 }
 
-fn percent_decode(text: &str) -> String {
+fn percent_decode(text: &str) -> Cow<'_, str> {
+    if !needs_decoding(text) {
+        return Cow::Borrowed(text);
+    }
     fn hex(byte: u8) -> Option<u8> {
         (byte as char).to_digit(16).map(|digit| digit as u8)
     }
@@ -203,7 +234,7 @@ fn percent_decode(text: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
@@ -224,6 +255,12 @@ mod tests {
         assert_eq!(req.query_param("bad").as_deref(), Some("%zz"));
         assert_eq!(req.query_param("end").as_deref(), Some("%4"));
         assert_eq!(req.query_param("none"), None);
+        assert_eq!(query_value("a=1&&id=x&id=y", "id").as_deref(), Some("x"));
+        assert_eq!(query_value("i%64=%41&id=y", "id").as_deref(), Some("A"));
+        assert_eq!(query_value("id", "id").as_deref(), Some(""));
+        assert_eq!(query_value("", "id"), None);
+        assert_eq!(query_value("&", "id"), None);
+        assert_eq!(query_value("é=1&id=ü", "id").as_deref(), Some("ü"));
         assert_eq!(req.access_token(), None);
     }
 

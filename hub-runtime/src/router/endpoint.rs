@@ -33,18 +33,20 @@ pub(crate) fn endpoint_router<S: Clone + Send + Sync + 'static>(
     let cors = options.cors.clone();
     let endpoint = Arc::new(Endpoint::new(handler, options, tracker));
     let base = if path == "/" { "" } else { path };
+    // The access check runs before negotiate as a middleware, and inside the transport's
+    // handlers for their requests (one per message on Server-Sent Events and long polling).
     let mut router = Router::new()
         .route(&format!("{base}/negotiate"), post(transport::negotiate))
+        .route_layer(axum::middleware::from_fn_with_state(
+            endpoint.clone(),
+            transport::admit,
+        ))
         .route(
             if base.is_empty() { "/" } else { base },
             get(transport::connect)
                 .post(transport::send)
                 .delete(transport::delete),
         )
-        .route_layer(axum::middleware::from_fn_with_state(
-            endpoint.clone(),
-            transport::admit,
-        ))
         .with_state(endpoint);
     for (suffix, route) in extra {
         router = router.route(&format!("{base}{suffix}"), route);

@@ -5,27 +5,39 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::endpoint::Endpoint;
-use crate::connection::{Access, RequestInfo, User, query_param};
+use crate::connection::{Access, RequestInfo, User, query_value};
 
-/// Runs before negotiate and every transport request of an endpoint.
+/// Runs before negotiate (as a middleware).
 pub(crate) async fn admit(
     State(endpoint): State<Arc<Endpoint>>,
     request: Request,
     next: Next,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
+    if let Err(refused) = check(&endpoint, &mut parts).await {
+        return refused;
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Runs before every transport request of an endpoint, called by its handler first thing
+/// (before the body is read): a middleware around each long poll and POST cost more than the
+/// check itself. Puts the authenticated user in the request's extensions; `Err` is the answer
+/// to a request that may not go on.
+pub(crate) async fn check(endpoint: &Endpoint, parts: &mut Parts) -> Result<(), Response> {
     let options = &endpoint.options;
     // Credentials were presented but refused: said in the 401, should one follow.
     let mut refused = false;
     if let Some(authenticator) = &options.authenticator {
         // A user an app layer put there already stands.
         if parts.extensions.get::<User>().is_none() {
-            match authenticator.0.authenticate(&parts).await {
+            match authenticator.0.authenticate(parts).await {
                 Ok(Some(user)) => {
                     parts.extensions.insert(user);
                 }
@@ -51,23 +63,23 @@ pub(crate) async fn admit(
         );
         match (access.0)(user, &info) {
             Access::Allowed => {}
-            Access::Unauthenticated => return unauthorized(refused),
-            Access::Forbidden => return StatusCode::FORBIDDEN.into_response(),
+            Access::Unauthenticated => return Err(unauthorized(refused)),
+            Access::Forbidden => return Err(StatusCode::FORBIDDEN.into_response()),
         }
     }
     // A connection token is bound to the user who negotiated it.
-    if let Some(token) = parts.uri.query().and_then(|query| query_param(query, "id")) {
-        if let Some(entry) = endpoint.tokens.get(token.as_str()) {
+    if let Some(token) = parts.uri.query().and_then(|query| query_value(query, "id")) {
+        if let Some(entry) = endpoint.tokens.get(&*token) {
             if entry.owner.as_deref() != user.map(User::id) {
                 tracing::warn!(
                     path = parts.uri.path(),
                     "a connection token was presented by another user than the one who negotiated it"
                 );
-                return StatusCode::FORBIDDEN.into_response();
+                return Err(StatusCode::FORBIDDEN.into_response());
             }
         }
     }
-    next.run(Request::from_parts(parts, body)).await
+    Ok(())
 }
 
 /// 401 with an empty body and the challenge (RFC 6750): `Bearer`, with `error="invalid_token"`

@@ -9,6 +9,7 @@
 mod access;
 mod cors;
 mod endpoint;
+mod get;
 mod http;
 mod negotiate;
 mod request;
@@ -18,8 +19,8 @@ mod websocket;
 pub(crate) use access::admit;
 pub(crate) use cors::cors_layer;
 pub(crate) use endpoint::Endpoint;
+pub(crate) use get::connect;
 pub(crate) use http::{delete, send};
 pub(crate) use negotiate::negotiate;
-pub(crate) use websocket::connect;
 #[cfg(feature = "fuzzing")]
 pub(crate) use websocket::read_chunks as websocket_read_chunks;

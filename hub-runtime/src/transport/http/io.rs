@@ -6,12 +6,26 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc::error::TrySendError;
 
-use super::state::HttpEndpoint;
+use super::state::{HttpEndpoint, sse_event};
 use crate::connection::{Closed, ConnectionError, Frame, IoFuture, Received, TransportIo};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Room a connection's write buffers keep between writes: what a burst needed beyond it is
+/// given back.
+const KEEP_CAPACITY: usize = 16 << 10;
+
+/// Empties `buffer` for the next write, keeping its room unless a burst made it large.
+fn clear(buffer: &mut Vec<u8>) {
+    if buffer.capacity() > KEEP_CAPACITY {
+        *buffer = Vec::new();
+    } else {
+        buffer.clear();
+    }
+}
 
 pub(crate) struct HttpIo {
     endpoint: Arc<HttpEndpoint>,
@@ -23,6 +37,9 @@ pub(crate) struct HttpIo {
     client_gone: Option<BoxFuture<bool>>,
     /// Frames fed since the last flush.
     pending: Vec<u8>,
+    /// Where SSE events are formatted: each goes out as a frozen part of it, and the buffer is
+    /// reused once hyper wrote and dropped that part.
+    events: BytesMut,
     /// The write of the last flush, while it waits (a long-polling client that does not poll).
     writing: Option<BoxFuture<Result<(), Closed>>>,
 }
@@ -43,6 +60,7 @@ impl HttpIo {
             early: (!early.is_empty()).then(|| Bytes::from(early)),
             client_gone,
             pending: Vec::new(),
+            events: BytesMut::new(),
             writing: None,
         }
     }
@@ -94,9 +112,33 @@ impl TransportIo for HttpIo {
             if self.pending.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            let pending = std::mem::take(&mut self.pending);
+            // What was fed goes out at once when there is room (the event stream's queue, or
+            // the long-polling buffer under its bound); only otherwise does a write wait, in a
+            // future of its own.
+            let waiting = match self.endpoint.events() {
+                Some(events) => {
+                    sse_event(&self.pending, &mut self.events);
+                    clear(&mut self.pending);
+                    let event = self.events.split().freeze();
+                    if self.events.capacity() > KEEP_CAPACITY {
+                        self.events = BytesMut::new();
+                    }
+                    match events.try_send(event) {
+                        Ok(()) => return Poll::Ready(Ok(())),
+                        Err(TrySendError::Closed(_)) => return Poll::Ready(Err(Closed)),
+                        Err(TrySendError::Full(event)) => Vec::from(event),
+                    }
+                }
+                None => match self.endpoint.try_buffer(&self.pending) {
+                    Some(written) => {
+                        clear(&mut self.pending);
+                        return Poll::Ready(written);
+                    }
+                    None => std::mem::take(&mut self.pending),
+                },
+            };
             let endpoint = self.endpoint.clone();
-            self.writing = Some(Box::pin(async move { endpoint.write(pending).await }));
+            self.writing = Some(Box::pin(async move { endpoint.write(waiting).await }));
         }
     }
 

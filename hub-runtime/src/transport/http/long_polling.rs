@@ -2,7 +2,8 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::http::{StatusCode, header};
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::state::HttpEndpoint;
@@ -52,12 +53,16 @@ pub(super) async fn poll(endpoint: &Endpoint, http: &HttpEndpoint, token: &str) 
         activity.active.store(false, Ordering::Release);
     }
     let mut response = match outcome {
-        PollOutcome::Data(data) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/octet-stream")],
-            data,
-        )
-            .into_response(),
+        PollOutcome::Data(data) => {
+            let mut response = Response::new(Body::from(data));
+            // Room for this header and the three of `no_cache`, allocated once.
+            response.headers_mut().reserve(4);
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            response
+        }
         PollOutcome::TimedOut => StatusCode::OK.into_response(),
         PollOutcome::Replaced => StatusCode::NO_CONTENT.into_response(),
         PollOutcome::Finished => {

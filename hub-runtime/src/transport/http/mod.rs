@@ -26,7 +26,7 @@ use self::io::HttpIo;
 use self::state::HttpEndpoint;
 use super::endpoint::{Endpoint, TokenState};
 use super::response::{no_cache, plain};
-use crate::connection::{ConnectionId, RequestInfo, TransportType, now_ms};
+use crate::connection::{ConnectionId, RequestInfo, TransportType, now_ms, query_value};
 
 /// How many POST bodies may wait for the connection.
 const POST_QUEUE: usize = 4;
@@ -35,9 +35,19 @@ const POST_QUEUE: usize = 4;
 /// or a long poll.
 pub(crate) async fn get(
     endpoint: Arc<Endpoint>,
-    query: HashMap<String, String>,
+    _query: HashMap<String, String>,
     parts: Parts,
 ) -> Response {
+    get_parts(endpoint, parts).await
+}
+
+/// [`get`] without a map of the query: the connection token (`id`, its first value, as the
+/// access check reads it) is read from the URI in place.
+pub(crate) async fn get_parts(endpoint: Arc<Endpoint>, parts: Parts) -> Response {
+    // A clone shares the URI's bytes: the token borrows from it while `parts` moves on.
+    let uri = parts.uri.clone();
+    let token = uri.query().and_then(|query| query_value(query, "id"));
+    let token = token.as_deref();
     let sse = parts
         .headers
         .get(header::ACCEPT)
@@ -47,10 +57,10 @@ pub(crate) async fn get(
     } else {
         TransportType::LongPolling
     };
-    let Some(token) = query.get("id") else {
+    let Some(token) = token else {
         return plain(StatusCode::BAD_REQUEST, "Connection ID required");
     };
-    let state = match endpoint.tokens.get_mut(token.as_str()) {
+    let state = match endpoint.tokens.get_mut(token) {
         None => return plain(StatusCode::NOT_FOUND, "No Connection with that ID"),
         Some(mut entry) => match &mut entry.state {
             // A shutting-down endpoint takes no new connections, but still answers the polls

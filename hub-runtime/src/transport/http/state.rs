@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::{Notify, mpsc};
 
 use crate::connection::{Closed, TransportType};
@@ -121,10 +121,35 @@ impl HttpEndpoint {
         }
     }
 
-    /// Sends bytes the connection wrote to the client.
+    /// The event stream's queue (Server-Sent Events only).
+    pub(crate) fn events(&self) -> Option<&mpsc::Sender<Bytes>> {
+        self.sse.as_ref()
+    }
+
+    /// Adds bytes the connection wrote to what the next long poll returns, unless that is over
+    /// its bound: `None` then, and [`write`](Self::write) waits for a poll.
+    pub(crate) fn try_buffer(&self, bytes: &[u8]) -> Option<Result<(), Closed>> {
+        let Some(poll) = &self.poll else {
+            return Some(Err(Closed));
+        };
+        let mut buffer = poll.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        if buffer.finished {
+            return Some(Err(Closed));
+        }
+        if buffer.data.len() >= MAX_POLL_BUFFER {
+            return None;
+        }
+        buffer.data.extend_from_slice(bytes);
+        drop(buffer);
+        poll.changed.notify_waiters();
+        Some(Ok(()))
+    }
+
+    /// Sends bytes the connection wrote to the client: an event (already formatted) on the
+    /// event stream, or into the long-polling buffer once a poll made room.
     pub(crate) async fn write(&self, bytes: Vec<u8>) -> Result<(), Closed> {
         if let Some(sse) = &self.sse {
-            return sse.send(sse_event(&bytes)).await.map_err(|_| Closed);
+            return sse.send(Bytes::from(bytes)).await.map_err(|_| Closed);
         }
         let Some(poll) = &self.poll else {
             return Err(Closed);
@@ -188,14 +213,29 @@ impl HttpEndpoint {
     }
 }
 
-/// One SSE event carrying `payload`: a `data:` line per line of it, then a blank line.
-pub(crate) fn sse_event(payload: &[u8]) -> Bytes {
-    let mut event = Vec::with_capacity(payload.len() + 16);
+/// Appends one SSE event carrying `payload` to `event`: a `data:` line per line of it, then a
+/// blank line.
+pub(crate) fn sse_event(payload: &[u8], event: &mut BytesMut) {
+    event.reserve(payload.len() + 16);
     for line in payload.split(|&b| b == b'\n') {
         event.extend_from_slice(b"data: ");
         event.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
         event.extend_from_slice(b"\r\n");
     }
     event.extend_from_slice(b"\r\n");
-    Bytes::from(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_events() {
+        let mut event = BytesMut::new();
+        sse_event(b"{}\x1e", &mut event);
+        assert_eq!(&event[..], b"data: {}\x1e\r\n\r\n");
+        event.clear();
+        sse_event(b"a\r\nb\nc", &mut event);
+        assert_eq!(&event[..], b"data: a\r\ndata: b\r\ndata: c\r\n\r\n");
+    }
 }
