@@ -119,18 +119,7 @@ async fn a_frame_beyond_the_limit_written_slowly_gets_the_close_message() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = serve(PlainHub, HubOptions::default()).await;
     for _ in 0..3 {
-        let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-        let request = format!(
-            "GET /hub HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            server.addr
-        );
-        tcp.write_all(request.as_bytes()).await.unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let mut byte = [0u8; 1];
-            tcp.read_exact(&mut byte).await.unwrap();
-            head.push(byte[0]);
-        }
+        let mut tcp = raw_websocket(server.addr).await;
         let masked = |payload: &[u8], opcode: u8| {
             let mut frame = vec![0x80 | opcode];
             let len = payload.len();

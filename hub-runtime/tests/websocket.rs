@@ -93,19 +93,7 @@ async fn read_frame(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
 
 /// A raw WebSocket to the hub, with the JSON handshake done.
 async fn raw_client(server: &Server<CloseHub>) -> TcpStream {
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    let request = format!(
-        "GET {PATH} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        server.addr
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        stream.read_exact(&mut byte).await.unwrap();
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"));
+    let mut stream = raw_websocket(server.addr).await;
     stream
         .write_all(&client_frame(1, HANDSHAKE.as_bytes()))
         .await

@@ -546,3 +546,25 @@ pub async fn within(pending: JoinHandle<Response>) -> Response {
         .unwrap_or_else(|_| panic!("no response within {WAIT:?}"))
         .expect("response task failed")
 }
+
+/// A raw TCP socket to the hub at [`PATH`], upgraded to a WebSocket (the 101 read), for tests
+/// that write frames byte by byte.
+pub async fn raw_websocket(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {PATH} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    stream
+}

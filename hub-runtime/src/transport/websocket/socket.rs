@@ -196,11 +196,16 @@ impl WebSocketIo {
         self.queue(OpCode::Close, payload);
     }
 
-    /// The client broke the protocol: the server's Close says how, and nothing more is read.
-    fn fail(&mut self, code: u16) -> Received {
+    /// Nothing more is read, and what was read of an unfinished message is dropped.
+    fn stop_reading(&mut self) {
         self.read_done = true;
         self.message = None;
         self.partial = BytesMut::new();
+    }
+
+    /// The client broke the protocol: the server's Close says how, and nothing more is read.
+    fn fail(&mut self, code: u16) -> Received {
+        self.stop_reading();
         self.queue_close(Some(code));
         Received::Closed
     }
@@ -284,10 +289,8 @@ impl WebSocketIo {
             .and_then(|len| len.checked_add(so_far))
             .is_none_or(|len| len > self.limits.max_message);
         if too_large && !header.opcode.is_control() {
-            self.read_done = true;
+            self.stop_reading();
             self.too_large = true;
-            self.message = None;
-            self.partial = BytesMut::new();
             return Step::Frame {
                 consumed: input.len(),
                 received: Some(Received::Failed(ConnectionError::TooLarge)),
