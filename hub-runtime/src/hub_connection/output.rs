@@ -41,12 +41,8 @@ fn coalesce(first: Frame, queue: &OutboundQueue, most: usize) -> (Frame, usize) 
         // Taken first and joined into one allocation of the exact size: growing the joined
         // frame as they come reallocated it a few times per write.
         let mut taken = taken.borrow_mut();
-        let mut len = first.as_bytes().len();
-        while taken.len() + 1 < most && len < COALESCE_BYTES {
-            let Some(next) = queue.try_pop() else { break };
-            len += next.as_bytes().len();
-            taken.push(next);
-        }
+        let first_len = first.as_bytes().len();
+        let len = first_len + queue.pop_into(&mut taken, most - 1, COALESCE_BYTES - first_len);
         let count = 1 + taken.len();
         let joined = if first.is_text() {
             let mut joined = String::with_capacity(len);

@@ -50,14 +50,19 @@ pub type ClientReply = Result<OwnedValue, String>;
 
 /// One connection of a hub on this node, as lifetime managers and hub code reach it: its
 /// identity, and a queue that takes encoded frames without waiting.
+///
+/// Laid out for broadcasts: what a delivery reads (the queue, then the protocol) comes first,
+/// on the two cache lines the handle starts with, so that a delivery to each of many
+/// connections fetches two lines of each, together ([`touch`](Self::touch)).
+#[repr(C, align(64))]
 pub struct ConnectionHandle {
+    pub(crate) outbound: OutboundQueue,
+    /// The hub protocol the client chose in its handshake.
+    protocol: Protocol,
     id: ConnectionId,
     user: Option<Arc<str>>,
     request: RequestInfo,
-    /// The hub protocol the client chose in its handshake.
-    protocol: Protocol,
     transport: TransportType,
-    pub(crate) outbound: OutboundQueue,
     /// The groups this connection is in; its lock also orders joins against the disconnect.
     pub(crate) groups: Mutex<GroupMembership>,
     close_reason: Mutex<Option<CloseReason>>,
@@ -231,6 +236,13 @@ impl ConnectionHandle {
     /// The hub protocol the client speaks.
     pub fn protocol(&self) -> Protocol {
         self.protocol
+    }
+
+    /// Reads what a delivery reads first of each cache line it needs, so that a walk over
+    /// many connections can have their memory fetched in parallel before it locks any queue
+    /// ([`LocalConnections::for_each`](super::LocalConnections::for_each)).
+    pub(crate) fn touch(&self) {
+        std::hint::black_box((self.outbound.is_empty(), self.protocol));
     }
 
     /// The transport the connection uses.

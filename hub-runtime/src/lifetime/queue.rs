@@ -20,6 +20,9 @@ pub(crate) enum PushError {
     Closed,
 }
 
+/// `frames` and `len` fill one cache line, the rest starts the next (see
+/// [`ConnectionHandle`](super::ConnectionHandle)'s layout).
+#[repr(C)]
 pub(crate) struct OutboundQueue {
     frames: Mutex<Queued>,
     /// How many frames are queued, kept with `frames` under its lock: the consumer sees an
@@ -39,16 +42,24 @@ struct Queued {
     others: usize,
     /// The slots a queue that gave its memory back takes at once when frames come again (it
     /// had that many): a burst costs one allocation, not a reallocation per doubling.
-    regrow: usize,
+    regrow: u32,
     closed: bool,
 }
 
 impl Queued {
     fn push(&mut self, frame: Frame, own: bool) {
         if self.frames.capacity() == 0 && self.regrow > 0 {
-            self.frames.reserve_exact(self.regrow);
+            self.frames.reserve_exact(self.regrow as usize);
         }
         self.frames.push_back((frame, own));
+    }
+
+    fn pop(&mut self) -> Option<Frame> {
+        let (frame, own) = self.frames.pop_front()?;
+        if !own {
+            self.others -= cost(&frame);
+        }
+        Some(frame)
     }
 }
 
@@ -64,7 +75,7 @@ fn cost(frame: &Frame) -> usize {
 const KEEP_SLOTS: usize = 16;
 
 /// The most slots a queue takes at once when frames come again.
-const MAX_REGROW: usize = 1024;
+const MAX_REGROW: u32 = 1024;
 
 impl OutboundQueue {
     /// A queue that holds at most `limit` bytes of others' frames (one frame always fits).
@@ -120,16 +131,39 @@ impl OutboundQueue {
             return None;
         }
         let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
-        let (frame, own) = queued.frames.pop_front()?;
-        self.len.store(queued.frames.len(), Ordering::SeqCst);
-        if !own {
-            queued.others -= cost(&frame);
+        let frame = queued.pop();
+        self.popped(&mut queued);
+        frame
+    }
+
+    /// Moves queued frames to `into` under one lock, while fewer than `most` were moved and
+    /// their bytes are under `bytes`; the bytes moved.
+    pub(crate) fn pop_into(&self, into: &mut Vec<Frame>, most: usize, bytes: usize) -> usize {
+        if self.is_empty() {
+            return 0;
         }
+        let mut queued = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        let mut moved = 0;
+        for _ in 0..most {
+            if moved >= bytes {
+                break;
+            }
+            let Some(frame) = queued.pop() else { break };
+            moved += frame.as_bytes().len();
+            into.push(frame);
+        }
+        self.popped(&mut queued);
+        moved
+    }
+
+    /// After frames were taken: the new length, and the memory of a large drained queue given
+    /// back.
+    fn popped(&self, queued: &mut Queued) {
+        self.len.store(queued.frames.len(), Ordering::SeqCst);
         if queued.frames.is_empty() && queued.frames.capacity() > KEEP_SLOTS {
-            queued.regrow = queued.frames.capacity().min(MAX_REGROW);
+            queued.regrow = queued.frames.capacity().min(MAX_REGROW as usize) as u32;
             queued.frames = VecDeque::new();
         }
-        Some(frame)
     }
 
     /// Whether no frame is queued.
@@ -249,6 +283,35 @@ mod tests {
         let huge = "z".repeat(50_000);
         assert_eq!(queue.push(frame(&huge)), Ok(()));
         assert_eq!(queue.push(frame("x")), Err(PushError::Full));
+    }
+
+    /// Several frames taken under one lock stop at the count or once the bytes reach the
+    /// budget, in order, and give the room of others' frames back.
+    #[test]
+    fn frames_are_taken_together_within_a_count_and_bytes() {
+        let queue = OutboundQueue::new(room(4));
+        for text in ["a", "b", "c", "d"] {
+            queue.push(frame(text)).unwrap();
+        }
+        queue.push_own(frame("own"));
+        let mut taken = Vec::new();
+        assert_eq!(queue.pop_into(&mut taken, 2, 100), 2);
+        assert_eq!(queue.pop_into(&mut taken, 10, 2), 2);
+        let texts: Vec<_> = taken.iter().map(|f| f.as_text().unwrap()).collect();
+        assert_eq!(texts, ["a", "b", "c", "d"]);
+        assert_eq!(queue.push(frame("e")), Ok(()));
+        assert_eq!(queue.pop_into(&mut taken, 10, 100), 4);
+        assert_eq!(taken.last().unwrap().as_text(), Some("e"));
+        assert!(queue.is_empty());
+        assert_eq!(queue.pop_into(&mut taken, 10, 100), 0);
+    }
+
+    /// The lock with what it guards, and the length, fill the first cache line; what a
+    /// delivery reads besides fits in the next with the handle's protocol.
+    #[test]
+    fn a_delivery_reads_two_cache_lines() {
+        assert!(std::mem::size_of::<Mutex<Queued>>() + std::mem::size_of::<AtomicUsize>() <= 64);
+        assert!(std::mem::size_of::<OutboundQueue>() < 128);
     }
 
     #[test]
