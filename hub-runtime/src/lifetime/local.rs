@@ -162,22 +162,7 @@ impl LocalConnections {
     pub fn for_each(&self, mut f: impl FnMut(&ConnectionHandle)) {
         for shard in self.shards.iter() {
             let table = shard.read();
-            let mut ahead: [Option<&ConnectionHandle>; AHEAD] = [None; AHEAD];
-            let mut connections = table.iter();
-            loop {
-                let mut read = 0;
-                for (slot, connected) in ahead.iter_mut().zip(connections.by_ref()) {
-                    connected.handle.touch();
-                    *slot = Some(&connected.handle);
-                    read += 1;
-                }
-                for handle in ahead[..read].iter_mut().filter_map(Option::take) {
-                    f(handle);
-                }
-                if read < AHEAD {
-                    break;
-                }
-            }
+            read_ahead(table.iter().map(|connected| &*connected.handle), &mut f);
         }
     }
 
@@ -198,5 +183,28 @@ impl LocalConnections {
             .copied()
             .filter(|&protocol| self.protocol_count(protocol).load(Ordering::Acquire) > 0)
             .collect()
+    }
+}
+
+/// Calls `f` with each of `handles`, having read [`AHEAD`] of them at a time first (see there).
+pub(super) fn read_ahead<'a>(
+    handles: impl Iterator<Item = &'a ConnectionHandle>,
+    mut f: impl FnMut(&'a ConnectionHandle),
+) {
+    let mut handles = handles.fuse();
+    let mut ahead: [Option<&ConnectionHandle>; AHEAD] = [None; AHEAD];
+    loop {
+        let mut read = 0;
+        for (slot, handle) in ahead.iter_mut().zip(handles.by_ref()) {
+            handle.touch();
+            *slot = Some(handle);
+            read += 1;
+        }
+        for handle in ahead[..read].iter_mut().filter_map(Option::take) {
+            f(handle);
+        }
+        if read < AHEAD {
+            return;
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! (never waits), so a broadcast costs one reference-count increment and one queue push per
 //! recipient.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use dashmap::DashMap;
 
 use super::future::LifetimeFuture;
 use super::handle::{ClientReply, ConnectionHandle};
-use super::local::LocalConnections;
+use super::local::{LocalConnections, read_ahead};
 use super::manager::HubLifetimeManager;
 use super::message::{ProtocolSet, SerializedMessage};
 use super::target::Target;
@@ -21,7 +21,9 @@ use crate::protocol::OwnedValue;
 /// The default lifetime manager: groups and users of one process.
 pub struct InMemoryLifetimeManager {
     local: Arc<LocalConnections>,
-    groups: DashMap<Arc<str>, HashSet<Arc<str>>>,
+    /// Each group's connections of this node, by id: a message to a group goes to the handles
+    /// without looking each member up.
+    groups: DashMap<Arc<str>, HashMap<Arc<str>, Arc<ConnectionHandle>>>,
     users: DashMap<Arc<str>, Vec<Arc<str>>>,
 }
 
@@ -65,29 +67,32 @@ impl InMemoryLifetimeManager {
             }),
             Target::Connection(id) => to(id),
             Target::Connections(ids) => dedup(ids.iter().map(|id| &**id), to),
-            Target::Group(name) => self.for_group(name, &[], to),
-            Target::GroupExcept(name, except) => self.for_group(name, except, to),
+            Target::Group(name) => self.for_group(name, |_| true, push),
+            Target::GroupExcept(name, except) => {
+                self.for_group(name, |id| !excluded(id, except), push)
+            }
             Target::Groups(names) => {
-                let mut members: Vec<Arc<str>> = Vec::new();
-                for name in names {
-                    if let Some(group) = self.groups.get(&**name) {
-                        members.extend(group.iter().cloned());
-                    }
-                }
-                dedup(members.iter().map(|id| &**id), to);
+                let names: Vec<&str> = names.iter().map(|name| &**name).collect();
+                self.for_groups(&names, &[], push);
             }
             Target::User(user) => self.for_users(std::slice::from_ref(user), to),
             Target::Users(users) => self.for_users(users, to),
         }
     }
 
-    fn for_group(&self, name: &str, except: &[Box<str>], to: impl Fn(&str)) {
+    /// Calls `to` with each connection of a group whose id `keep` accepts.
+    fn for_group(
+        &self,
+        name: &str,
+        keep: impl Fn(&str) -> bool,
+        to: impl FnMut(&ConnectionHandle),
+    ) {
         if let Some(group) = self.groups.get(name) {
-            for id in group.iter() {
-                if !except.iter().any(|e| **e == **id) {
-                    to(id);
-                }
-            }
+            let members = group
+                .iter()
+                .filter(|(id, _)| keep(id))
+                .map(|(_, handle)| &**handle);
+            read_ahead(members, to);
         }
     }
 
@@ -115,7 +120,7 @@ impl InMemoryLifetimeManager {
         self.groups
             .entry(name)
             .or_default()
-            .insert(handle.id().shared().clone());
+            .insert(handle.id().shared().clone(), handle.clone());
     }
 
     /// Removes a connection of this node from a group.
@@ -135,19 +140,22 @@ impl InMemoryLifetimeManager {
         &self,
         groups: &[&str],
         except: &[&str],
-        to: impl Fn(&ConnectionHandle),
+        to: impl FnMut(&ConnectionHandle),
     ) {
-        let mut members: Vec<Arc<str>> = Vec::new();
+        if let [name] = groups {
+            return self.for_group(name, |id| !except.contains(&id), to);
+        }
+        let mut members: HashMap<Arc<str>, Arc<ConnectionHandle>> = HashMap::new();
         for name in groups {
             if let Some(group) = self.groups.get(*name) {
-                members.extend(group.iter().cloned());
+                for (id, handle) in group.iter() {
+                    if !except.contains(&&**id) {
+                        members.insert(id.clone(), handle.clone());
+                    }
+                }
             }
         }
-        dedup(members.iter().map(|id| &**id), |id| {
-            if !except.contains(&id) {
-                self.local.with(id, &to);
-            }
-        });
+        read_ahead(members.values().map(|handle| &**handle), to);
     }
 
     /// Calls `to` for each connection of this node of `user`.
@@ -165,7 +173,7 @@ impl InMemoryLifetimeManager {
     pub(super) fn members(&self, group: &str) -> Vec<Arc<str>> {
         self.groups
             .get(group)
-            .map(|members| members.iter().cloned().collect())
+            .map(|members| members.keys().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -305,7 +313,7 @@ impl HubLifetimeManager for InMemoryLifetimeManager {
         let members = self
             .groups
             .get(group)
-            .map(|members| members.iter().cloned().map(ConnectionId::from).collect())
+            .map(|members| members.keys().cloned().map(ConnectionId::from).collect())
             .unwrap_or_default();
         LifetimeFuture::ready(Ok(members))
     }
