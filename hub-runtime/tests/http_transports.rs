@@ -1097,6 +1097,23 @@ mod statuses {
     }
 
     #[tokio::test]
+    async fn other_methods_are_not_allowed() {
+        let (hub, _hooks) = test_hub();
+        let server = serve(hub, HubOptions::default()).await;
+        let connection = negotiate(server.addr).await;
+        for method in ["PUT", "PATCH"] {
+            let response = http(server.addr, method, &connection.target(), &[], b"{}").await;
+            assert_eq!(response.status, 405, "{method}: {response:?}");
+            assert_eq!(
+                response.header("allow"),
+                Some("GET,HEAD,POST,DELETE"),
+                "{method}: {response:?}"
+            );
+        }
+        server.stop().await;
+    }
+
+    #[tokio::test]
     async fn websocket_connection_refuses_http_requests() {
         let (hub, mut hooks) = test_hub();
         let server = serve(hub, HubOptions::default()).await;

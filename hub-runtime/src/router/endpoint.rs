@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, post};
 
 use super::paths;
 use crate::connection::{ConnectionOptions, ConnectionTracker, ErasedHandler};
@@ -41,11 +41,9 @@ pub(crate) fn endpoint_router<S: Clone + Send + Sync + 'static>(
             endpoint.clone(),
             transport::admit,
         ))
-        .route(
+        .route_service(
             if base.is_empty() { "/" } else { base },
-            get(transport::connect)
-                .post(transport::send)
-                .delete(transport::delete),
+            transport::TransportRoute(endpoint.clone()),
         )
         .with_state(endpoint);
     for (suffix, route) in extra {

@@ -16,7 +16,7 @@ use super::websocket;
 /// A request that asks for an upgrade goes to the WebSocket transport, as it always did; the
 /// others (every long poll) go straight to the HTTP transports, which read the connection token
 /// from the query without building a map of it.
-pub(crate) async fn connect(State(endpoint): State<Arc<Endpoint>>, mut parts: Parts) -> Response {
+pub(crate) async fn connect(endpoint: Arc<Endpoint>, mut parts: Parts) -> Response {
     if let Err(refused) = access::check(&endpoint, &mut parts).await {
         return refused;
     }

@@ -14,13 +14,13 @@ mod http;
 mod negotiate;
 mod request;
 mod response;
+mod route;
 mod websocket;
 
 pub(crate) use access::admit;
 pub(crate) use cors::cors_layer;
 pub(crate) use endpoint::Endpoint;
-pub(crate) use get::connect;
-pub(crate) use http::{delete, send};
 pub(crate) use negotiate::negotiate;
+pub(crate) use route::TransportRoute;
 #[cfg(feature = "fuzzing")]
 pub(crate) use websocket::read_chunks as websocket_read_chunks;
