@@ -199,21 +199,17 @@ impl HubConnection {
         if let Some(id) = &finished.invocation_id {
             self.ids.remove(id);
         }
-        let value;
-        let outcome = match finished.outcome {
-            Ok(returned) => {
-                value = returned;
-                Ok(value.as_deref())
-            }
-            Err(error) => Err(error),
-        };
-        let bytes = dispatch::completion(
-            self.protocol,
-            finished.invocation_id.as_deref(),
-            finished.method,
-            outcome,
-            self.runtime.options.detailed_errors,
-        )?;
+        // A result was encoded when the method returned; an error is encoded here.
+        let bytes = match finished.outcome {
+            Ok(bytes) => bytes,
+            Err(error) => dispatch::completion(
+                self.protocol,
+                finished.invocation_id.as_deref(),
+                finished.method,
+                Err::<Option<&()>, _>(error),
+                self.runtime.options.detailed_errors,
+            ),
+        }?;
         Some(frame(self.protocol, bytes))
     }
 }
