@@ -85,7 +85,9 @@ pub mod prelude {
 /// What generated code refers to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::dispatch::{Bound, BoxFuture, MethodOutcome, Now, outcome};
+    pub use crate::dispatch::{
+        Bound, BoxCall, BoxFuture, MethodFuture, MethodOutcome, Now, Reply, outcome,
+    };
     pub use crate::lifetime::CallContext;
     pub use crate::model::{Converted, IntoHubError, Message, MethodInfo, Requirement};
     pub use crate::protocol::{ArgumentError, Arguments};

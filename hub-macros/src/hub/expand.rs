@@ -360,9 +360,10 @@ fn bind_arm(
             }))
         }
     } else {
+        // The value is encoded when the future returns it, from its own type.
         quote! {
             #owned
-            #krate::__private::Bound::Call(#krate::__private::Box::pin(async move {
+            #krate::__private::Bound::Call(#krate::__private::outcome::call(async move {
                 let __ret = #call;
                 #outcome
             }))

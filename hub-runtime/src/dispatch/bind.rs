@@ -7,9 +7,8 @@ use std::panic::AssertUnwindSafe;
 
 use tokio::sync::mpsc;
 
-use super::bound::{Bound, Now, Ran};
+use super::bound::{Bound, Now, Ran, Reply};
 use super::call::{BoundCall, PendingCall};
-use super::completion::completion;
 use super::dispatcher::Dispatcher;
 use super::filter::{Filters, HubInvocation, filter_call, filter_stream};
 use crate::connection::Access;
@@ -124,6 +123,12 @@ pub(crate) fn bind(
     let streams_match = invocation.stream_ids.len() == info.streams;
     let provided = invocation.arguments.len();
     let id_taken = invocation_id.is_some_and(cx.id_in_use);
+    let reply = Reply {
+        protocol: cx.protocol,
+        invocation_id,
+        method: name,
+        detailed: cx.detailed,
+    };
     let now = (cx.may_run_now
         && cx.filters.is_empty()
         && !streaming
@@ -131,12 +136,7 @@ pub(crate) fn bind(
         && streams_match
         && provided == info.params
         && !id_taken)
-        .then_some(Now {
-            protocol: cx.protocol,
-            invocation_id,
-            method: name,
-            detailed: cx.detailed,
-        });
+        .then_some(Now(reply));
     // Limits of the connection: refused before anything is opened or decoded.
     let open = cx.open;
     if streaming && info.streaming && open.streams >= open.max_streams {
@@ -178,13 +178,7 @@ pub(crate) fn bind(
                 close_uploads(&invocation.stream_ids);
             }
             let error = HubError::internal("Panic", message);
-            return Ok(Binding::Ran(completion(
-                cx.protocol,
-                invocation_id,
-                name,
-                Err::<Option<&()>, _>(error),
-                cx.detailed,
-            )));
+            return Ok(Binding::Ran(reply.completion(Err::<Option<&()>, _>(error))));
         }
     };
     let mut refuse_open = |refusal: Refusal| {
@@ -244,12 +238,14 @@ pub(crate) fn bind(
         Bound::Ran(Ran(bytes)) => Binding::Ran(bytes),
         Bound::Call(mut future) => {
             if !cx.filters.is_empty() {
-                future = filter_call(cx.filters, filtered(false), future);
+                future = filter_call(cx.filters, filtered(false), future, reply);
             }
             Binding::Bound(BoundCall::Call(PendingCall {
                 invocation_id: invocation_id.map(Box::from),
                 method: name,
                 limited: info.streams == 0,
+                protocol: cx.protocol,
+                detailed: cx.detailed,
                 future,
             }))
         }

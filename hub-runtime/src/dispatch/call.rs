@@ -5,8 +5,10 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::bound::{BoxFuture, MethodOutcome};
+use super::bound::{BoxCall, MethodOutcome, Reply};
+use super::outcome;
 use crate::model::{HubError, panic_message};
+use crate::protocol::Protocol;
 use crate::stream::ServerStream;
 
 /// A bound invocation, ready to run.
@@ -16,7 +18,11 @@ pub(crate) struct PendingCall {
     /// Whether it counts toward `maximum_parallel_invocations_per_client`: calls with upload
     /// streams do not, as in ASP.NET Core (they wait on the client, which must not wait on them).
     pub(crate) limited: bool,
-    pub(crate) future: BoxFuture<MethodOutcome>,
+    /// The connection's protocol and whether its error texts are detailed: what the result is
+    /// encoded with.
+    pub(crate) protocol: Protocol,
+    pub(crate) detailed: bool,
+    pub(crate) future: BoxCall,
 }
 
 impl PendingCall {
@@ -31,7 +37,7 @@ pub(crate) enum BoundCall {
     Stream(ServerStream),
 }
 
-/// How a call ended, with what the client should receive if it waits for a Completion.
+/// How a call ended: its result's Completion if its client waits for one, or its error.
 pub(crate) struct Finished {
     pub(crate) invocation_id: Option<Box<str>>,
     pub(crate) method: &'static str,
@@ -44,8 +50,17 @@ impl Future for PendingCall {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Finished> {
         let this = &mut *self;
+        let reply = Reply {
+            protocol: this.protocol,
+            invocation_id: this.invocation_id.as_deref(),
+            method: this.method,
+            detailed: this.detailed,
+        };
+        let future = &mut this.future;
         // A panicking hub method fails its invocation, never the connection or the server.
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.future.as_mut().poll(cx)));
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            future.as_mut().poll_outcome(cx, &reply)
+        }));
         let outcome = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(outcome)) => outcome,
@@ -53,7 +68,7 @@ impl Future for PendingCall {
                 let message = panic_message(panic);
                 tracing::error!(method = this.method, %message, "hub method panicked");
                 // Later polls must not touch the panicked future again.
-                this.future = Box::pin(std::future::pending());
+                this.future = outcome::call(std::future::pending::<outcome::Returned<()>>());
                 Err(HubError::internal("Panic", message))
             }
         };

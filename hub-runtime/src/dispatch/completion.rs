@@ -21,14 +21,7 @@ pub(crate) fn completion<T: Serialize + ?Sized>(
         return None;
     };
     Some(match outcome {
-        Ok(None) => protocol.completion_void(id),
-        Ok(Some(value)) => match protocol.completion_result(id, value) {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                let error = HubError::internal("SerializationException", err);
-                protocol.completion_error(id, &error_text(&error, method, detailed))
-            }
-        },
+        Ok(value) => result_completion(protocol, id, method, value, detailed),
         Err(error) => {
             if !error.is_hub_exception() {
                 tracing::warn!(method, %error, "hub method failed");
@@ -36,6 +29,27 @@ pub(crate) fn completion<T: Serialize + ?Sized>(
             protocol.completion_error(id, &error_text(&error, method, detailed))
         }
     })
+}
+
+/// The Completion of invocation `id`, which returned `value` (`None`: nothing); a value that
+/// does not serialize gives an error Completion.
+pub(crate) fn result_completion<T: Serialize + ?Sized>(
+    protocol: Protocol,
+    id: &str,
+    method: &'static str,
+    value: Option<&T>,
+    detailed: bool,
+) -> Vec<u8> {
+    let Some(value) = value else {
+        return protocol.completion_void(id);
+    };
+    match protocol.completion_result(id, value) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let error = HubError::internal("SerializationException", err);
+            protocol.completion_error(id, &error_text(&error, method, detailed))
+        }
+    }
 }
 
 /// The error text for a failed call.

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::bound::{BoxFuture, MethodOutcome};
+use super::bound::{BoxCall, BoxFuture, MethodFuture, MethodOutcome, Reply};
 use crate::lifetime::ConnectionHandle;
 use crate::model::HubError;
 use crate::protocol::OwnedValue;
@@ -193,8 +193,8 @@ impl HubInvocation {
     }
 }
 
-/// How an invocation ended, as filters see it: the method's result (still to be encoded), the
-/// end of its stream, or an error.
+/// How an invocation ended, as filters see it: the method's result (already encoded for its
+/// caller), the end of its stream, or an error.
 pub struct InvocationResult(Outcome);
 
 enum Outcome {
@@ -276,17 +276,49 @@ fn chain<T: Send + 'static>(
     wrap(&*filter, rest)
 }
 
-/// A call's future run through the filters.
+/// A call's future run through the filters. Its result is encoded for `reply` when the method
+/// returns, before the filters see how it ended.
 pub(crate) fn filter_call(
     filters: &Filters,
     invocation: HubInvocation,
-    call: BoxFuture<MethodOutcome>,
-) -> BoxFuture<MethodOutcome> {
+    mut call: BoxCall,
+    reply: Reply<'_>,
+) -> BoxCall {
     let invocation = Arc::new(invocation);
-    let core = Next::new(async move { InvocationResult(Outcome::Call(call.await)) });
+    let (protocol, detailed) = (reply.protocol, reply.detailed);
+    let core = {
+        let invocation = invocation.clone();
+        Next::new(async move {
+            let outcome = std::future::poll_fn(|cx| {
+                let reply = Reply {
+                    protocol,
+                    invocation_id: invocation.invocation_id(),
+                    method: invocation.method(),
+                    detailed,
+                };
+                call.as_mut().poll_outcome(cx, &reply)
+            })
+            .await;
+            InvocationResult(Outcome::Call(outcome))
+        })
+    };
     let wrap = Arc::new(move |filter: &dyn HubFilter, next| filter.invoke(&invocation, next));
-    let chained = chain(filters.clone(), 0, core, wrap);
-    Box::pin(async move { chained.await.into_call() })
+    Box::pin(Filtered(chain(filters.clone(), 0, core, wrap)))
+}
+
+/// A call run through the filters: its result was encoded inside the chain.
+struct Filtered(Next<InvocationResult>);
+
+impl MethodFuture for Filtered {
+    fn poll_outcome(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        _: &Reply<'_>,
+    ) -> Poll<MethodOutcome> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(InvocationResult::into_call)
+    }
 }
 
 /// A server stream's driver run through the filters.

@@ -22,4 +22,4 @@ pub(crate) use dispatcher::Dispatcher;
 pub(crate) use filter::{Filters, filter_connected, filter_disconnected};
 
 #[doc(hidden)]
-pub use bound::{Bound, BoxFuture, MethodOutcome, Now};
+pub use bound::{Bound, BoxCall, BoxFuture, MethodFuture, MethodOutcome, Now, Reply};

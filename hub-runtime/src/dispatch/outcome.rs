@@ -1,39 +1,98 @@
-//! What the generated glue calls to turn a method's return value into a [`MethodOutcome`].
+//! What the generated glue calls to turn a method's return value into its outcome.
 //!
 //! The error of a fallible method or hook is anything [`IntoHubError`] accepts; the type parameter
 //! `M` of the functions below only tells its implementations apart and is always inferred.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use serde::Serialize;
 
-use super::bound::MethodOutcome;
+use super::bound::{BoxCall, MethodFuture, MethodOutcome, Reply};
 use crate::model::{HubError, IntoHubError};
 use crate::stream::{StreamFailure, StreamSink};
 
+/// A method's return value as [`call`] takes it: nothing (`None`), a value, or an error, with
+/// the function that encodes the value. The functions below build it, and check there that the
+/// value is `Serialize` (so that a type that is not is reported once, on the method's return
+/// type).
+pub struct Returned<T> {
+    value: Result<Option<T>, HubError>,
+    encode: Encode<T>,
+}
+
+/// Encodes a returned value as its invocation's Completion.
+type Encode<T> = fn(&Reply<'_>, Option<&T>) -> Option<Vec<u8>>;
+
+fn encode<T: Serialize>(reply: &Reply<'_>, value: Option<&T>) -> Option<Vec<u8>> {
+    reply.result(value)
+}
+
+/// A method that returns one result: its future, which ends with the return value converted by
+/// one of the functions below. The value is encoded when the future is ready, from its own type.
+pub fn call<F, T>(future: F) -> BoxCall
+where
+    F: Future<Output = Returned<T>> + Send + 'static,
+{
+    Box::pin(Call { future })
+}
+
+pin_project_lite::pin_project! {
+    /// A method's future whose value is encoded as it is returned.
+    struct Call<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F, T> MethodFuture for Call<F>
+where
+    F: Future<Output = Returned<T>> + Send,
+{
+    fn poll_outcome(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        reply: &Reply<'_>,
+    ) -> Poll<MethodOutcome> {
+        self.project().future.poll(cx).map(|returned| {
+            let encode = returned.encode;
+            returned.value.map(|value| encode(reply, value.as_ref()))
+        })
+    }
+}
+
 /// A method that returns nothing.
-pub fn unit(_: ()) -> MethodOutcome {
-    Ok(None)
+pub fn unit(_: ()) -> Returned<()> {
+    Returned {
+        value: Ok(None),
+        encode: encode::<()>,
+    }
 }
 
 /// A method that returns a value.
-pub fn value<T: Serialize + Send + 'static>(value: T) -> MethodOutcome {
-    Ok(Some(Box::new(value)))
+pub fn value<T: Serialize + Send + 'static>(value: T) -> Returned<T> {
+    Returned {
+        value: Ok(Some(value)),
+        encode: encode::<T>,
+    }
 }
 
 /// A method that returns `Result<(), E>`.
-pub fn fallible_unit<E: IntoHubError<M>, M>(result: Result<(), E>) -> MethodOutcome {
-    result.map(|()| None).map_err(E::into_hub_error)
+pub fn fallible_unit<E: IntoHubError<M>, M>(result: Result<(), E>) -> Returned<()> {
+    Returned {
+        value: result.map(|()| None).map_err(E::into_hub_error),
+        encode: encode::<()>,
+    }
 }
 
 /// A method that returns `Result<T, E>`.
 pub fn fallible_value<T: Serialize + Send + 'static, E: IntoHubError<M>, M>(
     result: Result<T, E>,
-) -> MethodOutcome {
-    match result {
-        Ok(value) => Ok(Some(Box::new(value))),
-        Err(err) => Err(err.into_hub_error()),
+) -> Returned<T> {
+    Returned {
+        value: result.map(Some).map_err(E::into_hub_error),
+        encode: encode::<T>,
     }
 }
 

@@ -126,8 +126,13 @@ impl HubConnection {
                         self.ids.insert(id);
                     }
                 }
-                self.queued.push_back(call);
-                self.start_queued();
+                // Nothing waits before it: started without a trip through the queue.
+                if self.queued.is_empty() && self.may_start(&call, false) {
+                    self.start(call);
+                } else {
+                    self.queued.push_back(call);
+                    self.start_queued();
+                }
             }
             Err(refusal) => match refusal.invocation_id {
                 Some(id) => {
@@ -147,18 +152,10 @@ impl HubConnection {
         if self.connecting.is_some() {
             return;
         }
-        let limit = self.runtime.options.maximum_parallel_invocations_per_client;
-        // Streams and calls with upload streams start at once; plain calls in order, while a
-        // slot is free.
         let mut index = 0;
         let mut plain_waiting = false;
         while index < self.queued.len() {
-            let startable = match &self.queued[index] {
-                BoundCall::Stream(_) => true,
-                BoundCall::Call(call) if !call.limited => true,
-                BoundCall::Call(_) => !plain_waiting && self.limited_running < limit,
-            };
-            if !startable {
+            if !self.may_start(&self.queued[index], plain_waiting) {
                 plain_waiting = true;
                 index += 1;
                 continue;
@@ -167,6 +164,19 @@ impl HubConnection {
                 self.start(bound);
             }
         }
+    }
+
+    /// Whether a bound call or stream may start (once `on_connected` finished), with plain calls
+    /// waiting before it or not: streams and calls with upload streams start at once, plain calls
+    /// in order, while a slot is free.
+    fn may_start(&self, bound: &BoundCall, plain_waiting: bool) -> bool {
+        let limit = self.runtime.options.maximum_parallel_invocations_per_client;
+        self.connecting.is_none()
+            && match bound {
+                BoundCall::Stream(_) => true,
+                BoundCall::Call(call) if !call.limited => true,
+                BoundCall::Call(_) => !plain_waiting && self.limited_running < limit,
+            }
     }
 
     fn start(&mut self, bound: BoundCall) {
@@ -199,21 +209,17 @@ impl HubConnection {
         if let Some(id) = &finished.invocation_id {
             self.ids.remove(id);
         }
-        let value;
-        let outcome = match finished.outcome {
-            Ok(returned) => {
-                value = returned;
-                Ok(value.as_deref())
-            }
-            Err(error) => Err(error),
-        };
-        let bytes = dispatch::completion(
-            self.protocol,
-            finished.invocation_id.as_deref(),
-            finished.method,
-            outcome,
-            self.runtime.options.detailed_errors,
-        )?;
+        // A result was encoded when the method returned; an error is encoded here.
+        let bytes = match finished.outcome {
+            Ok(bytes) => bytes,
+            Err(error) => dispatch::completion(
+                self.protocol,
+                finished.invocation_id.as_deref(),
+                finished.method,
+                Err::<Option<&()>, _>(error),
+                self.runtime.options.detailed_errors,
+            ),
+        }?;
         Some(frame(self.protocol, bytes))
     }
 }

@@ -200,7 +200,9 @@ async fn finish_calls(running: Running, queued: VecDeque<BoundCall>, draining: V
                 BoundCall::Call(call) => Some(call),
                 BoundCall::Stream(_) => None,
             }));
-    for call in calls {
+    for mut call in calls {
+        // Nobody waits for its Completion: none is encoded.
+        call.invocation_id = None;
         leftovers.push(Box::pin(async move {
             let finished = call.await;
             if let Err(err) = finished.outcome {
