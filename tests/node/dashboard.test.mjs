@@ -15,7 +15,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { launchBrowser } from "./browser.mjs";
-import { scope, TEST_TIMEOUT_MS } from "./harness.mjs";
+import { EVENT_TIMEOUT_MS, scope, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const TOPICS = ["cpu", "memory", "requests", "latency"];
@@ -148,5 +148,32 @@ test("after the server restarts on the same port, both dashboards reconnect, wat
       assert.equal(card.watching, "true", `${page.label} watches ${topic} again`);
       assert.equal(card.history, String(HISTORY), `${page.label} reloaded the history of ${topic}`);
     }
+  }
+});
+
+test("watchers counts are told in the order they were read: after concurrent subscribes, every client's last count is the true one", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const s = scope(t);
+  const server = await s.server({ example: "dashboard" });
+  const clients = [];
+  for (const label of ["one", "two", "three", "four"]) clients.push(await s.connect(server, { label, events: ["WatchersChanged"] }));
+  const lastTold = (client) => client.events.of("WatchersChanged").filter(([topic]) => topic === "latency").at(-1)?.[1];
+
+  // Every client joins and leaves at once, over and over; the first two end subscribed. Each
+  // call tells everybody the count it read, so the counts of different calls cross.
+  const ROUNDS = 40;
+  await Promise.all(
+    clients.map(async (client, i) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        await client.invoke("Subscribe", "latency");
+        if (round < ROUNDS - 1 || i >= 2) await client.invoke("Unsubscribe", "latency");
+      }
+    }),
+  );
+  const topics = await clients[0].invoke("Topics");
+  assert.equal(topics.find((topic) => topic.name === "latency").watching, 2);
+  // Each client's last count told is 2: a count read earlier and told later would stay, as the
+  // server tells only changes.
+  for (const client of clients) {
+    await client.events.waitUntil(() => (lastTold(client) === 2 ? true : undefined), 'the last "latency" count told to be 2', EVENT_TIMEOUT_MS);
   }
 });

@@ -180,8 +180,10 @@ pub struct Dashboard {
     alerts: Mutex<VecDeque<AlertState>>,
     next_alert: AtomicU64,
     on_call: Mutex<Option<String>>,
-    /// The watcher counts last told to clients.
-    watching: Mutex<HashMap<&'static str, u32>>,
+    /// The watcher counts last told to clients. Held while presence is asked and clients are
+    /// told, so that counts go out in the order they were read: without it, a count read earlier
+    /// could be told after a newer one and stay on the pages until the watchers change again.
+    watching: tokio::sync::Mutex<HashMap<&'static str, u32>>,
     random: Mutex<Random>,
 }
 
@@ -207,7 +209,7 @@ impl Dashboard {
             alerts: Mutex::default(),
             next_alert: AtomicU64::new(1),
             on_call: Mutex::default(),
-            watching: Mutex::default(),
+            watching: tokio::sync::Mutex::default(),
             random: Mutex::new(Random(seed | 1)),
         };
         let now = SystemTime::now();
@@ -310,11 +312,6 @@ impl Dashboard {
 
     fn on_call(&self) -> Option<String> {
         lock(&self.on_call).clone()
-    }
-
-    /// Remembers `count` as told to clients; true when it changed.
-    fn watching_changed(&self, topic: &'static str, count: u32) -> bool {
-        lock(&self.watching).insert(topic, count) != Some(count)
     }
 }
 
@@ -460,16 +457,18 @@ impl MetricsHub {
     }
 }
 
-/// Asks presence how many watch a topic, and tells every client when that changed.
+/// Asks presence how many watch a topic, and tells every client when that changed. One call at
+/// a time, so the last count told is the last one read.
 async fn tell_watching(
     dashboard: &Dashboard,
     clients: &Clients,
     presence: Presence,
     spec: &'static TopicSpec,
 ) -> Result<u32, hub_runtime::lifetime::LifetimeError> {
+    let mut told = dashboard.watching.lock().await;
     let size = presence.group_size(group_of(spec.name)).await?;
     let watching = u32::try_from(size).unwrap_or(u32::MAX);
-    if dashboard.watching_changed(spec.name, watching) {
+    if told.insert(spec.name, watching) != Some(watching) {
         clients
             .all()
             .watchers_changed(spec.name.to_owned(), watching)

@@ -62,6 +62,8 @@ class Chart {
   private points: MetricUpdate[] = [];
   /** Live updates received, across reconnects. */
   private updates = 0;
+  /** Counts of watchers the server told (`watchersChanged`), across reconnects. */
+  private told = 0;
   watching = false;
 
   constructor(
@@ -91,6 +93,25 @@ class Chart {
   setWatchers(count: number): void {
     this.card.dataset["watchers"] = String(count);
     this.watchers.textContent = `${count} watching`;
+  }
+
+  /** A count the server told every page: the newest there is. */
+  toldWatchers(count: number): void {
+    this.told++;
+    this.setWatchers(count);
+  }
+
+  /**
+   * Shows the count a call answered (`subscribe`, `topics`...), unless the server told one since
+   * the call began: a reply and a broadcast can cross, and the told count is then the newer.
+   */
+  answeredWatchers(count: number, toldBefore: number): void {
+    if (this.told === toldBefore) this.setWatchers(count);
+  }
+
+  /** Marks the start of a call that answers a count, for `answeredWatchers`. */
+  get toldSoFar(): number {
+    return this.told;
   }
 
   /** Replaces the points with a topic's history. */
@@ -211,7 +232,7 @@ async function main(): Promise<void> {
       const chart = charts.get(update.topic);
       if (chart?.watching) chart.add(update);
     },
-    watchersChanged: (topic, watching) => charts.get(topic)?.setWatchers(watching),
+    watchersChanged: (topic, watching) => charts.get(topic)?.toldWatchers(watching),
     alertRaised: (alert) => showAlert(alert, connection.connectionId, acknowledge),
     alertAcknowledged: (alertId) => acknowledged(alertId, "other"),
     confirmAlert: (alert) => offer(alert),
@@ -220,16 +241,18 @@ async function main(): Promise<void> {
   /** Subscribes to a topic and loads its history into the chart. */
   const watch = async (chart: Chart): Promise<void> => {
     chart.setWatching(true);
-    chart.setWatchers(await hub.subscribe(chart.topic.name));
+    const told = chart.toldSoFar;
+    chart.answeredWatchers(await hub.subscribe(chart.topic.name), told);
     const history: MetricUpdate[] = [];
     for await (const point of hub.history(chart.topic.name, HISTORY_POINTS)) history.push(point);
     chart.load(history);
   };
   const toggle = (chart: Chart): void => {
+    const told = chart.toldSoFar;
     const done = chart.watching
       ? hub.unsubscribe(chart.topic.name).then((count) => {
           chart.setWatching(false);
-          chart.setWatchers(count);
+          chart.answeredWatchers(count, told);
         })
       : watch(chart);
     done.catch((error: unknown) => console.error(`${chart.topic.name}: ${String(error)}`));
@@ -258,7 +281,8 @@ async function main(): Promise<void> {
     // A new connection: its groups are empty. Join the watched topics again.
     try {
       if (onCall.checked) await hub.setOnCall(true);
-      for (const topic of await hub.topics()) charts.get(topic.name)?.setWatchers(topic.watching);
+      const told = new Map([...charts].map(([name, chart]) => [name, chart.toldSoFar]));
+      for (const topic of await hub.topics()) charts.get(topic.name)?.answeredWatchers(topic.watching, told.get(topic.name) ?? 0);
       await Promise.all([...charts.values()].filter((chart) => chart.watching).map(watch));
       badge("reconnected");
     } catch (error) {
