@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -25,7 +25,7 @@ pub(crate) async fn connect(endpoint: Arc<Endpoint>, mut parts: Parts) -> Respon
             Ok(query) => query,
             Err(rejection) => return rejection.into_response(),
         };
-        return websocket::connect(State(endpoint), query, parts).await;
+        return websocket::connect(endpoint, query.0, parts).await;
     }
-    http::get_parts(endpoint, parts).await
+    http::get(endpoint, parts).await
 }

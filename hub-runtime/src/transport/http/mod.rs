@@ -12,7 +12,6 @@ pub(crate) mod state;
 
 pub(crate) use post::{delete, send};
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -32,18 +31,9 @@ use crate::connection::{ConnectionId, RequestInfo, TransportType, now_ms, query_
 const POST_QUEUE: usize = 4;
 
 /// `GET {path}` without a WebSocket upgrade: Server-Sent Events (`Accept: text/event-stream`)
-/// or a long poll.
-pub(crate) async fn get(
-    endpoint: Arc<Endpoint>,
-    _query: HashMap<String, String>,
-    parts: Parts,
-) -> Response {
-    get_parts(endpoint, parts).await
-}
-
-/// [`get`] without a map of the query: the connection token (`id`, its first value, as the
-/// access check reads it) is read from the URI in place.
-pub(crate) async fn get_parts(endpoint: Arc<Endpoint>, parts: Parts) -> Response {
+/// or a long poll. The connection token (`id`, its first value, as the access check reads it)
+/// is read from the URI in place.
+pub(crate) async fn get(endpoint: Arc<Endpoint>, parts: Parts) -> Response {
     // A clone shares the URI's bytes: the token borrows from it while `parts` moves on.
     let uri = parts.uri.clone();
     let token = uri.query().and_then(|query| query_value(query, "id"));

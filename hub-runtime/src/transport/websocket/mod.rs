@@ -6,7 +6,6 @@ mod socket;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
@@ -25,8 +24,8 @@ use crate::connection::{ConnectionId, Reattach, TransportType};
 /// `GET {path}`: a WebSocket for a negotiated connection (`?id=<token>`), or a new one
 /// (`skipNegotiation`, no id); without an upgrade, Server-Sent Events or a long poll.
 pub(crate) async fn connect(
-    State(endpoint): State<Arc<Endpoint>>,
-    Query(query): Query<HashMap<String, String>>,
+    endpoint: Arc<Endpoint>,
+    query: HashMap<String, String>,
     mut parts: Parts,
 ) -> Response {
     let upgrade = match Upgrade::from_parts(&mut parts) {
@@ -45,7 +44,7 @@ pub(crate) async fn connect(
             );
         }
         // Not a WebSocket: Server-Sent Events or long polling.
-        None => return super::http::get(endpoint, query, parts).await,
+        None => return super::http::get(endpoint, parts).await,
     };
     let (id, token, early, reattach) = match query.get("id") {
         None => (ConnectionId::random(), None, Vec::new(), None),
